@@ -1,0 +1,42 @@
+# The two commands that do everything on a fresh machine:
+#   make run   -> creates .venv, installs HyperPilot, runs the default study (< 3 min)
+#   make test  -> creates .venv, installs HyperPilot with the dev extras, runs the tests
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# torch==2.13.0 is installed first: on the reference machines it is a local CPU wheel, while any
+# other torch request downloads a multi-GB CUDA build. Override with `make TORCH_PIN=torch ...`.
+TORCH_PIN ?= torch==2.13.0
+EXTRAS_RUN := bench
+EXTRAS_TEST := dev,bench,rl
+
+.PHONY: run test lint typecheck bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "$(TORCH_PIN)"
+
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e ".[$(EXTRAS_RUN)]"
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e ".[$(EXTRAS_TEST)]"
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	OMP_NUM_THREADS=1 $(BIN)/python -m hyperpilot run
+
+test: $(VENV)/.installed-test
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check hyperpilot surrogates acquisition fidelity tests
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-test
+	OMP_NUM_THREADS=1 $(BIN)/python -m hyperpilot.bench run
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""BNN surrogates as BoTorch models (deep ensemble, MC dropout) and the GP baseline."""
