@@ -1,0 +1,221 @@
+"""LCBench through YAHPO Gym's ONNX surrogate, called with onnxruntime (no yahpo-gym).
+
+Data: ``<data_dir>/yahpo_data/lcbench/{model.onnx, encoding.json, config_space.json}`` (see the
+data README). Surrogate inputs: ``x_cat`` int32 ``n x 1`` (the task's code in ``encoding.json``)
+and ``x_cont`` float32 ``n x 8`` = ``[epoch, batch_size, learning_rate, momentum, weight_decay,
+num_layers, max_units, max_dropout]``; output float32 ``n x 6`` = ``[time, val_accuracy (percent),
+val_cross_entropy, val_balanced_accuracy (in [0, 1]), test_cross_entropy,
+test_balanced_accuracy (in [0, 1])]``.
+
+* Space: ``config_space.json`` without ``OpenML_task_id`` and ``epoch`` (7 parameters).
+* Fidelity: epoch, ``Fidelity(min=1, max=52, eta=3)``; Hyperband's rungs ``52 * 3^-k`` =
+  1.93, 5.78, 17.3, 52 are rounded to the nearest epoch (2, 6, 17, 52).
+* Value: ``1 - val_balanced_accuracy`` (clipped to ``[0, 1]``); ``test_value`` gives
+  ``1 - test_balanced_accuracy``.
+* Cost: the surrogate's ``time`` (seconds to train to that epoch), made cumulative (running max
+  over epochs, since the surrogate is not exactly monotone); resuming from epoch ``r`` costs
+  ``time(e) - time(r)``.
+* Curve: every epoch in ``(resume_budget, budget]``, from one batched surrogate call.
+* Optimum: from ``lcbench_optima.json``, estimated by ``python -m hyperpilot.benchmarks.lcbench
+  --estimate-optima --data-dir DIR`` (random search + local search on the surrogate at epoch 52;
+  see ``estimate_optimum``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hyperpilot.benchmarks.base import Benchmark, Evaluation
+from hyperpilot.configspace_io import from_configspace_dict
+from hyperpilot.data import resolve_data_dir
+from hyperpilot.space import Config, Float, Int, SearchSpace
+from hyperpilot.trial import Fidelity
+
+LCBENCH_FIDELITY = Fidelity(min=1, max=52, eta=3)
+INPUT_ORDER = ("batch_size", "learning_rate", "momentum", "weight_decay", "num_layers", "max_units",
+               "max_dropout")
+"""The surrogate's ``x_cont`` columns after ``epoch``."""
+OUTPUTS = ("time", "val_accuracy", "val_cross_entropy", "val_balanced_accuracy",
+           "test_cross_entropy", "test_balanced_accuracy")
+OPTIMA_FILE = Path(__file__).with_name("lcbench_optima.json")
+
+
+@dataclass(frozen=True)
+class _Files:
+    folder: Path
+    task_codes: dict[str, int]
+    space: SearchSpace
+    tasks: tuple[str, ...]
+
+
+@functools.lru_cache(maxsize=4)
+def _files(data_dir: str) -> _Files:
+    folder = Path(data_dir) / "yahpo_data" / "lcbench"
+    if not (folder / "model.onnx").is_file():
+        raise FileNotFoundError(f"LCBench surrogate not found at {folder / 'model.onnx'}: "
+                                "pass --data-dir or set HYPERPILOT_DATA to the shared data folder")
+    cs = json.loads((folder / "config_space.json").read_text())
+    task_hp = next(h for h in cs["hyperparameters"] if h["name"] == "OpenML_task_id")
+    cs["hyperparameters"] = [h for h in cs["hyperparameters"]
+                             if h["name"] not in ("OpenML_task_id", "epoch")]
+    codes = json.loads((folder / "encoding.json").read_text())["OpenML_task_id"]
+    return _Files(folder, {str(k): int(v) for k, v in codes.items()}, from_configspace_dict(cs),
+                  tuple(str(t) for t in task_hp["choices"]))
+
+
+@functools.lru_cache(maxsize=4)
+def _session(model_path: str) -> Any:
+    """One onnxruntime session per model file and process, on one intra-op thread."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(model_path, opts, providers=["CPUExecutionProvider"])
+
+
+def lcbench_tasks(data_dir: str | Path | None = None) -> list[str]:
+    """The 34 task ids of the surrogate's config space (as strings)."""
+    return list(_files(str(resolve_data_dir(data_dir))).tasks)
+
+
+@dataclass
+class LCBench(Benchmark):
+    """One LCBench task; see the module docstring for value, cost, curve and fidelity."""
+
+    task_id: str = "3945"
+    data_dir: Path = field(default_factory=Path)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Raw surrogate outputs. ``x``: ``n x 8`` raw ``[epoch, *INPUT_ORDER]``; returns ``n x 6``."""
+        files = _files(str(self.data_dir))
+        x_cat = np.full((len(x), 1), files.task_codes[self.task_id], dtype=np.int32)
+        sess = _session(str(files.folder / "model.onnx"))
+        out = sess.run(None, {"x_cat": x_cat, "x_cont": np.asarray(x, dtype=np.float32)})[0]
+        return np.asarray(out, dtype=float)
+
+    def _rows(self, config: Config, epochs: np.ndarray) -> np.ndarray:
+        hp = np.array([float(config[n]) for n in INPUT_ORDER])
+        return np.column_stack([epochs.astype(float), np.tile(hp, (len(epochs), 1))])
+
+    def _evaluate(self, config: Config, budget: float, resume_budget: float, seed: int) -> Evaluation:
+        e, r = _epoch(budget), (_epoch(resume_budget) if resume_budget >= 0.5 else 0)
+        out = self.predict(self._rows(config, np.arange(1, e + 1)))
+        time = np.maximum.accumulate(np.maximum(out[:, 0], 0.0))
+        val = 1.0 - np.clip(out[:, 3], 0.0, 1.0)
+        curve = [(float(k), float(val[k - 1])) for k in range(r + 1, e + 1)]
+        cost = float(time[e - 1] - (time[r - 1] if r > 0 else 0.0))
+        return float(val[e - 1]), curve, cost
+
+    def test_value(self, config: Config, budget: float | None = None) -> float:
+        """``1 - test_balanced_accuracy`` at ``budget`` (default: the max epoch), for reports."""
+        cfg = self.space.validate(config)
+        e = _epoch(self.fidelity.max if budget is None else budget)
+        out = self.predict(self._rows(cfg, np.array([e])))
+        return float(1.0 - np.clip(out[0, 5], 0.0, 1.0))
+
+    def values_at(self, X: np.ndarray, epoch: int) -> np.ndarray:
+        """``1 - val_balanced_accuracy`` for ``n x 7`` raw rows in ``INPUT_ORDER``; returns ``n``."""
+        x = np.column_stack([np.full(len(X), float(epoch)), X])
+        return 1.0 - np.clip(self.predict(x)[:, 3], 0.0, 1.0)
+
+
+def _epoch(budget: float) -> int:
+    return int(min(LCBENCH_FIDELITY.max, max(1, math.floor(budget + 0.5))))
+
+
+def make_lcbench(task_id: str | int, data_dir: str | Path | None = None, seed: int = 0) -> LCBench:
+    """The LCBench benchmark for one OpenML task id.
+
+    Raises:
+        DataDirError: when no data directory is given or found.
+        ValueError: when ``task_id`` is not one of the surrogate's tasks.
+    """
+    root = resolve_data_dir(data_dir)
+    files = _files(str(root))
+    tid = str(task_id)
+    if tid not in files.tasks or tid not in files.task_codes:
+        raise ValueError(f"unknown LCBench task {tid!r}; known: {', '.join(files.tasks)}")
+    opt = _load_optima().get(tid)
+    if opt is None:
+        value, note = 0.0, "no estimate: run python -m hyperpilot.benchmarks.lcbench --estimate-optima"
+    else:
+        value, note = float(opt["optimum"]), str(opt["note"])
+    return LCBench(f"lcbench:{tid}", files.space, LCBENCH_FIDELITY, value, note, True, seed,
+                   task_id=tid, data_dir=root)
+
+
+@functools.lru_cache(maxsize=1)
+def _load_optima() -> dict[str, dict[str, Any]]:
+    if not OPTIMA_FILE.is_file():
+        return {}
+    return dict(json.loads(OPTIMA_FILE.read_text())["tasks"])
+
+
+# --------------------------------------------------------------------- optimum estimation
+def _raw_from_unit(space: SearchSpace, U: np.ndarray) -> np.ndarray:
+    """Unit-cube columns (one per parameter, in ``INPUT_ORDER``) -> raw values, ``n x 7``."""
+    cols = []
+    for j, n in enumerate(INPUT_ORDER):
+        p = space.params[n]
+        assert isinstance(p, (Float, Int))
+        cols.append(p.from_unit(U[:, j]).astype(float))
+    return np.column_stack(cols)
+
+
+def estimate_optimum(bench: LCBench, n_random: int = 20000, n_starts: int = 8, n_iter: int = 25,
+                     n_local: int = 64, seed: int = 0) -> tuple[float, str]:
+    """Estimate ``min 1 - val_balanced_accuracy`` at epoch 52 on the surrogate.
+
+    Random search over ``n_random`` uniform configs (log-uniform where the space is log), then,
+    from the ``n_starts`` best, a (1+``n_local``) Gaussian local search in the unit cube for
+    ``n_iter`` iterations with a step shrinking from 0.1 to 0.005.
+
+    Returns:
+        ``(estimate, note)``.
+    """
+    rng = np.random.default_rng(seed)
+    d, epoch = len(INPUT_ORDER), int(LCBENCH_FIDELITY.max)
+    U = rng.random((n_random, d))
+    v = bench.values_at(_raw_from_unit(bench.space, U), epoch)
+    best_u, best_v = U[np.argsort(v)[:n_starts]], np.sort(v)[:n_starts]
+    for step in np.geomspace(0.1, 0.005, n_iter):
+        cand = np.clip(best_u[:, None, :] + step * rng.standard_normal((n_starts, n_local, d)), 0, 1)
+        cv = bench.values_at(_raw_from_unit(bench.space, cand.reshape(-1, d)), epoch)
+        cv = cv.reshape(n_starts, n_local)
+        j = np.argmin(cv, axis=1)
+        better = cv[np.arange(n_starts), j] < best_v
+        best_u[better] = cand[np.arange(n_starts), j][better]
+        best_v[better] = cv[np.arange(n_starts), j][better]
+    note = (f"estimated: best of {n_random} random configs + local search from the {n_starts} best "
+            f"({n_iter} x {n_local} Gaussian steps in the unit cube) at epoch 52, seed {seed}")
+    return float(best_v.min()), note
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m hyperpilot.benchmarks.lcbench --estimate-optima [--data-dir DIR]``."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--estimate-optima", action="store_true", required=True)
+    ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--out", default=str(OPTIMA_FILE))
+    args = ap.parse_args(argv)
+    tasks: dict[str, dict[str, Any]] = {}
+    for tid in lcbench_tasks(args.data_dir):
+        bench = make_lcbench(tid, args.data_dir)
+        value, note = estimate_optimum(bench)
+        tasks[tid] = {"optimum": round(value, 6), "note": note}
+        print(f"{tid:>8s} {value:.5f}", flush=True)
+    Path(args.out).write_text(json.dumps({"objective": "1 - val_balanced_accuracy at epoch 52",
+                                          "tasks": tasks}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
