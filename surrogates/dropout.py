@@ -1,0 +1,92 @@
+"""MC dropout (Gal and Ghahramani 2016) with frozen masks, as a BoTorch ensemble model."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from surrogates._neural import NeuralEnsemble
+
+
+class MCDropout(NeuralEnsemble):
+    """One heteroscedastic MLP trained with dropout; ``S`` dropout masks frozen after each fit.
+
+    BoTorch's ``EnsembleModel.posterior`` calls ``eval()``, which would switch ordinary dropout
+    off and leave zero variance. Here the ``S`` masks are drawn once per fit (from the seeded
+    generator) and applied in ``forward`` in every mode, so the posterior is an ``S``-member
+    ensemble of thinned networks: deterministic (a smooth acquisition surface) and with non-zero
+    variance. Training uses fresh per-point masks each step and the full step budget (no early
+    stopping: every point is used for training).
+
+    Args:
+        n_samples: Number of frozen masks ``S``.
+        dropout: Drop probability of hidden units.
+        width: Hidden units per layer.
+        depth: Hidden layers.
+        lr: AdamW learning rate.
+        weight_decay: AdamW decoupled weight decay.
+        max_steps: Gradient steps of a cold fit (a warm fit takes a quarter).
+        batch_size: Minibatch size (full batch when ``n <= batch_size``).
+        posterior_noise: Include the predicted variance in the posterior (see
+            ``surrogates._neural``).
+        seed: Seeds initialisation, masks and minibatches (never the global RNG).
+        dtype: Model dtype; inputs are cast to it.
+        num_threads: ``torch.set_num_threads`` during ``fit`` (restored afterwards).
+    """
+
+    def __init__(
+        self,
+        n_samples: int = 32,
+        dropout: float = 0.1,
+        width: int = 128,
+        depth: int = 2,
+        lr: float = 3e-3,
+        weight_decay: float = 1e-3,
+        max_steps: int = 2000,
+        batch_size: int = 256,
+        posterior_noise: bool = True,
+        seed: int = 0,
+        dtype: torch.dtype = torch.float64,
+        num_threads: int | None = 1,
+    ) -> None:
+        super().__init__(
+            width=width,
+            depth=depth,
+            lr=lr,
+            weight_decay=weight_decay,
+            max_steps=max_steps,
+            batch_size=batch_size,
+            posterior_noise=posterior_noise,
+            seed=seed,
+            dtype=dtype,
+            num_threads=num_threads,
+        )
+        if not 0.0 < dropout < 1.0:
+            raise ValueError("dropout must be in (0, 1)")
+        if n_samples < 2:
+            raise ValueError("MC dropout needs n_samples >= 2")
+        self.n_samples, self.dropout = n_samples, dropout
+        self._masks: list[Tensor] | None = None
+
+    def _n_nets(self) -> int:
+        return 1
+
+    def _split(self, n: int, gen: torch.Generator) -> tuple[Tensor, Tensor | None]:
+        return torch.ones(1, n, dtype=self.model_dtype), None
+
+    def _draw(self, shape: tuple[int, ...], gen: torch.Generator) -> list[Tensor]:
+        keep = 1.0 - self.dropout
+        return [
+            (torch.rand(shape, generator=gen, dtype=self.model_dtype) < keep).to(self.model_dtype)
+            / keep
+            for _ in range(self.depth)
+        ]
+
+    def _train_masks(self, m: int, gen: torch.Generator) -> list[Tensor] | None:
+        return self._draw((1, m, self.width), gen)
+
+    def _freeze(self, gen: torch.Generator) -> None:
+        self._masks = self._draw((self.n_samples, 1, self.width), gen)
+
+    def _eval_masks(self) -> list[Tensor] | None:
+        return self._masks

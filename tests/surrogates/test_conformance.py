@@ -1,0 +1,83 @@
+"""One conformance suite, parametrized over every surrogate (DeepEnsemble, MCDropout, GP)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from acquisition import make_acqf
+
+KINDS = ["ensemble", "dropout", "gp"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_posterior_shapes(fitted, kind):
+    model = fitted[kind]
+    for shape in [(7, 2), (3, 5, 2), (2, 3, 4, 2)]:
+        post = model.posterior(torch.rand(*shape, dtype=torch.float64))
+        assert post.mean.shape == shape[:-1] + (1,)
+        assert post.variance.shape == shape[:-1] + (1,)
+        assert torch.isfinite(post.mean).all() and (post.variance > 0).all()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_float32_inputs_are_cast_to_model_dtype(kind, toy, factories):
+    X, Y = toy(n=12)
+    model = factories[kind](seed=0).fit(X.float(), Y.float())
+    post = model.posterior(torch.rand(4, 2))  # float32 query
+    assert post.mean.dtype == torch.float64
+    assert model.train_X.dtype == torch.float64 and model.train_Y.dtype == torch.float64
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_variance_grows_away_from_data(fitted, kind):
+    model = fitted[kind]
+    near = model.train_X  # training data live in [0, 0.5]^2
+    far = 0.9 + 0.1 * torch.rand(
+        20, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
+    v_near = model.posterior(near).variance.mean()
+    v_far = model.posterior(far).variance.mean()
+    assert v_far > 1.5 * v_near
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fit_and_acquisition_are_deterministic(kind, toy, factories):
+    X, Y = toy(n=15)
+    Xq = torch.rand(5, 3, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    vals = []
+    for _ in range(2):
+        model = factories[kind](seed=4).fit(X, Y)
+        vals.append(make_acqf(model, "qlogei", seed=7)(Xq))
+    assert torch.equal(vals[0], vals[1])
+    assert torch.equal(vals[0], make_acqf(model, "qlogei", seed=7)(Xq))
+
+
+@pytest.mark.parametrize("acqf", ["qlogei", "qei", "qlognei"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_acquisition_gradients_flow(fitted, kind, acqf):
+    af = make_acqf(fitted[kind], acqf, seed=0)
+    Xq = (0.2 + 0.6 * torch.rand(4, 3, 2, generator=torch.Generator().manual_seed(0))).double()
+    Xq.requires_grad_(True)
+    af(Xq).sum().backward()
+    assert Xq.grad is not None and torch.isfinite(Xq.grad).all() and Xq.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fit_info_train_targets_and_yvar(kind, toy, factories):
+    X, Y = toy(n=16)
+    Yvar = torch.full_like(Y, 0.01)
+    model = factories[kind](seed=0).fit(X, Y, train_Yvar=Yvar)
+    assert model.train_Y.shape == (16, 1) and torch.equal(model.train_Y, Y)
+    assert {"seconds", "warnings", "n"} <= set(model.fit_info)
+    assert torch.isfinite(model.posterior(X).mean).all()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_global_rng_untouched(kind, toy, factories):
+    X, Y = toy(n=12)
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    model = factories[kind](seed=0).fit(X, Y)
+    make_acqf(model, seed=0)(torch.rand(2, 2, 2, generator=torch.Generator(), dtype=torch.float64))
+    assert torch.equal(state, torch.get_rng_state())
