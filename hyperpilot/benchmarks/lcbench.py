@@ -15,7 +15,9 @@ test_balanced_accuracy (in [0, 1])]``.
 * Cost: the surrogate's ``time`` (seconds to train to that epoch), made cumulative (running max
   over epochs, since the surrogate is not exactly monotone); resuming from epoch ``r`` costs
   ``time(e) - time(r)``.
-* Curve: every epoch in ``(resume_budget, budget]``, from one batched surrogate call.
+* Curve: every epoch in ``(resume_budget, budget]``, from one batched surrogate call (epochs
+  ``1..budget``). The float32 surrogate's outputs vary by about 1e-5 (relative) with the batch
+  size, so a cost or value can differ in the fifth digit between calls at different budgets.
 * Optimum: from ``lcbench_optima.json``, estimated by ``python -m hyperpilot.benchmarks.lcbench
   --estimate-optima --data-dir DIR`` (random search + local search on the surrogate at epoch 52;
   see ``estimate_optimum``).
@@ -140,6 +142,7 @@ def make_lcbench(task_id: str | int, data_dir: str | Path | None = None, seed: i
         ValueError: when ``task_id`` is not one of the surrogate's tasks.
     """
     root = resolve_data_dir(data_dir)
+    assert root is not None  # required=True raises instead
     files = _files(str(root))
     tid = str(task_id)
     if tid not in files.tasks or tid not in files.task_codes:
