@@ -1,0 +1,349 @@
+"""Stable-Baselines3 agents on Gymnasium environments as a multi-fidelity workload.
+
+Fidelity is environment steps. A trial trains ``n_seeds`` models of one config side by side in
+chunks of ``eval_every`` steps; after each chunk every model is evaluated (deterministic policy)
+on its own evaluation environment whose episode seeds are disjoint from all training seeds. The
+mean evaluation return over seeds, negated, is one learning-curve point and is sent to
+``context.report``. The objective value is the mean of the last ``last_k`` points (or the
+normalised area under the curve with ``value="auc"``).
+
+Seed ranges: tuning trains on seeds in ``[0, 9_000)`` (an env of index i gets seed + i < 10_000),
+:func:`test_config` retrains on seeds ``>= 10_000`` and evaluation episodes use seeds
+``>= 1_000_000``.
+
+Resume is exact for envs that pickle (all classic-control ones): a checkpoint keeps the model, the
+replay buffer (off-policy), the training envs mid-episode and the RNG states, and schedules
+(DQN's epsilon, learning-rate schedules) always run over ``max_steps``, so a run trained to n and
+continued to 2n equals a run trained to 2n straight. SB3 draws from torch's and numpy's global
+generators, so each run swaps its own generator states in around training (``_rng_scope``) and
+puts the caller's back afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hyperpilot.space import Config
+from hyperpilot.trial import Context, Fidelity
+from hyperpilot.workloads import sb3_spaces
+from hyperpilot.workloads.base import CheckpointableObjective, ResumableObjective, Workload
+from hyperpilot.workloads.curves import curve_value
+
+log = logging.getLogger(__name__)
+
+ALGOS = ("ppo", "a2c", "dqn", "sac", "td3")
+ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0", "Pendulum-v1", "MountainCarContinuous-v0",
+        "LunarLander-v3", "LunarLanderContinuous-v3")
+TRAIN_SEED_SPAN = 9_000
+TEST_SEED_START = 10_000
+EVAL_SEED_START = 1_000_000
+
+
+@dataclass(frozen=True)
+class SB3Settings:
+    """How a trial trains and is judged (not searched).
+
+    Attributes:
+        algo: ``ppo``, ``a2c``, ``dqn``, ``sac`` or ``td3``.
+        env_id: a Gymnasium environment id.
+        max_steps: full-fidelity environment steps; schedules run over it.
+        eval_every: environment steps between evaluations.
+        eval_episodes: episodes per evaluation.
+        last_k: evaluations averaged into the value (``value="last"``).
+        value: ``"last"`` (mean of the last ``last_k`` points) or ``"auc"``.
+        n_seeds: training seeds per config, aggregated by the mean.
+        repair: repair invalid combinations instead of raising ``InvalidConfig``.
+        tensorboard_dir: write TensorBoard logs per trial there (needs tensorboard), or None.
+    """
+
+    algo: str
+    env_id: str
+    max_steps: int
+    eval_every: int
+    eval_episodes: int = 10
+    last_k: int = 3
+    value: str = "last"
+    n_seeds: int = 1
+    repair: bool = True
+    tensorboard_dir: str | None = None
+
+
+@contextmanager
+def _rng_scope(state: dict[str, Any]) -> Iterator[None]:
+    """Run with the global torch/numpy/random states taken from ``state``; save them back after."""
+    import torch
+
+    outer = (torch.get_rng_state(), np.random.get_state(), random.getstate())
+    if state:
+        torch.set_rng_state(state["torch"])
+        np.random.set_state(state["numpy"])
+        random.setstate(state["random"])
+    try:
+        yield
+    finally:
+        state.update(torch=torch.get_rng_state(), numpy=np.random.get_state(),
+                     random=random.getstate())
+        torch.set_rng_state(outer[0])
+        np.random.set_state(outer[1])
+        random.setstate(outer[2])
+
+
+def _pin_total(total: int) -> Any:
+    """A callback that makes progress (schedules, epsilon) run over ``total`` steps, not the chunk."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class PinTotal(BaseCallback):
+        def _on_training_start(self) -> None:
+            self.model._total_timesteps = total
+
+        def _on_step(self) -> bool:
+            return True
+
+    return PinTotal()
+
+
+def build_model(s: SB3Settings, config: Config, seed: int, tb_name: str | None = None
+                ) -> tuple[Any, list[str]]:
+    """A fresh SB3 model for ``config`` on ``s.env_id`` (call inside an RNG scope)."""
+    import stable_baselines3 as sb3
+    from stable_baselines3.common.env_util import make_vec_env
+
+    kwargs, n_envs, notes = sb3_spaces.to_sb3_kwargs(s.algo, config, s.max_steps, s.repair)
+    env = make_vec_env(s.env_id, n_envs=n_envs, seed=seed)
+    if s.algo == "td3":
+        from stable_baselines3.common.noise import NormalActionNoise
+
+        dim = int(np.prod(env.action_space.shape or (1,)))
+        kwargs["action_noise"] = NormalActionNoise(np.zeros(dim), config["noise_std"] * np.ones(dim))
+    tb = None
+    if s.tensorboard_dir is not None and tb_name is not None:
+        try:
+            import tensorboard  # noqa: F401
+
+            tb = str(Path(s.tensorboard_dir) / tb_name)
+        except ImportError:
+            notes.append("tensorboard not installed: no TensorBoard logs")
+    cls = getattr(sb3, s.algo.upper())
+    model = cls("MlpPolicy", env, seed=seed, device="cpu", verbose=0, tensorboard_log=tb, **kwargs)
+    return model, notes
+
+
+def evaluate(model: Any, env: Any, seeds: list[int]) -> list[float]:
+    """Undiscounted returns of the deterministic policy, one episode per seed."""
+    out = []
+    for sd in seeds:
+        obs, _ = env.reset(seed=sd)
+        total, done = 0.0, False
+        while not done:
+            action, _ = model.predict(obs, deterministic=True)
+            obs, r, term, trunc, _ = env.step(action)
+            total += float(r)
+            done = bool(term or trunc)
+        out.append(total)
+    return out
+
+
+class _SeedRun:
+    """One model, its evaluation env and its RNG states."""
+
+    def __init__(self, s: SB3Settings, config: Config, seed: int, tb_name: str | None) -> None:
+        import gymnasium as gym
+
+        self.s, self.seed = s, seed
+        self.rng: dict[str, Any] = {}
+        self.eval_env = gym.make(s.env_id)
+        self.eval_seeds = [EVAL_SEED_START + 1000 * seed + j for j in range(s.eval_episodes)]
+        with _rng_scope(self.rng):
+            self.model, self.notes = build_model(s, config, seed, tb_name)
+
+    @property
+    def steps(self) -> int:
+        return int(self.model.num_timesteps)
+
+    def learn_to(self, target: int) -> None:
+        if self.steps >= target:
+            return
+        with _rng_scope(self.rng):
+            self.model.learn(target - self.steps, callback=_pin_total(self.s.max_steps),
+                             reset_num_timesteps=False, tb_log_name=f"seed{self.seed}")
+
+    def evaluate(self) -> float:
+        with _rng_scope(self.rng):
+            return float(np.mean(evaluate(self.model, self.eval_env, self.eval_seeds)))
+
+    def save(self, d: Path) -> None:
+        d.mkdir(parents=True, exist_ok=True)
+        self.model.save(d / "model.zip")
+        if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
+            self.model.save_replay_buffer(d / "replay_buffer.pkl")
+        try:
+            env_blob: bytes | None = pickle.dumps(self.model.get_env())
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            log.warning("training env of %s does not pickle (%s): resume resets it", self.s.env_id, e)
+            env_blob = None
+        with open(d / "state.pkl", "wb") as f:
+            pickle.dump({"rng": self.rng, "env": env_blob}, f)
+
+    def load(self, d: Path) -> None:
+        for name in ("model.zip", "state.pkl"):
+            if not (d / name).exists():
+                raise FileNotFoundError(d / name)
+        with open(d / "state.pkl", "rb") as f:
+            state = pickle.load(f)  # our own file, written by save()
+        env = pickle.loads(state["env"]) if state["env"] is not None else self.model.get_env()
+        cls = type(self.model)
+        with _rng_scope({}):  # load() reseeds the global generators; keep the caller's
+            self.model = cls.load(d / "model.zip", env=env, device="cpu",
+                                  force_reset=state["env"] is None)
+        if (d / "replay_buffer.pkl").exists():
+            self.model.load_replay_buffer(d / "replay_buffer.pkl")
+        self.rng = state["rng"]
+
+
+class SB3Run(CheckpointableObjective):
+    """``n_seeds`` models of one config trained in lock step, evaluated every ``eval_every`` steps."""
+
+    def __init__(self, s: SB3Settings, config: Config, seeds: list[int], tb_name: str | None) -> None:
+        super().__init__()
+        self.s = s
+        self.runs = [_SeedRun(s, config, sd, tb_name) for sd in seeds]
+        self.returns: list[list[float]] = []  # per evaluation, per seed
+        self.notes = self.runs[0].notes
+
+    def train_to(self, budget: float, report: Callable[[float, float], bool]) -> bool:
+        target = int(budget)
+        while min(r.steps for r in self.runs) < target:
+            nxt = min((min(r.steps for r in self.runs) // self.s.eval_every + 1) * self.s.eval_every,
+                      target)
+            for r in self.runs:
+                r.learn_to(nxt)
+            per_seed = [r.evaluate() for r in self.runs]
+            self.returns.append(per_seed)
+            self.trained = float(np.mean([r.steps for r in self.runs]))
+            self.curve.append((self.trained, -float(np.mean(per_seed))))
+            if report(*self.curve[-1]):
+                return True
+        return False
+
+    def value(self) -> float:
+        return curve_value(self.curve, self.s.value, self.s.last_k)
+
+    def info(self) -> dict[str, Any]:
+        return {"repairs": list(self.notes), "env_steps": self.trained,
+                "train_seeds": [r.seed for r in self.runs],
+                "last_returns_per_seed": self.returns[-1] if self.returns else []}
+
+    def checkpoint(self, path: Path) -> None:
+        for i, r in enumerate(self.runs):
+            r.save(path / f"seed{i}")
+        with open(path / "curve.pkl", "wb") as f:
+            pickle.dump({"curve": self.curve, "returns": self.returns, "trained": self.trained}, f)
+
+    def restore(self, path: Path) -> None:
+        if not (path / "curve.pkl").exists():
+            raise FileNotFoundError(path / "curve.pkl")
+        for i, r in enumerate(self.runs):
+            r.load(path / f"seed{i}")
+        with open(path / "curve.pkl", "rb") as f:
+            d = pickle.load(f)  # our own file, written by checkpoint()
+        self.curve, self.returns, self.trained = d["curve"], d["returns"], d["trained"]
+
+
+def train_seeds(seed: int, n: int) -> list[int]:
+    """``n`` distinct training seeds in ``[0, TRAIN_SEED_SPAN)`` derived from a trial's seed."""
+    rng = np.random.default_rng(seed)
+    return [int(x) for x in rng.choice(TRAIN_SEED_SPAN, size=n, replace=False)]
+
+
+def _check(algo: str, env_id: str) -> None:
+    if algo not in ALGOS:
+        raise ValueError(f"unknown algo {algo!r}; choose one of {', '.join(ALGOS)}")
+    import gymnasium as gym
+
+    if env_id not in gym.registry:
+        raise ValueError(f"unknown env {env_id!r}; tested: {', '.join(ENVS)}")
+    space = gym.spec(env_id)
+    env = gym.make(space.id)
+    discrete = isinstance(env.action_space, gym.spaces.Discrete)
+    env.close()
+    if algo == "dqn" and not discrete:
+        raise ValueError(f"dqn needs discrete actions and {env_id} is continuous; use ppo, a2c, sac or td3")
+    if algo in ("sac", "td3") and discrete:
+        raise ValueError(f"{algo} needs continuous actions and {env_id} is discrete; use ppo, a2c or dqn")
+
+
+def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: float = 3,
+                 n_seeds: int = 1, eval_every: int | None = None, eval_episodes: int = 10,
+                 last_k: int = 3, value: str = "last", repair: bool = True,
+                 tensorboard_dir: str | None = None) -> Workload:
+    """A workload tuning ``algo`` on ``env_id`` between ``min_steps`` and ``max_steps`` env steps.
+
+    Args:
+        eval_every: steps between evaluations; None -> ``max(min_steps // 2, 1000)``.
+        value: ``"last"`` (mean of last ``last_k`` evaluations) or ``"auc"``; returns are negated.
+
+    Raises:
+        ValueError: for an unknown algo or env, or an algo that cannot act in the env.
+    """
+    algo = algo.lower()
+    _check(algo, env_id)
+    if value not in ("last", "auc"):
+        raise ValueError(f"unknown value {value!r}; choose 'last' or 'auc'")
+    every = eval_every if eval_every is not None else max(int(min_steps) // 2, 1000)
+    s = SB3Settings(algo, env_id, int(max_steps), int(every), eval_episodes, last_k, value,
+                    n_seeds, repair, tensorboard_dir)
+    space = sb3_spaces.SPACES[algo]()
+
+    def make(config: Config, context: Context) -> SB3Run:
+        import torch
+
+        torch.set_num_threads(1)
+        cfg = space.validate(config)
+        tb = f"config{context.trial.config_id}"
+        return SB3Run(s, cfg, train_seeds(context.seed, n_seeds), tb)
+
+    return Workload(name=f"sb3:{algo}:{env_id}", space=space,
+                    fidelity=Fidelity(min=float(min_steps), max=float(max_steps), eta=float(eta)),
+                    objective=ResumableObjective(make), direction="minimize",
+                    info={"fidelity_unit": "environment steps", "value": f"-mean return ({value})",
+                          "settings": s.__dict__})
+
+
+def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: list[int] | None = None,
+                n_episodes: int = 10) -> dict[str, Any]:
+    """Retrain ``config`` from scratch on fresh seeds and report evaluation returns (not negated).
+
+    Args:
+        test_seeds: training seeds, all ``>= TEST_SEED_START``; None -> 10 seeds from 10_000.
+        n_episodes: deterministic evaluation episodes per seed, on seeds disjoint from training.
+
+    Returns:
+        ``{"mean": ..., "std": ..., "per_seed": {seed: mean return}}`` over seeds.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    algo = algo.lower()
+    _check(algo, env)
+    seeds = list(range(TEST_SEED_START, TEST_SEED_START + 10)) if test_seeds is None else test_seeds
+    if any(sd < TEST_SEED_START for sd in seeds):
+        raise ValueError(f"test seeds must be >= {TEST_SEED_START} (tuning uses [0, {TRAIN_SEED_SPAN}))")
+    s = SB3Settings(algo, env, int(steps), int(steps), n_episodes)
+    cfg = sb3_spaces.SPACES[algo]().validate(config)
+    per_seed = {}
+    for sd in seeds:
+        run = _SeedRun(s, cfg, sd, None)
+        run.learn_to(int(steps))
+        per_seed[sd] = run.evaluate()
+    vals = np.array(list(per_seed.values()))
+    return {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
+            "per_seed": per_seed}

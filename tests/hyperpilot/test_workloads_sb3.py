@@ -1,0 +1,177 @@
+"""SB3 workload: smoke runs of every algorithm, exact resume, seeds, invalid configs (tiny budgets)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hyperpilot.trial import Context, Trial
+from hyperpilot.workloads import WORKLOADS, InvalidConfig
+from hyperpilot.workloads.sb3_spaces import SPACES, largest_divisor_at_most, to_sb3_kwargs
+
+PPO = {"learning_rate": 3e-4, "one_minus_gamma": 0.01, "n_envs": 4, "n_steps": 32, "batch_size": 64,
+       "n_epochs": 3, "gae_lambda": 0.95, "clip_range": 0.2, "ent_coef": 1e-3, "vf_coef": 0.5,
+       "max_grad_norm": 0.5, "net_arch": "tiny", "activation": "tanh"}
+
+
+def ctx(cfg: dict, d: Path | None = None, seed: int = 3, report=lambda b, v: False) -> Context:
+    return Context(trial=Trial(0, 0, cfg, 1.0), seed=seed, checkpoint_dir=d, report=report)
+
+
+def sample(algo: str, **fix: object) -> dict:
+    cfg = SPACES[algo]().sample(1, np.random.default_rng(0))[0]
+    cfg.update(fix)
+    return cfg
+
+
+def test_ppo_invalid_batch_is_repaired_or_rejected() -> None:
+    cfg = dict(PPO, n_envs=1, n_steps=16, batch_size=512)
+    kw, n_envs, notes = to_sb3_kwargs("ppo", cfg, 10_000)
+    assert kw["batch_size"] == 16 and n_envs == 1 and "batch_size 512 -> 16" in notes[0]
+    with pytest.raises(InvalidConfig, match="must divide n_steps"):
+        to_sb3_kwargs("ppo", cfg, 10_000, repair=False)
+    assert largest_divisor_at_most(96, 64) == 48
+    kw, _, _ = to_sb3_kwargs("ppo", PPO, 10_000)
+    assert kw["batch_size"] == 64 and math.isclose(kw["gamma"], 0.99)
+
+
+def test_spaces_sample_to_valid_kwargs() -> None:
+    for algo, make in SPACES.items():
+        for cfg in make().sample(20, np.random.default_rng(1)):
+            kw, n_envs, _ = to_sb3_kwargs(algo, cfg, 5_000)
+            assert 0.9 <= kw["gamma"] <= 0.9999 and n_envs >= 1
+            if algo == "ppo":
+                assert (cfg["n_steps"] * n_envs) % kw["batch_size"] == 0
+            if "buffer_size" in kw:
+                assert kw["buffer_size"] <= 5_000
+
+
+@pytest.mark.rl
+def test_unknown_algo_or_env_lists_options() -> None:
+    with pytest.raises(ValueError, match="choose one of ppo, a2c"):
+        WORKLOADS["sb3"](algo="trpo", env_id="CartPole-v1", min_steps=10, max_steps=100)
+    with pytest.raises(ValueError, match="unknown env"):
+        WORKLOADS["sb3"](algo="ppo", env_id="NoSuchEnv-v0", min_steps=10, max_steps=100)
+    with pytest.raises(ValueError, match="discrete"):
+        WORKLOADS["sb3"](algo="sac", env_id="CartPole-v1", min_steps=10, max_steps=100)
+
+
+@pytest.mark.rl
+@pytest.mark.parametrize("algo,env,steps,fix", [
+    ("ppo", "CartPole-v1", 512, {}),
+    ("a2c", "CartPole-v1", 512, {"n_envs": 4, "n_steps": 8}),
+    ("dqn", "CartPole-v1", 600, {"learning_starts": 100, "train_freq": 4}),
+    ("sac", "Pendulum-v1", 300, {"learning_starts": 100, "train_freq": 2, "net_arch": "small"}),
+    ("td3", "MountainCarContinuous-v0", 200, {"learning_starts": 50, "train_freq": 2, "net_arch": "small"}),
+])
+def test_smoke_every_algorithm(algo: str, env: str, steps: int, fix: dict) -> None:
+    w = WORKLOADS["sb3"](algo=algo, env_id=env, min_steps=steps // 2, max_steps=steps,
+                         eval_every=steps // 2, eval_episodes=1)
+    cfg = PPO if algo == "ppo" else sample(algo, **fix)
+    value, curve, cost = w.objective(cfg, steps, 0, ctx(cfg))
+    assert len(curve) == 2 and curve[0][0] < curve[1][0] and curve[-1][0] >= steps
+    assert value == pytest.approx(np.mean([v for _, v in curve])) and cost > 0
+
+
+@pytest.mark.rl
+def test_ppo_resume_equals_uninterrupted(tmp_path: Path) -> None:
+    """Model, training envs (mid-episode) and RNG states are checkpointed: resume is exact."""
+    import torch
+
+    w = WORKLOADS["sb3"](algo="ppo", env_id="CartPole-v1", min_steps=256, max_steps=512,
+                         eval_every=256, eval_episodes=2)
+    before = torch.get_rng_state()
+    straight = w.objective(PPO, 512, 0, ctx(PPO))
+    first = w.objective(PPO, 256, 0, ctx(PPO, tmp_path))
+    c = ctx(PPO, tmp_path)
+    second = w.objective(PPO, 512, 256, c)
+    assert c.extras["workload_info"]["resumed"] and second[1][0][0] > 256
+    assert first[1] + second[1] == straight[1] and second[0] == straight[0]
+    assert torch.equal(before, torch.get_rng_state())  # the caller's global RNG is left alone
+    from stable_baselines3 import PPO as SB3PPO
+
+    m = SB3PPO.load(tmp_path / "run" / "seed0" / "model.zip")
+    assert m.num_timesteps == 512
+
+
+@pytest.mark.rl
+def test_dqn_resume_keeps_replay_buffer(tmp_path: Path) -> None:
+    cfg = sample("dqn", learning_starts=50, train_freq=4, buffer_size=10_000)
+    w = WORKLOADS["sb3"](algo="dqn", env_id="CartPole-v1", min_steps=200, max_steps=400,
+                         eval_every=200, eval_episodes=1)
+    straight = w.objective(cfg, 400, 0, ctx(cfg))
+    w.objective(cfg, 200, 0, ctx(cfg, tmp_path))
+    second = w.objective(cfg, 400, 200, ctx(cfg, tmp_path))
+    assert second[1] == straight[1][1:]
+    from stable_baselines3 import DQN
+
+    m = DQN.load(tmp_path / "run" / "seed0" / "model.zip")
+    m.load_replay_buffer(tmp_path / "run" / "seed0" / "replay_buffer.pkl")
+    assert m.num_timesteps == 400 and m.replay_buffer.size() == 400
+
+
+@pytest.mark.rl
+def test_missing_checkpoint_trains_from_scratch_and_says_so(tmp_path: Path) -> None:
+    w = WORKLOADS["sb3"](algo="ppo", env_id="CartPole-v1", min_steps=128, max_steps=256,
+                         eval_every=128, eval_episodes=1)
+    c = ctx(PPO, tmp_path)
+    _, curve, _ = w.objective(PPO, 256, 128, c)
+    info = c.extras["workload_info"]
+    assert info["from_scratch"] and "from scratch" in info["note"] and curve[0][0] == 128
+
+
+@pytest.mark.rl
+def test_report_stops_and_seeds_aggregate() -> None:
+    w = WORKLOADS["sb3"](algo="ppo", env_id="CartPole-v1", min_steps=128, max_steps=512,
+                         eval_every=128, eval_episodes=1, n_seeds=2)
+    calls: list[tuple[float, float]] = []
+    c = ctx(PPO, report=lambda b, v: calls.append((b, v)) or True)
+    value, curve, _ = w.objective(PPO, 512, 0, c)
+    info = c.extras["workload_info"]
+    assert info["stopped_early"] and len(curve) == 1 and calls == curve
+    assert len(set(info["train_seeds"])) == 2 and max(info["train_seeds"]) < 10_000
+    assert value == pytest.approx(-np.mean(info["last_returns_per_seed"]))
+
+
+@pytest.mark.rl
+def test_test_config_uses_fresh_seeds() -> None:
+    from hyperpilot.workloads.sb3 import test_config
+
+    out = test_config("ppo", "CartPole-v1", PPO, 128, test_seeds=[10_000, 10_001], n_episodes=1)
+    assert set(out["per_seed"]) == {10_000, 10_001} and out["std"] >= 0
+    assert out["mean"] == pytest.approx(np.mean(list(out["per_seed"].values())))
+    with pytest.raises(ValueError, match="test seeds must be"):
+        test_config("ppo", "CartPole-v1", PPO, 128, test_seeds=[3])
+
+
+@pytest.mark.rl
+def test_lunar_lander() -> None:
+    pytest.importorskip("Box2D", reason="box2d is not installed (pip install swig box2d)")
+    w = WORKLOADS["sb3"](algo="ppo", env_id="LunarLander-v3", min_steps=128, max_steps=128,
+                         eval_every=128, eval_episodes=1)
+    value, curve, _ = w.objective(PPO, 128, 0, ctx(PPO))
+    assert len(curve) == 1 and math.isfinite(value)
+
+
+@pytest.mark.rl
+def test_example_files_build_workloads() -> None:
+    import importlib.util
+
+    import yaml
+
+    files = sorted(Path(__file__).resolve().parents[2].joinpath("examples").glob("*.yaml"))
+    assert len(files) >= 10
+    for f in files:
+        d = yaml.safe_load(f.read_text())
+        if d["workload"] != "sb3":
+            w = WORKLOADS[d["workload"]](min_epochs=d["min_epochs"], max_epochs=d["max_epochs"], eta=d["eta"])
+        elif "LunarLander" in d["env"] and importlib.util.find_spec("Box2D") is None:
+            continue
+        else:
+            w = WORKLOADS["sb3"](algo=d["algo"], env_id=d["env"], min_steps=d["min_steps"],
+                                 max_steps=d["max_steps"], eta=d["eta"], n_seeds=d["n_seeds"],
+                                 eval_episodes=d["eval_episodes"])
+        assert w.fidelity.max / w.fidelity.min == pytest.approx(27) and f.stem in d["storage"]
