@@ -12,6 +12,7 @@ standard deviation is multiplied by a calibration factor. No MCMC: a prediction 
 from __future__ import annotations
 
 import numpy as np
+
 from fidelity.curves.base import Curve, CurveModel, FloatArray
 from fidelity.curves.families import FAMILIES, Family, evaluate, zoom_fit
 from fidelity.curves.mixture import Mixture

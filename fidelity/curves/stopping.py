@@ -6,6 +6,7 @@ import math
 
 from fidelity.curves.base import CurveModel, check_prefix
 
+
 def prob_better(mean: float, std: float, incumbent: float) -> float:
     """``P(Y > incumbent)`` for ``Y ~ N(mean, std^2)`` (larger is better); a step for ``std = 0``."""
     if not (math.isfinite(mean) and math.isfinite(incumbent)) or std < 0:

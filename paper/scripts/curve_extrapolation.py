@@ -75,7 +75,7 @@ def load_lcbench(root: Path, n: int, rng: np.random.Generator) -> dict[str, Curv
         task = DEV_TASKS[k % len(DEV_TASKS)]
         unit = rng.random(len(LCB_ORDER))
         raw = []
-        for u, name in zip(unit, LCB_ORDER):
+        for u, name in zip(unit, LCB_ORDER, strict=True):
             h = hps[name]
             lo, hi = float(h["lower"]), float(h["upper"])
             v = np.exp(np.log(lo) + u * np.log(hi / lo)) if h["log"] else lo + u * (hi - lo)
@@ -109,7 +109,7 @@ def evaluate_fold(source: str, train: list[Curve], test: list[Curve], names: lis
     rows = []
     for f in FRACTIONS:
         sd_last = last_value_sd(train, f)
-        for name, c in zip(names, test):
+        for name, c in zip(names, test, strict=True):
             m = cut(c, f)
             t, y, x = c.t[:m], c.y[:m], (c.x if use_x else None)
             preds = {"last": (float(y[-1]), sd_last * _unit(y, train))}
