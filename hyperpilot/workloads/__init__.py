@@ -4,8 +4,9 @@
 gymnasium, torch) are imported only when a factory is called::
 
     from hyperpilot.workloads import WORKLOADS
-    w = WORKLOADS["sb3"](algo="ppo", env_id="CartPole-v1", min_steps=10_000, max_steps=270_000)
-    w = WORKLOADS["supervised:diabetes"]()
+    w = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=10_000, max_steps=270_000)
+    w = WORKLOADS["supervised:diabetes"](min_epochs=1, max_epochs=27)
+    value, curve, cost = w.objective(config, budget, resume_budget, context)
 """
 
 from __future__ import annotations
@@ -21,10 +22,15 @@ from hyperpilot.workloads.base import (
 )
 
 
-def _sb3(**kwargs: Any) -> Workload:
+def _sb3(algo: str, env: str, min_steps: int, max_steps: int, eta: float = 3, n_seeds: int = 1,
+         eval_every: int | None = None, eval_episodes: int = 10, last_k: int = 3,
+         value: str = "last", repair: bool = True, tensorboard_dir: str | None = None) -> Workload:
+    """``sb3_workload`` under the YAML/CLI key names (``env`` for the Gymnasium id)."""
     from hyperpilot.workloads.sb3 import sb3_workload
 
-    return sb3_workload(**kwargs)
+    return sb3_workload(algo, env, min_steps, max_steps, eta=eta, n_seeds=n_seeds,
+                        eval_every=eval_every, eval_episodes=eval_episodes, last_k=last_k,
+                        value=value, repair=repair, tensorboard_dir=tensorboard_dir)
 
 
 def _supervised(dataset: str) -> Callable[..., Workload]:

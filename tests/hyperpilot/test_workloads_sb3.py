@@ -52,11 +52,11 @@ def test_spaces_sample_to_valid_kwargs() -> None:
 @pytest.mark.rl
 def test_unknown_algo_or_env_lists_options() -> None:
     with pytest.raises(ValueError, match="choose one of ppo, a2c"):
-        WORKLOADS["sb3"](algo="trpo", env_id="CartPole-v1", min_steps=10, max_steps=100)
+        WORKLOADS["sb3"](algo="trpo", env="CartPole-v1", min_steps=10, max_steps=100)
     with pytest.raises(ValueError, match="unknown env"):
-        WORKLOADS["sb3"](algo="ppo", env_id="NoSuchEnv-v0", min_steps=10, max_steps=100)
+        WORKLOADS["sb3"](algo="ppo", env="NoSuchEnv-v0", min_steps=10, max_steps=100)
     with pytest.raises(ValueError, match="discrete"):
-        WORKLOADS["sb3"](algo="sac", env_id="CartPole-v1", min_steps=10, max_steps=100)
+        WORKLOADS["sb3"](algo="sac", env="CartPole-v1", min_steps=10, max_steps=100)
 
 
 @pytest.mark.rl
@@ -68,7 +68,7 @@ def test_unknown_algo_or_env_lists_options() -> None:
     ("td3", "MountainCarContinuous-v0", 200, {"learning_starts": 50, "train_freq": 2, "net_arch": "small"}),
 ])
 def test_smoke_every_algorithm(algo: str, env: str, steps: int, fix: dict) -> None:
-    w = WORKLOADS["sb3"](algo=algo, env_id=env, min_steps=steps // 2, max_steps=steps,
+    w = WORKLOADS["sb3"](algo=algo, env=env, min_steps=steps // 2, max_steps=steps,
                          eval_every=steps // 2, eval_episodes=1)
     cfg = PPO if algo == "ppo" else sample(algo, **fix)
     value, curve, cost = w.objective(cfg, steps, 0, ctx(cfg))
@@ -81,7 +81,7 @@ def test_ppo_resume_equals_uninterrupted(tmp_path: Path) -> None:
     """Model, training envs (mid-episode) and RNG states are checkpointed: resume is exact."""
     import torch
 
-    w = WORKLOADS["sb3"](algo="ppo", env_id="CartPole-v1", min_steps=256, max_steps=512,
+    w = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=256, max_steps=512,
                          eval_every=256, eval_episodes=2)
     before = torch.get_rng_state()
     straight = w.objective(PPO, 512, 0, ctx(PPO))
@@ -100,7 +100,7 @@ def test_ppo_resume_equals_uninterrupted(tmp_path: Path) -> None:
 @pytest.mark.rl
 def test_dqn_resume_keeps_replay_buffer(tmp_path: Path) -> None:
     cfg = sample("dqn", learning_starts=50, train_freq=4, buffer_size=10_000)
-    w = WORKLOADS["sb3"](algo="dqn", env_id="CartPole-v1", min_steps=200, max_steps=400,
+    w = WORKLOADS["sb3"](algo="dqn", env="CartPole-v1", min_steps=200, max_steps=400,
                          eval_every=200, eval_episodes=1)
     straight = w.objective(cfg, 400, 0, ctx(cfg))
     w.objective(cfg, 200, 0, ctx(cfg, tmp_path))
@@ -115,7 +115,7 @@ def test_dqn_resume_keeps_replay_buffer(tmp_path: Path) -> None:
 
 @pytest.mark.rl
 def test_missing_checkpoint_trains_from_scratch_and_says_so(tmp_path: Path) -> None:
-    w = WORKLOADS["sb3"](algo="ppo", env_id="CartPole-v1", min_steps=128, max_steps=256,
+    w = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=128, max_steps=256,
                          eval_every=128, eval_episodes=1)
     c = ctx(PPO, tmp_path)
     _, curve, _ = w.objective(PPO, 256, 128, c)
@@ -125,7 +125,7 @@ def test_missing_checkpoint_trains_from_scratch_and_says_so(tmp_path: Path) -> N
 
 @pytest.mark.rl
 def test_report_stops_and_seeds_aggregate() -> None:
-    w = WORKLOADS["sb3"](algo="ppo", env_id="CartPole-v1", min_steps=128, max_steps=512,
+    w = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=128, max_steps=512,
                          eval_every=128, eval_episodes=1, n_seeds=2)
     calls: list[tuple[float, float]] = []
     c = ctx(PPO, report=lambda b, v: calls.append((b, v)) or True)
@@ -150,7 +150,7 @@ def test_test_config_uses_fresh_seeds() -> None:
 @pytest.mark.rl
 def test_lunar_lander() -> None:
     pytest.importorskip("Box2D", reason="box2d is not installed (pip install swig box2d)")
-    w = WORKLOADS["sb3"](algo="ppo", env_id="LunarLander-v3", min_steps=128, max_steps=128,
+    w = WORKLOADS["sb3"](algo="ppo", env="LunarLander-v3", min_steps=128, max_steps=128,
                          eval_every=128, eval_episodes=1)
     value, curve, _ = w.objective(PPO, 128, 0, ctx(PPO))
     assert len(curve) == 1 and math.isfinite(value)
@@ -171,7 +171,7 @@ def test_example_files_build_workloads() -> None:
         elif "LunarLander" in d["env"] and importlib.util.find_spec("Box2D") is None:
             continue
         else:
-            w = WORKLOADS["sb3"](algo=d["algo"], env_id=d["env"], min_steps=d["min_steps"],
+            w = WORKLOADS["sb3"](algo=d["algo"], env=d["env"], min_steps=d["min_steps"],
                                  max_steps=d["max_steps"], eta=d["eta"], n_seeds=d["n_seeds"],
                                  eval_episodes=d["eval_episodes"])
         assert w.fidelity.max / w.fidelity.min == pytest.approx(27) and f.stem in d["storage"]
