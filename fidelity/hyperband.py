@@ -91,7 +91,7 @@ class _Bracket:
         if sync and not self.rung_done(i):
             return None
         done = sorted(self.results[i].items(), key=lambda kv: (kv[1], kv[0]))
-        k = self.rungs[i + 1][0] if sync else len(done) // _eta_of(self.rungs)
+        k = self.rungs[i + 1][0] if sync else int(len(done) // _eta_of(self.rungs))
         k = min(k, self.rungs[i + 1][0])
         above = set(self.members[i + 1])
         for cid, loss in done[:k]:

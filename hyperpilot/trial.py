@@ -111,8 +111,13 @@ class Context:
     trial: Trial
     seed: int
     checkpoint_dir: Path | None = None
-    report: Callable[[float, float], bool] = field(default=lambda b, v: False)
+    report: Callable[[float, float], bool] = field(default_factory=lambda: never_stop)
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+def never_stop(budget: float, value: float) -> bool:
+    """The default ``Context.report``: never asks the run to stop."""
+    return False
 
 
 def parse_objective_output(out: Any) -> tuple[float, Curve, float | None]:

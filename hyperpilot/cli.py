@@ -1,0 +1,213 @@
+"""``python -m hyperpilot``: run a study, show a store. Bad input gets one line and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "benchmark": None, "workload": None, "method": "hyperpilot", "budget": None, "n_trials": None,
+    "workers": 1, "batch_size": None, "seed": 0, "storage": None, "name": "default",
+    "timeout": None, "data_dir": None, "method_options": None, "workload_options": None,
+    "algo": None, "env": None, "min_steps": None, "max_steps": None, "eta": None,
+    "n_seeds": None, "eval_episodes": None, "eval_every": None, "min_epochs": None,
+    "max_epochs": None,
+}
+WORKLOAD_KEYS = ("algo", "env", "min_steps", "max_steps", "eta", "n_seeds", "eval_episodes",
+                 "eval_every", "min_epochs", "max_epochs")
+DEFAULT_STUDY = {"benchmark": "hartmann6", "method": "hyperpilot", "budget": 15.0}
+"""What ``make run`` does with no arguments: multi-fidelity Hartmann-6, about a minute here."""
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hyperpilot", description=__doc__)
+    sub = p.add_subparsers(dest="command")
+    r = sub.add_parser("run", help="run (or resume) a study")
+    r.add_argument("--config", type=Path, help="a YAML study file (command-line flags override it)")
+    r.add_argument("--benchmark", help="branin | hartmann6 | bandit | lcbench:<task_id>")
+    r.add_argument("--workload", help="sb3 | supervised:diabetes | supervised:digits | ...")
+    r.add_argument("--algo", help="SB3 algorithm for --workload sb3 (ppo, a2c, dqn, sac, td3)")
+    r.add_argument("--env", help="Gymnasium id for --workload sb3")
+    r.add_argument("--min-steps", type=int, dest="min_steps")
+    r.add_argument("--max-steps", type=int, dest="max_steps")
+    r.add_argument("--eta", type=float)
+    r.add_argument("--method", help="random | hyperband | hyperpilot | hyperpilot-mcdropout | gp-bo")
+    r.add_argument("--budget", type=float, help="full-fidelity equivalents (sum of budgets / max)")
+    r.add_argument("--n-trials", type=int, dest="n_trials")
+    r.add_argument("--workers", type=int)
+    r.add_argument("--batch-size", type=int, dest="batch_size")
+    r.add_argument("--seed", type=int)
+    r.add_argument("--storage", help="SQLite file (default runs/<problem>-<method>-s<seed>.sqlite)")
+    r.add_argument("--name", help="study name inside the storage")
+    r.add_argument("--timeout", type=float, help="seconds per trial")
+    r.add_argument("--data-dir", dest="data_dir", help="benchmark data (else $HYPERPILOT_DATA)")
+    r.add_argument("--resume", action="store_true", help="continue a study found in --storage")
+    r.add_argument("--no-progress", action="store_true")
+    s = sub.add_parser("show", help="list the studies and trials of a store")
+    s.add_argument("storage", type=Path)
+    s.add_argument("--trials", type=int, default=20, help="how many trials to list per study")
+    return p
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """Read a YAML study file; unknown keys and malformed YAML are usage errors."""
+    import yaml
+
+    if not path.exists():
+        raise UsageError(f"config file {path} does not exist")
+    try:
+        d = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise UsageError(f"{path}: malformed YAML{where}") from None
+    if d is None:
+        return {}
+    if not isinstance(d, dict):
+        raise UsageError(f"{path}: expected a mapping of study settings, got {type(d).__name__}")
+    d = {k.replace("-", "_"): v for k, v in d.items()}
+    if "workers" not in d and "n_workers" in d:
+        d["workers"] = d.pop("n_workers")
+    unknown = sorted(set(d) - set(DEFAULTS))
+    if unknown:
+        raise UsageError(f"{path}: unknown key(s) {unknown}; known: {sorted(DEFAULTS)}")
+    return d
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Defaults, then the YAML file, then command-line flags."""
+    cfg = dict(DEFAULTS)
+    from_file = load_config(args.config) if args.config else {}
+    cfg.update(from_file)
+    flags = {k: v for k, v in vars(args).items() if k in DEFAULTS and v is not None}
+    cfg.update(flags)
+    if cfg["benchmark"] is None and cfg["workload"] is None:
+        for k, v in DEFAULT_STUDY.items():
+            if k not in from_file and k not in flags:
+                cfg[k] = v
+    if cfg["budget"] is None and cfg["n_trials"] is None:
+        cfg["budget"] = 20.0
+    for k in ("workers", "seed"):
+        if not isinstance(cfg[k], int) or cfg[k] < (1 if k == "workers" else 0):
+            raise UsageError(f"{k} must be an integer >= {1 if k == 'workers' else 0}, got {cfg[k]!r}")
+    if cfg["budget"] is not None and not (isinstance(cfg["budget"], (int, float)) and cfg["budget"] > 0):
+        raise UsageError(f"budget must be a positive number, got {cfg['budget']!r}")
+    return cfg
+
+
+def _workload_options(cfg: dict[str, Any]) -> dict[str, Any]:
+    opts = dict(cfg["workload_options"] or {})
+    for k in WORKLOAD_KEYS:
+        if cfg[k] is not None:
+            opts[k] = cfg[k]
+    return opts
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from hyperpilot.problems import resolve_problem
+    from hyperpilot.study import Study
+
+    from hyperpilot.errors import SetupError
+
+    cfg = settings(args)
+    try:
+        problem = resolve_problem(cfg["benchmark"], cfg["workload"],
+                                  _workload_options(cfg) if cfg["workload"] else None,
+                                  cfg["data_dir"], cfg["seed"])
+        slug = problem.name.replace(":", "-").replace("/", "-")
+        storage = Path(cfg["storage"] or f"runs/{slug}-{cfg['method']}-s{cfg['seed']}.sqlite")
+        existed = storage.exists() and storage.stat().st_size > 0
+        study = Study(problem.space, problem.fidelity, cfg["method"], problem.direction,  # type: ignore[arg-type]
+                      cfg["seed"], storage, cfg["name"], cfg["method_options"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise SetupError(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)) from e
+    if existed and study.results and not args.resume:
+        raise UsageError(f"{storage} already holds study '{cfg['name']}' with "
+                         f"{len(study.results)} trials; pass --resume to continue it")
+    print(f"study '{cfg['name']}': {problem.name}, method {cfg['method']}, seed {cfg['seed']}, "
+          f"budget {cfg['budget'] or '-'} FFE, {cfg['workers']} worker(s) -> {storage}", flush=True)
+    t0 = time.perf_counter()
+    study.run(problem.objective, n_trials=cfg["n_trials"], budget=cfg["budget"],
+              n_workers=cfg["workers"], batch_size=cfg["batch_size"], timeout=cfg["timeout"],
+              progress=not args.no_progress)
+    print_summary(study, problem.optimum, time.perf_counter() - t0)
+    return 0
+
+
+def print_summary(study: Any, optimum: float | None, seconds: float) -> None:
+    from hyperpilot.trial import Status
+
+    res = study.results
+    n_fail = sum(r.status == Status.FAILED for r in res)
+    n_stop = sum(r.status == Status.STOPPED for r in res)
+    best = study.best
+    rows = [("trials", f"{len(res)} ({n_fail} failed, {n_stop} stopped early)"),
+            ("configs", str(len({r.trial.config_id for r in res}))),
+            ("budget used", f"{study.budget_used():.2f} full-fidelity equivalents"),
+            ("model fallbacks", str(sum(bool(r.trial.info.get("fallback")) for r in res))),
+            ("wall time", f"{seconds:.1f} s")]
+    if best is not None:
+        rows.append(("best value", f"{best[1]:.6g} at budget {best[2]:g}"))
+        if optimum is not None:
+            rows.append(("regret", f"{best[1] - optimum:.6g} (optimum {optimum:.6g})"))
+        rows.append(("best config", json.dumps(best[0], default=str)))
+    w = max(len(k) for k, _ in rows)
+    print("\n".join(f"  {k:<{w}}  {v}" for k, v in rows))
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from hyperpilot.storage import Storage
+
+    if not args.storage.exists():
+        raise UsageError(f"{args.storage} does not exist")
+    st = Storage(args.storage)
+    for s in st.studies():
+        d = s["definition"]
+        print(f"study '{s['name']}' (id {s['study_id']}): method {d['method']}, seed {s['seed']}, "
+              f"{s['n_trials']} trials, direction {d['direction']}, fidelity {d['fidelity']}")
+        rows = st.load_trials(s["study_id"])
+        print(f"  {'trial':>5} {'config':>6} {'budget':>8} {'resume':>8} {'status':>9} {'value':>12}")
+        for r in rows[-args.trials:]:
+            v = r.result.value if r.result is not None else None
+            st_ = r.result.status.value if r.result is not None else "pending"
+            vs = "-" if v is None else f"{v:.6g}"
+            print(f"  {r.trial.trial_id:>5} {r.trial.config_id:>6} {r.trial.budget:>8g} "
+                  f"{r.trial.resume_budget:>8g} {st_:>9} {vs:>12}")
+    st.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        argv = ["run"]
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from hyperpilot.errors import USER_ERRORS
+
+    try:
+        if args.command == "show":
+            return cmd_show(args)
+        return cmd_run(args)
+    except (UsageError, *USER_ERRORS) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"hyperpilot: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hyperpilot: interrupted; finished trials are saved, resume with --resume",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

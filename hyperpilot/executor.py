@@ -1,0 +1,210 @@
+"""Executors run trials: in-process, or in persistent local worker processes with timeouts.
+
+A worker process lives across trials (imports of torch or SB3 cost seconds), sets
+``OMP_NUM_THREADS=1`` and ``torch.set_num_threads(1)``, and sends back either the parsed objective
+output or the traceback. The driver kills a worker whose trial passes its timeout and starts a
+fresh one; a worker that dies mid-trial is reported as a failed trial.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import time
+import traceback
+from abc import ABC, abstractmethod
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from hyperpilot.trial import Context, Curve, Trial, parse_objective_output
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came back from one trial: a parsed output, or a failure reason."""
+
+    trial: Trial
+    value: float | None = None
+    curve: Curve = field(default_factory=list)
+    cost: float | None = None
+    error: str | None = None
+    wall_time: float = 0.0
+    stopped: bool = False
+
+
+def limit_threads() -> None:
+    """One BLAS/OpenMP/torch thread: two threads made PPO 5.6x slower on the reference machines."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
+def evaluate(objective: Any, trial: Trial, ctx: Context) -> Outcome:
+    """Call ``objective`` on ``trial`` and turn anything it does into an :class:`Outcome`."""
+    t0 = time.perf_counter()
+    try:
+        out = objective(trial.config, trial.budget, trial.resume_budget, ctx)
+        value, curve, cost = parse_objective_output(out)
+    except Exception as e:  # noqa: BLE001 - any error of user code is a failed trial, kept with its traceback
+        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__)[-6:])
+        return Outcome(trial, error=f"{type(e).__name__}: {e}\n{tb}", wall_time=time.perf_counter() - t0)
+    stopped = bool(ctx.extras.get("stopped_at") is not None)
+    return Outcome(trial, value, curve, cost, None, time.perf_counter() - t0, stopped)
+
+
+class Executor(ABC):
+    """Runs trials; ``submit`` hands one over, ``wait`` returns the next one that finished."""
+
+    n_workers: int = 1
+
+    @abstractmethod
+    def submit(self, trial: Trial, ctx: Context) -> None: ...
+
+    @abstractmethod
+    def wait(self) -> Outcome: ...
+
+    @property
+    @abstractmethod
+    def n_running(self) -> int: ...
+
+    def close(self) -> None:
+        return None
+
+
+class InlineExecutor(Executor):
+    """Runs each trial in this process when :meth:`wait` is called (no timeout)."""
+
+    def __init__(self, objective: Any) -> None:
+        self.objective = objective
+        self._queue: deque[tuple[Trial, Context]] = deque()
+        limit_threads()
+
+    def submit(self, trial: Trial, ctx: Context) -> None:
+        self._queue.append((trial, ctx))
+
+    def wait(self) -> Outcome:
+        trial, ctx = self._queue.popleft()
+        return evaluate(self.objective, trial, ctx)
+
+    @property
+    def n_running(self) -> int:
+        return len(self._queue)
+
+
+def _worker_main(objective: Any, tasks: Any, results: Any) -> None:
+    limit_threads()
+    while True:
+        item = tasks.get()
+        if item is None:
+            return
+        trial, ctx = item
+        results.put(evaluate(objective, trial, ctx))
+
+
+@dataclass
+class _Worker:
+    proc: Any
+    tasks: Any
+    trial: Trial | None = None
+    started: float = 0.0
+
+
+class ProcessPoolExecutor(Executor):
+    """``n_workers`` persistent processes; a free worker takes the next trial at once.
+
+    Args:
+        objective: the objective (with the default ``fork`` start method it need not pickle).
+        n_workers: number of processes.
+        timeout: seconds after which a running trial is killed and recorded as failed.
+        start_method: multiprocessing start method; ``HYPERPILOT_MP_START`` overrides.
+    """
+
+    def __init__(self, objective: Any, n_workers: int, timeout: float | None = None,
+                 start_method: str | None = None) -> None:
+        if n_workers < 1:
+            raise ValueError(f"n_workers must be >= 1, got {n_workers}")
+        method = start_method or os.environ.get("HYPERPILOT_MP_START", "fork")
+        self._mp = mp.get_context(method)
+        self.objective = objective
+        self.n_workers = n_workers
+        self.timeout = timeout
+        self._results = self._mp.Queue()
+        self._backlog: deque[tuple[Trial, Context]] = deque()
+        self._workers = [self._spawn() for _ in range(n_workers)]
+        self.restarts = 0
+
+    def _spawn(self) -> _Worker:
+        tasks = self._mp.Queue()
+        proc = self._mp.Process(target=_worker_main, args=(self.objective, tasks, self._results),
+                                daemon=True)
+        proc.start()
+        return _Worker(proc, tasks)
+
+    def submit(self, trial: Trial, ctx: Context) -> None:
+        self._backlog.append((trial, ctx))
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        for w in self._workers:
+            if w.trial is None and self._backlog:
+                w.trial, ctx = self._backlog.popleft()
+                w.started = time.monotonic()
+                w.tasks.put((w.trial, ctx))
+
+    @property
+    def n_running(self) -> int:
+        return len(self._backlog) + sum(w.trial is not None for w in self._workers)
+
+    def wait(self) -> Outcome:
+        if self.n_running == 0:
+            raise RuntimeError("wait() with no trial submitted")
+        while True:
+            try:
+                out: Outcome = self._results.get(timeout=0.2)
+            except queue.Empty:
+                dead = self._reap()
+                if dead is not None:
+                    return dead
+                continue
+            for w in self._workers:
+                if w.trial is not None and w.trial.trial_id == out.trial.trial_id:
+                    w.trial = None
+            self._dispatch()
+            return out
+
+    def _reap(self) -> Outcome | None:
+        """Kill a worker past its timeout, or notice one that died; return its failed trial."""
+        now = time.monotonic()
+        for i, w in enumerate(self._workers):
+            if w.trial is None:
+                continue
+            late = self.timeout is not None and now - w.started > self.timeout
+            if not late and w.proc.is_alive():
+                continue
+            trial, elapsed = w.trial, now - w.started
+            if late:
+                reason = f"timeout: killed after {elapsed:.1f} s (limit {self.timeout} s)"
+                w.proc.kill()
+            else:
+                reason = f"worker process died (exit code {w.proc.exitcode})"
+            w.proc.join(timeout=5)
+            self._workers[i] = self._spawn()
+            self.restarts += 1
+            self._dispatch()
+            return Outcome(trial, error=reason, wall_time=elapsed)
+        return None
+
+    def close(self) -> None:
+        for w in self._workers:
+            if w.proc.is_alive():
+                w.tasks.put(None)
+        for w in self._workers:
+            w.proc.join(timeout=2)
+            if w.proc.is_alive():
+                w.proc.kill()

@@ -1,0 +1,55 @@
+"""Methods by name: a plain dict registry of factories ``(space, fidelity, seed, **options)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hyperpilot.methods.base import History, Method, Suggestion
+from hyperpilot.methods.proposers import Proposer, RandomProposer
+from hyperpilot.methods.scheduled import ReplayMismatch, ScheduledMethod
+from hyperpilot.space import SearchSpace
+from hyperpilot.trial import Fidelity
+
+MethodFactory = Callable[..., Method]
+
+
+def _random(space: SearchSpace, fidelity: Fidelity, seed: int, **opts: Any) -> Method:
+    return ScheduledMethod(space, fidelity, seed, RandomProposer(space), full_fidelity=True,
+                           name="random", **opts)
+
+
+def _hyperband(space: SearchSpace, fidelity: Fidelity, seed: int, **opts: Any) -> Method:
+    return ScheduledMethod(space, fidelity, seed, RandomProposer(space), name="hyperband", **opts)
+
+
+METHODS: dict[str, MethodFactory] = {
+    "random": _random,
+    "hyperband": _hyperband,
+}
+
+
+class UnknownMethod(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def register_method(name: str, factory: MethodFactory) -> None:
+    """Add a method under ``name`` (a factory taking ``space, fidelity, seed, **options``)."""
+    METHODS[name] = factory
+
+
+def make_method(name: str, space: SearchSpace, fidelity: Fidelity, seed: int,
+                **options: Any) -> Method:
+    """Build the method registered as ``name``.
+
+    Raises:
+        UnknownMethod: with the list of known names.
+    """
+    if name not in METHODS:
+        raise UnknownMethod(f"unknown method {name!r}; known: {', '.join(sorted(METHODS))}")
+    return METHODS[name](space, fidelity, seed, **options)
+
+
+__all__ = ["History", "METHODS", "Method", "Proposer", "RandomProposer", "ReplayMismatch",
+           "ScheduledMethod", "Suggestion", "UnknownMethod", "make_method", "register_method"]

@@ -1,0 +1,70 @@
+"""The method interface: a method decides which configs run next and at which budget."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hyperpilot.space import Config, SearchSpace
+from hyperpilot.trial import Fidelity, Result, Trial
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A trial to be, before the study gives it an id and a seed (``config_id`` is already set)."""
+
+    config_id: int
+    config: Config
+    budget: float
+    resume_budget: float = 0.0
+    bracket: int | None = None
+    rung: int | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class History:
+    """What a method may look at when it suggests: finished results and running trials.
+
+    Values in ``results`` are in the user's direction; ``loss(result)`` gives "smaller is better".
+    """
+
+    results: list[Result]
+    pending: list[Trial]
+    loss: Callable[[Result], float]
+    new_config_id: Callable[[], int]
+
+
+class Method(ABC):
+    """Decides what runs next. Deterministic: same seed and same events give the same suggestions.
+
+    A study calls :meth:`suggest` to get new trials, :meth:`observe` with each result, and on
+    resume replays stored events through :meth:`replay_ask` and :meth:`observe` in their original
+    order, so the method's state (brackets, rungs) is rebuilt without re-proposing.
+    """
+
+    name: str = "method"
+
+    def __init__(self, space: SearchSpace, fidelity: Fidelity, seed: int) -> None:
+        self.space = space
+        self.fidelity = fidelity
+        self.seed = seed
+        self.fallbacks = 0
+
+    @abstractmethod
+    def suggest(self, n: int, history: History, ask_index: int) -> list[Suggestion]:
+        """Return ``n`` suggestions; ``ask_index`` (the first new trial id) seeds any randomness."""
+
+    @abstractmethod
+    def replay_ask(self, trial: Trial) -> None:
+        """Re-register a trial that was suggested before a restart (no proposing)."""
+
+    @abstractmethod
+    def observe(self, result: Result, loss: float) -> None:
+        """Take a finished trial; ``loss`` is its value made "smaller is better" (inf if it failed)."""
+
+    def options(self) -> dict[str, Any]:
+        """The method's settings, stored with the study so a changed method is refused."""
+        return {}

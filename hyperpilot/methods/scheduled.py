@@ -1,0 +1,88 @@
+"""A method = a Hyperband scheduler (when, at which budget) + a proposer (which config)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from fidelity import HyperbandScheduler, Job
+from hyperpilot.methods.base import History, Method, Suggestion
+from hyperpilot.methods.proposers import Proposer
+from hyperpilot.space import SearchSpace
+from hyperpilot.trial import Fidelity, Result, Trial
+
+
+class ReplayMismatch(RuntimeError):
+    """A stored trial does not match what the scheduler would give: the method is not the same."""
+
+
+class ScheduledMethod(Method):
+    """Hyperband brackets (synchronous or asynchronous) filled by a proposer.
+
+    With ``full_fidelity=True`` (or a fidelity with ``min == max``) every trial runs at the max
+    budget, which makes this plain (batch) random search or BO.
+
+    Args:
+        space: the search space.
+        fidelity: budget range and eta.
+        seed: master seed of the method.
+        proposer: picks new configs.
+        mode: ``"async"`` (ASHA-style promotions) or ``"sync"`` (promote when a rung is complete).
+        full_fidelity: ignore the lower fidelities.
+    """
+
+    def __init__(self, space: SearchSpace, fidelity: Fidelity, seed: int, proposer: Proposer,
+                 mode: Literal["async", "sync"] = "async", full_fidelity: bool = False,
+                 name: str = "scheduled") -> None:
+        super().__init__(space, fidelity, seed)
+        self.name = name
+        self.proposer = proposer
+        self.mode = mode
+        self.full_fidelity = full_fidelity or fidelity.single
+        lo = fidelity.max if self.full_fidelity else fidelity.min
+        self.scheduler = HyperbandScheduler(lo, fidelity.max, fidelity.eta, mode)
+
+    def rng(self, ask_index: int, purpose: int = 0) -> np.random.Generator:
+        """A generator that depends only on (seed, ask_index, purpose): replay-safe."""
+        return np.random.default_rng(np.random.SeedSequence([self.seed, ask_index, purpose]))
+
+    def suggest(self, n: int, history: History, ask_index: int) -> list[Suggestion]:
+        slots: list[tuple[Job, int]] = []
+        for _ in range(n):
+            job = self.scheduler.next_job()
+            cid = job.config_id if job.config_id is not None else history.new_config_id()
+            self.scheduler.start(job, cid)
+            slots.append((job, cid))
+        new = [i for i, (job, _) in enumerate(slots) if not job.is_promotion]
+        proposed = self.proposer.propose(len(new), history, self.rng(ask_index),
+                                         self.fidelity.max) if new else []
+        self.fallbacks += sum(bool(info.get("fallback")) for _, info in proposed)
+        by_slot = dict(zip(new, proposed))
+        configs = {r.trial.config_id: r.trial.config for r in history.results}
+        out = []
+        for i, (job, cid) in enumerate(slots):
+            if job.is_promotion:
+                cfg, info = configs[cid], {"source": "promotion"}
+            else:
+                cfg, info = by_slot[i]
+            out.append(Suggestion(cid, cfg, job.budget, job.resume_budget, job.bracket_id,
+                                  job.rung, info))
+        return out
+
+    def replay_ask(self, trial: Trial) -> None:
+        job = self.scheduler.next_job()
+        same = (job.bracket_id == trial.bracket and job.rung == trial.rung
+                and (job.config_id is None or job.config_id == trial.config_id))
+        if not same:
+            raise ReplayMismatch(f"stored trial {trial.trial_id} (bracket {trial.bracket}, rung "
+                                 f"{trial.rung}) differs from the scheduler's {job}")
+        self.scheduler.start(job, trial.config_id)
+
+    def observe(self, result: Result, loss: float) -> None:
+        t = result.trial
+        if t.rung is not None:
+            self.scheduler.report(t.config_id, t.rung, loss)
+
+    def options(self) -> dict[str, Any]:
+        return {"mode": self.mode, "full_fidelity": self.full_fidelity, **self.proposer.options()}

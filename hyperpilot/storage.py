@@ -1,0 +1,253 @@
+"""The embedded store: SQLite in WAL mode, one transaction per ask and per tell.
+
+Every completed trial is committed before ``tell`` returns, so a killed process loses at most the
+trials that were still running. Events (asks and tells) carry one increasing sequence number per
+study, so a re-opened study can replay them in order and rebuild its method's state exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hyperpilot.trial import Curve, Result, Status, Trial
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS studies (
+    study_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT UNIQUE NOT NULL,
+    definition TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    created REAL NOT NULL,
+    environment TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+    study_id INTEGER NOT NULL REFERENCES studies(study_id),
+    trial_id INTEGER NOT NULL,
+    config_id INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    budget REAL NOT NULL,
+    resume_budget REAL NOT NULL,
+    bracket INTEGER,
+    rung INTEGER,
+    seed INTEGER NOT NULL,
+    info TEXT NOT NULL,
+    status TEXT NOT NULL,
+    value REAL,
+    reason TEXT,
+    cost REAL,
+    wall_time REAL,
+    overhead REAL,
+    ask_seq INTEGER NOT NULL,
+    tell_seq INTEGER,
+    asked_at REAL NOT NULL,
+    told_at REAL,
+    PRIMARY KEY (study_id, trial_id)
+);
+CREATE TABLE IF NOT EXISTS curves (
+    study_id INTEGER NOT NULL,
+    trial_id INTEGER NOT NULL,
+    budget REAL NOT NULL,
+    value REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS curves_by_trial ON curves(study_id, trial_id);
+"""
+
+
+class StorageError(RuntimeError):
+    """The store is unreadable, corrupted, of another schema, or holds a different study."""
+
+
+@dataclass(frozen=True)
+class TrialRow:
+    """A stored trial: the trial, its result if told, and its event sequence numbers."""
+
+    trial: Trial
+    result: Result | None
+    ask_seq: int
+    tell_seq: int | None
+    overhead: float | None
+
+
+def environment_info() -> dict[str, Any]:
+    """Package versions, Python, machine and git commit, stored with each study."""
+    from importlib import metadata
+
+    versions = {}
+    for pkg in ("hyperpilot", "torch", "botorch", "gpytorch", "numpy", "scipy",
+                "stable-baselines3", "gymnasium", "onnxruntime"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return {"versions": versions, "python": sys.version.split()[0], "platform": platform.platform(),
+            "machine": platform.machine(), "git_commit": git_commit()}
+
+
+def git_commit() -> str | None:
+    """The commit of the checkout holding this package, or None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+class Storage:
+    """A SQLite store at ``path`` (created with its parents if missing).
+
+    Raises:
+        StorageError: when the file is not a SQLite database, fails its integrity check, or has
+            another schema version. A damaged file is reported, never overwritten.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        try:
+            self._con = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None)
+            if existed:
+                ok = self._con.execute("PRAGMA quick_check").fetchone()[0]
+                if ok != "ok":
+                    raise StorageError(f"{self.path}: integrity check failed ({ok}); not touching it")
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=NORMAL")
+            self._con.executescript(_SCHEMA)
+            self._check_schema()
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"{self.path}: not a readable HyperPilot database ({e})") from None
+
+    def _check_schema(self) -> None:
+        with self._tx() as c:
+            row = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                c.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise StorageError(f"{self.path}: schema version {row[0]}, this HyperPilot reads "
+                                   f"{SCHEMA_VERSION}")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        for attempt in range(50):
+            try:
+                self._con.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        else:
+            raise StorageError(f"{self.path}: database stayed locked")
+        try:
+            yield self._con
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    def close(self) -> None:
+        self._con.close()
+
+    # ----------------------------------------------------------------- studies
+    def open_study(self, name: str, definition: dict[str, Any], seed: int) -> int:
+        """Create study ``name`` or re-open it; refuse a changed definition or seed.
+
+        Returns:
+            The study's id.
+        """
+        text = json.dumps(definition, sort_keys=True)
+        with self._tx() as c:
+            row = c.execute("SELECT study_id, definition, seed FROM studies WHERE name=?",
+                            (name,)).fetchone()
+            if row is None:
+                cur = c.execute(
+                    "INSERT INTO studies(name, definition, seed, created, environment) VALUES (?,?,?,?,?)",
+                    (name, text, seed, time.time(), json.dumps(environment_info())))
+                return int(cur.lastrowid or 0)
+        sid, old, old_seed = row
+        if old != text:
+            diff = _diff_keys(json.loads(old), definition)
+            raise StorageError(f"study '{name}' in {self.path} was created with a different "
+                               f"{', '.join(diff)}; use another --storage or study name")
+        if int(old_seed) != seed:
+            raise StorageError(f"study '{name}' in {self.path} was created with seed {old_seed}, "
+                               f"not {seed}; use another --storage or study name")
+        return int(sid)
+
+    def studies(self) -> list[dict[str, Any]]:
+        rows = self._con.execute(
+            "SELECT s.study_id, s.name, s.definition, s.seed, s.created, s.environment, "
+            "(SELECT COUNT(*) FROM trials t WHERE t.study_id=s.study_id) FROM studies s").fetchall()
+        return [{"study_id": r[0], "name": r[1], "definition": json.loads(r[2]), "seed": r[3],
+                 "created": r[4], "environment": json.loads(r[5]), "n_trials": r[6]} for r in rows]
+
+    # ----------------------------------------------------------------- trials
+    def add_trials(self, study_id: int, trials: list[Trial], seq0: int, overhead: float) -> None:
+        """Record asked trials (status pending) with event numbers ``seq0, seq0 + 1, ...``."""
+        now = time.time()
+        with self._tx() as c:
+            c.executemany(
+                "INSERT INTO trials(study_id, trial_id, config_id, config, budget, resume_budget, "
+                "bracket, rung, seed, info, status, overhead, ask_seq, asked_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(study_id, t.trial_id, t.config_id, json.dumps(t.config), t.budget, t.resume_budget,
+                  t.bracket, t.rung, t.seed, json.dumps(t.info), Status.PENDING.value, overhead,
+                  seq0 + i, now) for i, t in enumerate(trials)])
+
+    def finish_trial(self, study_id: int, result: Result, seq: int) -> None:
+        """Record a result; raises StorageError if the trial is unknown or already finished."""
+        t = result.trial
+        with self._tx() as c:
+            cur = c.execute(
+                "UPDATE trials SET status=?, value=?, reason=?, cost=?, wall_time=?, tell_seq=?, "
+                "told_at=? WHERE study_id=? AND trial_id=? AND status=?",
+                (result.status.value, result.value, result.reason, result.cost, result.wall_time,
+                 seq, time.time(), study_id, t.trial_id, Status.PENDING.value))
+            if cur.rowcount != 1:
+                raise StorageError(f"trial {t.trial_id} is not pending in this study")
+            c.executemany("INSERT INTO curves VALUES (?,?,?,?)",
+                          [(study_id, t.trial_id, b, v) for b, v in result.curve])
+
+    def load_trials(self, study_id: int) -> list[TrialRow]:
+        """All trials of a study, in ask order, with their results and curves."""
+        curves: dict[int, Curve] = {}
+        for tid, b, v in self._con.execute(
+                "SELECT trial_id, budget, value FROM curves WHERE study_id=? ORDER BY rowid",
+                (study_id,)):
+            curves.setdefault(tid, []).append((b, v))
+        out = []
+        for r in self._con.execute(
+                "SELECT trial_id, config_id, config, budget, resume_budget, bracket, rung, seed, "
+                "info, status, value, reason, cost, wall_time, ask_seq, tell_seq, overhead "
+                "FROM trials WHERE study_id=? ORDER BY trial_id", (study_id,)):
+            trial = Trial(r[0], r[1], json.loads(r[2]), r[3], r[4], r[5], r[6], r[7], json.loads(r[8]))
+            status = Status(r[9])
+            result = None if status == Status.PENDING else Result(
+                trial, status, r[10], curves.get(r[0], []), r[11], r[12], r[13])
+            out.append(TrialRow(trial, result, r[14], r[15], r[16]))
+        return out
+
+    def max_seq(self, study_id: int) -> int:
+        row = self._con.execute(
+            "SELECT MAX(MAX(ask_seq), COALESCE(MAX(tell_seq), -1)) FROM trials WHERE study_id=?",
+            (study_id,)).fetchone()
+        return -1 if row[0] is None else int(row[0])
+
+
+def _diff_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    return keys or ["definition"]

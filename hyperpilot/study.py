@@ -1,0 +1,258 @@
+"""The study: ask/tell over a method, with every event stored; ``run`` is a thin loop on top."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from hyperpilot.methods import History, Method, make_method
+from hyperpilot.space import Config, SearchSpace, SpaceError
+from hyperpilot.storage import Storage
+from hyperpilot.trial import Curve, Fidelity, Result, Status, Trial, parse_objective_output
+
+log = logging.getLogger(__name__)
+
+Direction = Literal["minimize", "maximize"]
+
+
+class StudyError(RuntimeError):
+    """Misuse of the ask/tell protocol (e.g. telling a trial twice)."""
+
+
+class Study:
+    """Ask/tell optimisation of ``space`` with a named method, stored in SQLite.
+
+    Args:
+        space: the search space.
+        fidelity: budget range and eta; ``None`` means a single budget of 1.
+        method: a name from ``hyperpilot.methods.METHODS`` (``random``, ``hyperband``,
+            ``hyperpilot``, ``gp-bo``, ...).
+        direction: ``"minimize"`` or ``"maximize"`` the objective's value.
+        seed: the master seed; the method, each trial and the statistics get child seeds.
+        storage: a SQLite path; ``None`` keeps the study in memory. Re-opening a path with the
+            same ``name`` resumes the study; a changed space, fidelity, method or seed is refused.
+        name: the study's name inside the storage.
+        method_options: keyword options for the method's factory (stored with the study).
+    """
+
+    def __init__(self, space: SearchSpace, fidelity: Fidelity | None = None,
+                 method: str = "hyperband", direction: Direction = "minimize", seed: int = 0,
+                 storage: str | Path | None = None, name: str = "default",
+                 method_options: dict[str, Any] | None = None) -> None:
+        if not isinstance(space, SearchSpace):
+            raise SpaceError(f"space must be a hyperpilot.SearchSpace, got {type(space).__name__}")
+        if direction not in ("minimize", "maximize"):
+            raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        self.space = space
+        self.fidelity = fidelity or Fidelity(1, 1)
+        self.direction = direction
+        self.seed = int(seed)
+        self.name = name
+        self.method_name = method
+        self.method: Method = make_method(method, space, self.fidelity, self.seed,
+                                          **(method_options or {}))
+        self.storage = Storage(storage if storage is not None else ":memory:")
+        definition = {"space": space.to_dict(), "fidelity": self.fidelity.to_dict(),
+                      "method": method, "method_options": {**self.method.options(),
+                                                           **(method_options or {})},
+                      "direction": direction}
+        self.study_id = self.storage.open_study(name, definition, self.seed)
+        self._results: list[Result] = []
+        self._pending: dict[int, Trial] = {}
+        self._reissue: list[Trial] = []
+        self._n_trials = 0
+        self._n_configs = 0
+        self._seq = 0
+        self._replay()
+
+    # ----------------------------------------------------------------- resume
+    def _replay(self) -> None:
+        rows = self.storage.load_trials(self.study_id)
+        events: list[tuple[int, str, Any]] = [(r.ask_seq, "ask", r.trial) for r in rows]
+        events += [(r.tell_seq, "tell", r.result) for r in rows if r.tell_seq is not None]
+        for _, kind, obj in sorted(events, key=lambda e: e[0]):
+            if kind == "ask":
+                self.method.replay_ask(obj)
+                self._pending[obj.trial_id] = obj
+                self._n_configs = max(self._n_configs, obj.config_id + 1)
+            else:
+                self._pending.pop(obj.trial.trial_id)
+                self._results.append(obj)
+                self.method.observe(obj, self._loss(obj))
+        self._n_trials = len(rows)
+        self._seq = self.storage.max_seq(self.study_id) + 1
+        self._reissue = sorted(self._pending.values(), key=lambda t: t.trial_id)
+        if rows:
+            log.info("resumed study %r: %d trials, %d to re-run", self.name, len(rows),
+                     len(self._reissue))
+
+    # ----------------------------------------------------------------- ask / tell
+    def ask(self, n: int = 1) -> list[Trial]:
+        """Return ``n`` trials to evaluate; trials left running by a crash come back first."""
+        if n < 1:
+            raise ValueError(f"ask needs n >= 1, got {n}")
+        out = self._reissue[:n]
+        self._reissue = self._reissue[n:]
+        k = n - len(out)
+        if k:
+            t0 = time.perf_counter()
+            history = History(list(self._results), list(self._pending.values()), self._loss,
+                              self._new_config_id)
+            sugg = self.method.suggest(k, history, self._n_trials)
+            overhead = (time.perf_counter() - t0) / k
+            new = [Trial(self._n_trials + i, s.config_id, self.space.validate(s.config), s.budget,
+                         s.resume_budget, s.bracket, s.rung, self._trial_seed(s.config_id),
+                         s.info) for i, s in enumerate(sugg)]
+            self.storage.add_trials(self.study_id, new, self._seq, overhead)
+            self._seq += len(new)
+            self._n_trials += len(new)
+            for t in new:
+                self._pending[t.trial_id] = t
+            out += new
+        return out
+
+    def tell(self, trial: Trial | int, value: float | None = None, curve: Curve | None = None,
+             cost: float | None = None, wall_time: float | None = None,
+             stopped: bool = False) -> Result:
+        """Record a finished trial. A NaN, infinite or missing value is recorded as a failure.
+
+        Args:
+            trial: the trial (or its id) returned by :meth:`ask`.
+            value: the objective at ``trial.budget`` (or where it stopped), in the study's direction.
+            curve: optional ``(budget, value)`` pairs observed during training.
+            cost: the objective's own cost (e.g. simulated seconds), if it has one.
+            wall_time: measured seconds.
+            stopped: the run was stopped early by a curve-based rule; its value is kept but it
+                is never promoted.
+        """
+        t = self._take(trial)
+        try:
+            v, pairs, _ = parse_objective_output((value, curve or []))
+        except ValueError as e:
+            return self._finish(Result(t, Status.FAILED, None, [], str(e), cost, wall_time))
+        status = Status.STOPPED if stopped else Status.COMPLETE
+        return self._finish(Result(t, status, v, pairs, None, cost, wall_time))
+
+    def tell_failure(self, trial: Trial | int, reason: str, wall_time: float | None = None) -> Result:
+        """Record a crashed, invalid or timed-out trial; it never reaches a model."""
+        t = self._take(trial)
+        return self._finish(Result(t, Status.FAILED, None, [], str(reason), None, wall_time))
+
+    def tell_output(self, trial: Trial, output: Any, wall_time: float | None = None) -> Result:
+        """Record an objective's raw return value (number, tuple or dict; see ``parse_objective_output``)."""
+        try:
+            v, curve, cost = parse_objective_output(output)
+        except ValueError as e:
+            return self.tell_failure(trial, str(e), wall_time)
+        return self.tell(trial, v, curve, cost, wall_time)
+
+    def _take(self, trial: Trial | int) -> Trial:
+        tid = trial if isinstance(trial, int) else trial.trial_id
+        if tid not in self._pending:
+            state = "already told" if any(r.trial.trial_id == tid for r in self._results) else "unknown"
+            raise StudyError(f"trial {tid} is {state}")
+        if any(t.trial_id == tid for t in self._reissue):
+            self._reissue = [t for t in self._reissue if t.trial_id != tid]
+        return self._pending.pop(tid)
+
+    def _finish(self, result: Result) -> Result:
+        self.storage.finish_trial(self.study_id, result, self._seq)
+        self._seq += 1
+        self._results.append(result)
+        self.method.observe(result, self._loss(result))
+        if result.status == Status.FAILED:
+            log.warning("trial %d failed: %s", result.trial.trial_id, (result.reason or "")[-300:])
+        return result
+
+    # ----------------------------------------------------------------- helpers
+    def _loss(self, r: Result) -> float:
+        """The one place where the user's direction becomes "smaller is better"."""
+        if r.status != Status.COMPLETE or r.value is None:
+            return math.inf
+        return r.value if self.direction == "minimize" else -r.value
+
+    def _new_config_id(self) -> int:
+        self._n_configs += 1
+        return self._n_configs - 1
+
+    def _trial_seed(self, config_id: int) -> int:
+        ss = np.random.SeedSequence([self.seed, 7919, config_id])
+        return int(ss.generate_state(1)[0] % (2**31 - 1))
+
+    # ----------------------------------------------------------------- views
+    @property
+    def results(self) -> list[Result]:
+        """Finished trials (complete, failed or stopped), in the order they were told."""
+        return list(self._results)
+
+    @property
+    def pending(self) -> list[Trial]:
+        return sorted(self._pending.values(), key=lambda t: t.trial_id)
+
+    @property
+    def best(self) -> tuple[Config, float, float] | None:
+        """``(config, value, budget)`` of the incumbent at the highest budget seen, or None."""
+        done = [r for r in self._results if r.status == Status.COMPLETE]
+        if not done:
+            return None
+        top = max(r.trial.budget for r in done)
+        r = min((r for r in done if r.trial.budget == top), key=lambda r: (self._loss(r), r.trial.trial_id))
+        return dict(r.trial.config), float(r.value or 0.0), r.trial.budget
+
+    def budget_used(self) -> float:
+        """Full-fidelity equivalents spent by finished trials: sum(budget - resume_budget) / max."""
+        spent = sum(r.trial.budget - r.trial.resume_budget for r in self._results)
+        return spent / self.fidelity.max
+
+    def budget_committed(self) -> float:
+        """Like :meth:`budget_used`, counting running trials too."""
+        running = sum(t.budget - t.resume_budget for t in self._pending.values())
+        return self.budget_used() + running / self.fidelity.max
+
+    def run(self, objective: Any, n_trials: int | None = None, budget: float | None = None,
+            n_workers: int = 1, batch_size: int | None = None, timeout: float | None = None,
+            progress: bool = False, context_extras: dict[str, Any] | None = None) -> Study:
+        """Evaluate ``objective`` until ``n_trials`` trials or ``budget`` FFE (see ``hyperpilot.runner``)."""
+        from hyperpilot.runner import run_study
+
+        run_study(self, objective, n_trials=n_trials, budget=budget, n_workers=n_workers,
+                  batch_size=batch_size, timeout=timeout, progress=progress,
+                  context_extras=context_extras)
+        return self
+
+
+def minimize(objective: Any, space: SearchSpace, fidelity: Fidelity | None = None,
+             method: str = "hyperband", n_trials: int | None = None, budget: float | None = None,
+             n_workers: int = 1, seed: int = 0, storage: str | Path | None = None,
+             direction: Direction = "minimize", batch_size: int | None = None,
+             timeout: float | None = None, method_options: dict[str, Any] | None = None,
+             progress: bool = False, name: str = "default") -> Study:
+    """Create (or resume) a study and run it; returns the study (``study.best`` is the answer)."""
+    if n_trials is None and budget is None:
+        raise ValueError("give n_trials or budget (in full-fidelity equivalents)")
+    study = Study(space, fidelity, method, direction, seed, storage, name, method_options)
+    return study.run(objective, n_trials=n_trials, budget=budget, n_workers=n_workers,
+                     batch_size=batch_size, timeout=timeout, progress=progress)
+
+
+def incumbent_trace(results: Sequence[Result], direction: Direction, max_budget: float) -> list[tuple[float, float]]:
+    """Anytime incumbent: ``(FFE used so far, best value at max budget so far)`` after each result.
+
+    Only results at ``max_budget`` define the incumbent (the usual convention for regret).
+    """
+    out, spent, best = [], 0.0, math.inf
+    sign = 1.0 if direction == "minimize" else -1.0
+    for r in results:
+        spent += (r.trial.budget - r.trial.resume_budget) / max_budget
+        if r.status == Status.COMPLETE and r.value is not None and r.trial.budget >= max_budget:
+            best = min(best, sign * r.value)
+        out.append((spent, sign * best))
+    return out

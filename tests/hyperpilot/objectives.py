@@ -1,0 +1,43 @@
+"""Small objectives shared by the study tests (importable, so worker processes can use them)."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any
+
+import hyperpilot as hp
+
+SPACE = hp.SearchSpace({"x": hp.Float(-5, 10), "y": hp.Float(0, 15),
+                        "k": hp.Int(1, 4), "act": hp.Categorical(["relu", "tanh"])})
+FIDELITY = hp.Fidelity(1, 27, 3)
+
+
+def branin_mf(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
+    """Branin plus a bias that vanishes at the max budget, with a short curve."""
+    x, y = config["x"], config["y"]
+    v = (y - 5.1 / (4 * math.pi**2) * x**2 + 5 / math.pi * x - 6) ** 2
+    v += 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10 + 0.1 * config["k"]
+    v += (0.5 if config["act"] == "tanh" else 0.0) + 3.0 * (1 - budget / 27)
+    sleep = float(os.environ.get("HP_TEST_SLEEP", "0"))
+    if sleep:
+        time.sleep(sleep)
+    log = os.environ.get("HP_TEST_LOG")
+    if log:
+        with open(log, "a") as f:
+            f.write(f"{ctx.trial.trial_id}\n")
+    return v, [(budget, v)]
+
+
+def nan_objective(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
+    return float("nan")
+
+
+def raising_objective(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
+    raise RuntimeError("boom")
+
+
+def hanging_objective(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
+    time.sleep(60)
+    return 0.0

@@ -1,0 +1,70 @@
+"""Every CLI entry point through a subprocess, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "hyperpilot", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_run_and_show(tmp_path: Path) -> None:
+    db = tmp_path / "r.sqlite"
+    r = _cli("run", "--benchmark", "branin", "--method", "hyperband", "--budget", "3",
+             "--storage", str(db), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "best value" in r.stdout and "regret" in r.stdout
+    s = _cli("show", str(db))
+    assert s.returncode == 0 and "method hyperband" in s.stdout and "complete" in s.stdout
+    again = _cli("run", "--benchmark", "branin", "--method", "hyperband", "--budget", "3",
+                 "--storage", str(db), "--no-progress")
+    assert again.returncode == 2 and "--resume" in again.stderr
+    more = _cli("run", "--benchmark", "branin", "--method", "hyperband", "--budget", "5",
+                "--storage", str(db), "--no-progress", "--resume")
+    assert more.returncode == 0, more.stderr
+
+
+def test_yaml_config(tmp_path: Path) -> None:
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text("benchmark: hartmann6\nmethod: random\nbudget: 3\nseed: 2\n"
+                   f"storage: {tmp_path / 'y.sqlite'}\n")
+    r = _cli("run", "--config", str(cfg), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "method random, seed 2" in r.stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["run", "--method", "nope"], "unknown method"),
+    (["run", "--benchmark", "nope"], "unknown benchmark"),
+    (["run", "--benchmark", "lcbench:1", "--data-dir", "/nonexistent"], ""),
+    (["run", "--budget", "-1"], "budget"),
+    (["run", "--workers", "0"], "workers"),
+    (["show", "/nonexistent.sqlite"], "does not exist"),
+])
+def test_bad_input_is_one_line_and_exit_2(args: list[str], needle: str, tmp_path: Path) -> None:
+    r = _cli(*args, cwd=tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hyperpilot: error:") and needle in lines[0]
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("benchmark: [unclosed\n", "malformed YAML"),
+    ("benchmark: branin\nbogus_key: 1\n", "unknown key"),
+    ("- a list\n", "expected a mapping"),
+])
+def test_bad_yaml(tmp_path: Path, text: str, needle: str) -> None:
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(text)
+    r = _cli("run", "--config", str(cfg), cwd=tmp_path)
+    assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -1,0 +1,163 @@
+"""The ask/tell contract, storage, resume and determinism of studies."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+import hyperpilot as hp
+from hyperpilot.storage import StorageError
+from hyperpilot.study import Study, StudyError, minimize
+from tests.hyperpilot.objectives import FIDELITY, SPACE, branin_mf, nan_objective, raising_objective
+
+METHODS = ["random", "hyperband"]
+
+
+def _trajectory(study: Study) -> list[tuple]:
+    return [(r.trial.trial_id, r.trial.config_id, r.trial.budget, r.trial.resume_budget,
+             r.status.value, r.value, tuple(sorted(r.trial.config.items())))
+            for r in sorted(study.results, key=lambda r: r.trial.trial_id)]
+
+
+def _manual(method: str, n: int, seed: int = 0, storage: Path | None = None) -> Study:
+    s = Study(SPACE, FIDELITY, method, seed=seed, storage=storage)
+    while len(s.results) < n:
+        for t in s.ask(1):
+            s.tell(t, *branin_mf(t.config, t.budget, t.resume_budget, hp.Context(t, t.seed)))
+    return s
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_run_equals_manual_ask_tell(method: str) -> None:
+    a = minimize(branin_mf, SPACE, fidelity=FIDELITY, method=method, n_trials=40, seed=3)
+    b = _manual(method, 40, seed=3)
+    assert _trajectory(a) == _trajectory(b)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_seed_changes_trajectory(method: str) -> None:
+    a = minimize(branin_mf, SPACE, fidelity=FIDELITY, method=method, n_trials=10, seed=0)
+    b = minimize(branin_mf, SPACE, fidelity=FIDELITY, method=method, n_trials=10, seed=1)
+    assert _trajectory(a) != _trajectory(b)
+
+
+def _tell_all(s: Study, trials: list) -> None:
+    for t in trials:
+        s.tell(t, *branin_mf(t.config, t.budget, t.resume_budget, hp.Context(t, t.seed)))
+
+
+def _drive(s: Study, crash: bool) -> Study:
+    """Batches of 3 up to 12 results, then a batch of 2 (left running if ``crash``), then 1s."""
+    while len(s.results) < 12:
+        _tell_all(s, s.ask(3))
+    left = s.ask(2)
+    if crash:
+        db = s.storage.path
+        s.storage.close()
+        s = Study(SPACE, FIDELITY, s.method_name, seed=s.seed, storage=db)
+        assert [t.trial_id for t in s.pending] == [t.trial_id for t in left]
+        again = s.ask(2)
+        assert again == left
+        left = again
+    _tell_all(s, left)
+    while len(s.results) < 30:
+        _tell_all(s, s.ask(1))
+    return s
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_resume_equals_uninterrupted(method: str, tmp_path: Path) -> None:
+    full = _drive(Study(SPACE, FIDELITY, method, seed=0, storage=tmp_path / "a.sqlite"), False)
+    resumed = _drive(Study(SPACE, FIDELITY, method, seed=0, storage=tmp_path / "b.sqlite"), True)
+    assert _trajectory(resumed) == _trajectory(full)
+
+
+def test_tell_contract() -> None:
+    s = Study(SPACE, FIDELITY, "hyperband", seed=0)
+    t1, t2, t3, t4 = s.ask(4)
+    r = s.tell(t1, value=float("nan"))
+    assert r.status == hp.Status.FAILED and "not finite" in (r.reason or "")
+    s.tell(t3, value=1.5, curve=[(1, 2.0)])  # out of order is fine
+    s.tell_failure(t2, "crashed")
+    with pytest.raises(StudyError, match="already told"):
+        s.tell(t1, value=1.0)
+    with pytest.raises(StudyError, match="unknown"):
+        s.tell(999, value=1.0)
+    s.tell(t4, value=math.inf)
+    assert [r.status for r in s.results].count(hp.Status.FAILED) == 3
+    assert s.best is not None and s.best[1] == 1.5
+
+
+def test_best_is_at_the_highest_budget() -> None:
+    s = Study(SPACE, hp.Fidelity(1, 9, 3), "hyperband", seed=0)
+    ts = s.ask(10)
+    for i, t in enumerate(ts):
+        s.tell(t, value=float(i))
+    while True:
+        t = s.ask(1)[0]
+        s.tell(t, value=100.0 + t.trial_id)
+        if t.budget == 9:
+            break
+    best = s.best
+    assert best is not None and best[2] == 9 and best[1] >= 100
+
+
+def test_maximize_flips_once() -> None:
+    s = Study(SPACE, FIDELITY, "random", direction="maximize", seed=0)
+    a, b = s.ask(2)
+    s.tell(a, 1.0)
+    s.tell(b, 2.0)
+    assert s.best is not None and s.best[1] == 2.0
+
+
+def test_failures_never_reach_the_method() -> None:
+    s = minimize(nan_objective, SPACE, fidelity=FIDELITY, method="hyperband", n_trials=20)
+    assert all(r.status == hp.Status.FAILED for r in s.results)
+    assert not any(r.trial.info.get("source") == "promotion" for r in s.results)
+    assert s.best is None
+
+
+def test_exceptions_recorded_with_traceback() -> None:
+    s = minimize(raising_objective, SPACE, fidelity=FIDELITY, method="random", n_trials=3)
+    assert all("RuntimeError: boom" in (r.reason or "") for r in s.results)
+    assert all("Traceback" in (r.reason or "") or "raise" in (r.reason or "") for r in s.results)
+
+
+def test_budget_counts_full_fidelity_equivalents() -> None:
+    s = minimize(branin_mf, SPACE, fidelity=FIDELITY, method="hyperband", budget=5)
+    assert 5 <= s.budget_used() < 6
+    spent = sum(r.trial.budget - r.trial.resume_budget for r in s.results)
+    assert math.isclose(s.budget_used(), spent / 27)
+
+
+def test_reopen_refuses_changed_definition(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    Study(SPACE, FIDELITY, "hyperband", seed=0, storage=db)
+    with pytest.raises(StorageError, match="method"):
+        Study(SPACE, FIDELITY, "random", seed=0, storage=db)
+    other = hp.SearchSpace({"x": hp.Float(0, 1)})
+    with pytest.raises(StorageError, match="space"):
+        Study(other, FIDELITY, "hyperband", seed=0, storage=db)
+    with pytest.raises(StorageError, match="seed"):
+        Study(SPACE, FIDELITY, "hyperband", seed=1, storage=db)
+
+
+def test_corrupted_store_is_reported_not_overwritten(tmp_path: Path) -> None:
+    db = tmp_path / "bad.sqlite"
+    db.write_bytes(b"this is not a database" * 100)
+    before = db.read_bytes()
+    with pytest.raises(StorageError, match="not a readable"):
+        Study(SPACE, FIDELITY, "hyperband", seed=0, storage=db)
+    assert db.read_bytes() == before
+
+
+def test_workers_and_timeout(tmp_path: Path) -> None:
+    from tests.hyperpilot.objectives import hanging_objective
+
+    s = minimize(hanging_objective, SPACE, fidelity=FIDELITY, method="random", n_trials=2,
+                 n_workers=2, timeout=1.0)
+    assert all(r.status == hp.Status.FAILED and "timeout" in (r.reason or "") for r in s.results)
+    p = minimize(branin_mf, SPACE, fidelity=FIDELITY, method="hyperband", n_trials=30, n_workers=2)
+    assert sum(r.status == hp.Status.COMPLETE for r in p.results) == 30
