@@ -110,7 +110,7 @@ class Study:
             overhead = (time.perf_counter() - t0) / k
             new = [Trial(self._n_trials + i, s.config_id, self.space.validate(s.config), s.budget,
                          s.resume_budget, s.bracket, s.rung, self._trial_seed(s.config_id),
-                         s.info) for i, s in enumerate(sugg)]
+                         {**s.info, "overhead_s": overhead}) for i, s in enumerate(sugg)]
             self.storage.add_trials(self.study_id, new, self._seq, overhead)
             self._seq += len(new)
             self._n_trials += len(new)
