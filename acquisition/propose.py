@@ -205,7 +205,8 @@ def _setup(
     round_fn: RoundFn | None,
     int_cols: list[int] | None,
 ) -> _Setup:
-    acq_model: Model = getattr(model, "botorch_model", None) or model
+    inner = getattr(model, "botorch_model", None)
+    acq_model: Model = inner if isinstance(inner, Model) else model
     train_X: Tensor | None = getattr(model, "train_X", None)
     dtype = train_X.dtype if train_X is not None else torch.float64
     if bounds is None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from botorch.models.ensemble import EnsembleModel
@@ -24,6 +24,8 @@ from torch import Tensor
 
 from surrogates._data import check_training_data, torch_threads
 from surrogates._mlp import MemberMLP, gaussian_nll
+
+_Self = TypeVar("_Self", bound="NeuralEnsemble")
 
 
 class NeuralEnsemble(EnsembleModel):
@@ -90,13 +92,13 @@ class NeuralEnsemble(EnsembleModel):
 
     # --- public API -----------------------------------------------------------------------
     def fit(
-        self,
+        self: _Self,
         train_X: Tensor,
         train_Y: Tensor,
         train_Yvar: Tensor | None = None,
         warm_start: bool = False,
         max_steps: int | None = None,
-    ) -> NeuralEnsemble:
+    ) -> _Self:
         """Train on ``(train_X, train_Y)`` and return ``self``.
 
         Args:
@@ -188,13 +190,16 @@ class NeuralEnsemble(EnsembleModel):
             opt.zero_grad()
             loss.backward()
             opt.step()
-            if stopper.active and step % stopper.every == 0 and stopper.update(x, y, yvar):
-                break
+            if stopper.active and step % stopper.every == 0:
+                # no stopping in the first quarter: NLL training plateaus early while the
+                # variance head settles
+                if stopper.update(x, y, yvar) and step >= steps // 4:
+                    break
         stopper.restore()
         return {
             "steps": step,
             "epochs": step * min(n, self.batch_size) / n,
-            "early_stopped": stopper.stopped,
+            "early_stopped": step < steps and not warnings,
             "warnings": warnings,
         }
 
