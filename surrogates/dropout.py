@@ -15,8 +15,15 @@ class MCDropout(NeuralEnsemble):
     off and leave zero variance. Here the ``S`` masks are drawn once per fit (from the seeded
     generator) and applied in ``forward`` in every mode, so the posterior is an ``S``-member
     ensemble of thinned networks: deterministic (a smooth acquisition surface) and with non-zero
-    variance. Training uses fresh per-point masks each step and the full step budget (no early
-    stopping: every point is used for training).
+    variance. Training uses fresh per-point masks each step. With ``val_fraction > 0`` and
+    ``n >= min_n_early_stop`` that share of the points is held out for early stopping (NLL of the
+    mask-free network); otherwise every point trains for the full step budget.
+
+    Defaults from ``paper/scripts/surrogate_sweep.py`` (Hartmann-6, n = 50 and 200, 3 seeds):
+    without held-out early stopping the network overfits and the posterior is overconfident
+    (90% coverage 0.40-0.85); with ``val_fraction=0.2`` coverage is 0.81-0.95. Among
+    p in {0.1, 0.2, 0.3, 0.5}, p = 0.3 balanced calibration and ranking; width 128 ranked better
+    than 64 (Spearman 0.73 vs 0.65 at n = 50, 0.88 vs 0.86 at n = 200).
 
     Args:
         n_samples: Number of frozen masks ``S``.
@@ -27,6 +34,8 @@ class MCDropout(NeuralEnsemble):
         weight_decay: AdamW decoupled weight decay.
         max_steps: Gradient steps of a cold fit (a warm fit takes a quarter).
         batch_size: Minibatch size (full batch when ``n <= batch_size``).
+        val_fraction: Share of the points held out for early stopping (0: none).
+        min_n_early_stop: Smallest ``n`` that uses held-out early stopping.
         posterior_noise: Include the predicted variance in the posterior (see
             ``surrogates._neural``).
         seed: Seeds initialisation, masks and minibatches (never the global RNG).
@@ -37,13 +46,15 @@ class MCDropout(NeuralEnsemble):
     def __init__(
         self,
         n_samples: int = 32,
-        dropout: float = 0.1,
+        dropout: float = 0.3,
         width: int = 128,
         depth: int = 2,
         lr: float = 3e-3,
         weight_decay: float = 1e-3,
         max_steps: int = 2000,
         batch_size: int = 256,
+        val_fraction: float = 0.2,
+        min_n_early_stop: int = 20,
         posterior_noise: bool = True,
         seed: int = 0,
         dtype: torch.dtype = torch.float64,
@@ -66,13 +77,19 @@ class MCDropout(NeuralEnsemble):
         if n_samples < 2:
             raise ValueError("MC dropout needs n_samples >= 2")
         self.n_samples, self.dropout = n_samples, dropout
+        self.val_fraction, self.min_n_early_stop = val_fraction, min_n_early_stop
         self._masks: list[Tensor] | None = None
 
     def _n_nets(self) -> int:
         return 1
 
     def _split(self, n: int, gen: torch.Generator) -> tuple[Tensor, Tensor | None]:
-        return torch.ones(1, n, dtype=self.model_dtype), None
+        k = round(self.val_fraction * n)
+        if k < 1 or n < self.min_n_early_stop:
+            return torch.ones(1, n, dtype=self.model_dtype), None
+        val = torch.zeros(1, n, dtype=self.model_dtype)
+        val[0, torch.randperm(n, generator=gen)[:k]] = 1.0
+        return 1.0 - val, val
 
     def _draw(self, shape: tuple[int, ...], gen: torch.Generator) -> list[Tensor]:
         keep = 1.0 - self.dropout

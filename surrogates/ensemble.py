@@ -22,7 +22,12 @@ class DeepEnsemble(NeuralEnsemble):
     points for the full step budget. Early stopping needs ``n >= min_n_early_stop``; below that
     the full step budget is used.
 
-    The defaults were chosen by ``paper/scripts/surrogate_sweep.py`` on Hartmann-6.
+    The defaults were chosen by ``paper/scripts/surrogate_sweep.py`` on Hartmann-6 (n = 50 and
+    200, 500 held out, 3 seeds): depth 3 beat depth 2 on held-out NLL (0.06 vs 0.31 at n = 50,
+    -0.64 vs -0.52 at n = 200) at equal cost; width 32 and depth 1 underfit; width 128 and
+    S = 16 cost 2x without a clear gain; lr 1e-3 underfits within the budget; weight decay
+    1e-4 .. 1e-1 made no consistent difference; "subset" bagging was better calibrated than
+    "bootstrap" and than "none" (which also ranks slightly better but is ~2x slower).
 
     Args:
         n_members: Ensemble size ``S``.
@@ -46,7 +51,7 @@ class DeepEnsemble(NeuralEnsemble):
         self,
         n_members: int = 8,
         width: int = 64,
-        depth: int = 2,
+        depth: int = 3,
         lr: float = 3e-3,
         weight_decay: float = 1e-3,
         max_steps: int = 2000,

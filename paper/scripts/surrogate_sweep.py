@@ -4,6 +4,15 @@ Each variant changes one knob of the base config; every fit is scored on 500 hel
 both posterior choices (``posterior_noise`` True / False, the same fit). Output: CSV + markdown.
 
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/surrogate_sweep.py --seeds 0 1 2 --ns 50 200
+
+Rounds that set the library defaults (BASE is the round-1 starting point, not the final default):
+  1. all DeepEnsemble variants + MC dropout without early stopping, seeds 0 1
+     (runs/paper/surrogate_sweep_round1.csv)
+  2. --seeds 0 1 2 --variants base depth=3 lr=1e-2 depth=3,lr=1e-2 wd=1e-1 (after adding
+     "no early stop in the first quarter of the budget"; runs/paper/surrogate_sweep_round2.csv)
+  3. MC dropout with held-out early stopping: --variants "mcd p=0.1" "mcd p=0.2" "mcd p=0.3"
+     "mcd p=0.5" "mcd p=0.1,no-val" "mcd p=0.3,no-val" "mcd p=0.3,width=128"
+     (runs/paper/surrogate_sweep_round3.csv)
 """
 
 from __future__ import annotations
@@ -47,6 +56,9 @@ VARIANTS: dict[str, dict[str, object]] = {
     "mcd p=0.3": {"_mcd": True, "dropout": 0.3},
     "mcd p=0.5": {"_mcd": True, "dropout": 0.5},
     "mcd p=0.3,depth=3": {"_mcd": True, "dropout": 0.3, "depth": 3},
+    "mcd p=0.1,no-val": {"_mcd": True, "dropout": 0.1, "val_fraction": 0.0},
+    "mcd p=0.3,no-val": {"_mcd": True, "dropout": 0.3, "val_fraction": 0.0},
+    "mcd p=0.3,width=128": {"_mcd": True, "dropout": 0.3, "width": 128},
 }
 
 
