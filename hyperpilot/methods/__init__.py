@@ -23,9 +23,27 @@ def _hyperband(space: SearchSpace, fidelity: Fidelity, seed: int, **opts: Any) -
     return ScheduledMethod(space, fidelity, seed, RandomProposer(space), name="hyperband", **opts)
 
 
+def _bo(surrogate: str, name: str) -> MethodFactory:
+    """A model-based method; torch and BoTorch are imported only when it is built."""
+
+    def factory(space: SearchSpace, fidelity: Fidelity, seed: int, mode: str = "async",
+                full_fidelity: bool = False, **opts: Any) -> Method:
+        from hyperpilot.methods.bo import BOProposer
+
+        proposer = BOProposer(space, fidelity.min, seed, surrogate=surrogate, **opts)  # type: ignore[arg-type]
+        return ScheduledMethod(space, fidelity, seed, proposer, mode=mode,  # type: ignore[arg-type]
+                               full_fidelity=full_fidelity, name=name)
+
+    factory.__doc__ = f"{name}: {surrogate} surrogate in batch q-LogEI inside Hyperband brackets."
+    return factory
+
+
 METHODS: dict[str, MethodFactory] = {
     "random": _random,
     "hyperband": _hyperband,
+    "hyperpilot": _bo("ensemble", "hyperpilot"),
+    "hyperpilot-mcdropout": _bo("mcdropout", "hyperpilot-mcdropout"),
+    "gp-bo": _bo("gp", "gp-bo"),
 }
 
 

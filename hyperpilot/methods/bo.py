@@ -1,0 +1,209 @@
+"""Model-based proposers: a surrogate (deep ensemble, MC dropout or GP) inside batch q-LogEI.
+
+The proposer chooses which configs open a Hyperband bracket; the scheduler (fidelity/) chooses
+budgets. What the surrogate is trained on is one of two rules:
+
+* ``"bohb"``: the highest budget with at least ``min_points`` observations (Falkner et al. 2018);
+* ``"fidelity"``: every observation, with the budget as an extra input column (log-scaled to
+  ``[0, 1]``); the acquisition is optimised with that column fixed at the max budget.
+
+Early on, and with a probability that decays with the number of observations, a proposal is
+random instead (BOHB's guard against a misled model). A failure to fit or to optimise falls back
+to random points for that batch; it is logged and counted in ``trial.info["fallback"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from hyperpilot.methods.base import History
+from hyperpilot.methods.proposers import Proposer
+from hyperpilot.space import Config, SearchSpace
+from hyperpilot.trial import Result, Status
+
+log = logging.getLogger(__name__)
+
+SurrogateName = Literal["ensemble", "mcdropout", "gp"]
+DataRule = Literal["bohb", "fidelity"]
+
+
+class BOProposer(Proposer):
+    """Batch BO proposals from a surrogate in q-LogEI, with pending trials as ``X_pending``.
+
+    Args:
+        space: the search space (its unit-cube encoding is the model's input).
+        min_budget: the smallest budget (for the fidelity column's log scale).
+        seed: seeds the Sobol initial design (one sequence for the whole study).
+        surrogate: ``"ensemble"``, ``"mcdropout"`` or ``"gp"``.
+        data_rule: ``"bohb"`` or ``"fidelity"`` (see the module docstring).
+        n_init: size of the Sobol initial design (in new configs).
+        random_fraction: probability of a random proposal at the start.
+        random_decay: the probability decays as ``exp(-n_obs / random_decay)``, floored at 0.05.
+        acqf: ``"qlogei"``, ``"qei"`` or ``"qlognei"``.
+        surrogate_options: keyword options for the surrogate's constructor.
+        num_restarts: restarts of the acquisition optimiser.
+        raw_samples: raw samples for its initial conditions.
+    """
+
+    def __init__(self, space: SearchSpace, min_budget: float, seed: int = 0,
+                 surrogate: SurrogateName = "ensemble",
+                 data_rule: DataRule = "bohb", n_init: int = 8, random_fraction: float = 1 / 3,
+                 random_decay: float = 200.0, acqf: str = "qlogei",
+                 surrogate_options: dict[str, Any] | None = None, num_restarts: int = 4,
+                 raw_samples: int = 256) -> None:
+        super().__init__(space)
+        self.seed = seed
+        if surrogate not in ("ensemble", "mcdropout", "gp"):
+            raise ValueError(f"surrogate must be ensemble, mcdropout or gp, got {surrogate!r}")
+        if data_rule not in ("bohb", "fidelity"):
+            raise ValueError(f"data_rule must be 'bohb' or 'fidelity', got {data_rule!r}")
+        self.name = f"bo-{surrogate}"
+        self.min_budget = min_budget
+        self.surrogate = surrogate
+        self.data_rule = data_rule
+        self.n_init = n_init
+        self.random_fraction = random_fraction
+        self.random_decay = random_decay
+        self.acqf = acqf
+        self.surrogate_options = dict(surrogate_options or {})
+        self.num_restarts = num_restarts
+        self.raw_samples = raw_samples
+        self.min_points = max(space.dim + 2, n_init)
+
+    def options(self) -> dict[str, Any]:
+        return {"proposer": self.name, "data_rule": self.data_rule, "n_init": self.n_init,
+                "random_fraction": self.random_fraction, "random_decay": self.random_decay,
+                "acqf": self.acqf, "surrogate_options": self.surrogate_options}
+
+    # ----------------------------------------------------------------- proposing
+    def propose(self, k: int, history: History, rng: np.random.Generator,
+                max_budget: float) -> list[tuple[Config, dict[str, Any]]]:
+        done = [r for r in history.results if r.status == Status.COMPLETE and r.value is not None]
+        n_configs = len({r.trial.config_id for r in history.results} |
+                        {t.config_id for t in history.pending})
+        out: list[tuple[Config, dict[str, Any]] | None] = [None] * k
+        n_sobol = max(0, min(k, self.n_init - n_configs))
+        if n_sobol:
+            design = self.space.sobol(self.n_init, seed=self.seed)
+            for i in range(n_sobol):
+                out[i] = (design[n_configs + i], {"source": "sobol"})
+        p_rand = max(0.05, self.random_fraction * math.exp(-len(done) / self.random_decay))
+        model_slots = [i for i in range(n_sobol, k) if rng.random() >= p_rand]
+        for i in range(n_sobol, k):
+            if i not in model_slots:
+                out[i] = (self.space.sample(1, rng)[0], {"source": "random"})
+        if model_slots:
+            seed = int(rng.integers(2**31 - 1))
+            for i, pair in zip(model_slots, self._model_batch(len(model_slots), done, history,
+                                                               max_budget, seed)):
+                out[i] = pair
+        return [p for p in out if p is not None]
+
+    def _model_batch(self, q: int, done: list[Result], history: History, max_budget: float,
+                     seed: int) -> list[tuple[Config, dict[str, Any]]]:
+        data = self._training_data(done, history, max_budget)
+        if data is None:
+            gen = np.random.default_rng(seed)
+            return [(c, {"source": "random", "reason": "too few observations for the model"})
+                    for c in self.space.sample(q, gen)]
+        X, Y, level = data
+        from acquisition import propose_or_random
+        from surrogates import FitError
+
+        fid = self.data_rule == "fidelity"
+        d = self.space.dim
+        bounds = torch.zeros(2, d + int(fid), dtype=torch.float64)
+        bounds[1] = 1.0
+        pending = self._encode([t.config for t in history.pending], fid)
+        exclude = self._encode([r.trial.config for r in done if r.trial.budget >= level], fid)
+        try:
+            model = self._fit(X, Y, seed)
+        except (FitError, RuntimeError, ValueError) as e:
+            log.warning("surrogate fit failed, proposing random points instead: %s", e)
+            gen = np.random.default_rng(seed)
+            return [(c, {"source": "fallback", "fallback": True, "reason": f"fit: {e}"[:300]})
+                    for c in self.space.sample(q, gen)]
+        if fid:
+            bounds[0, d] = 1.0
+        Xq, info = propose_or_random(
+            model, bounds, q=q, pending=pending, seed=seed, acqf=self.acqf,  # type: ignore[arg-type]
+            cat_groups=self.space.categorical_groups, exclude=exclude,
+            round_fn=self._round_fn(fid), num_restarts=self.num_restarts,
+            raw_samples=self.raw_samples)
+        configs = self.space.decode(Xq[:, :d].detach().cpu().numpy())
+        meta = {"source": "fallback" if info["fallback"] else "model", "n_train": int(X.shape[0]),
+                "train_budget": level, "fit_s": round(float(model.fit_info.get("seconds", 0.0)), 4)}
+        if info["fallback"]:
+            meta.update(fallback=True, reason=str(info.get("reason"))[:300])
+        out = [(c, dict(meta)) for c in configs]
+        if len(configs) < q:  # fewer distinct new points than asked for: a tiny discrete space
+            more = self.space.sample(q - len(configs), np.random.default_rng(seed))
+            out += [(c, {"source": "random", "reason": "no distinct new point"}) for c in more]
+        return out
+
+    # ----------------------------------------------------------------- data
+    def _training_data(self, done: list[Result], history: History,
+                       max_budget: float) -> tuple[torch.Tensor, torch.Tensor, float] | None:
+        """``(X n x d', Y n x 1, target budget)`` in BoTorch's "larger is better", or None."""
+        if self.data_rule == "bohb":
+            counts: dict[float, int] = {}
+            for r in done:
+                counts[r.trial.budget] = counts.get(r.trial.budget, 0) + 1
+            ok = [b for b, n in counts.items() if n >= self.min_points]
+            if not ok:
+                return None
+            level = max(ok)
+            rows = [r for r in done if r.trial.budget == level]
+            X = self._encode([r.trial.config for r in rows], False)
+        else:
+            if len(done) < self.min_points:
+                return None
+            level, rows = max_budget, done
+            X = self._encode([r.trial.config for r in rows], False)
+            assert X is not None
+            z = torch.tensor([self._z(r.trial.budget, max_budget) for r in rows], dtype=torch.float64)
+            X = torch.cat([X, z[:, None]], dim=1)
+        assert X is not None
+        Y = torch.tensor([-history.loss(r) for r in rows], dtype=torch.float64)[:, None]
+        return X, Y, level
+
+    def _z(self, budget: float, max_budget: float) -> float:
+        if max_budget <= self.min_budget:
+            return 1.0
+        return math.log(budget / self.min_budget) / math.log(max_budget / self.min_budget)
+
+    def _encode(self, configs: list[Config], fid: bool) -> torch.Tensor | None:
+        if not configs:
+            return None
+        X = torch.as_tensor(self.space.encode(configs), dtype=torch.float64)
+        if fid:
+            X = torch.cat([X, torch.ones(X.shape[0], 1, dtype=torch.float64)], dim=1)
+        return X
+
+    def _round_fn(self, fid: bool) -> Any:
+        space, d = self.space, self.space.dim
+
+        def snap(X: torch.Tensor) -> torch.Tensor:
+            flat = X.reshape(-1, X.shape[-1]).detach().cpu().numpy()
+            snapped = space.canonical(flat[:, :d])
+            out = torch.as_tensor(snapped, dtype=X.dtype).reshape(*X.shape[:-1], d)
+            if fid:
+                out = torch.cat([out, X[..., d:]], dim=-1)
+            return out
+
+        return snap
+
+    def _fit(self, X: torch.Tensor, Y: torch.Tensor, seed: int) -> Any:
+        from surrogates import GP, DeepEnsemble, MCDropout
+
+        opts = dict(self.surrogate_options)
+        if self.surrogate == "gp":
+            cats = self.space.categorical_groups
+            return GP(cat_groups=cats or None, seed=seed, **opts).fit(X, Y)
+        cls = DeepEnsemble if self.surrogate == "ensemble" else MCDropout
+        return cls(seed=seed, **opts).fit(X, Y)

@@ -1,0 +1,92 @@
+"""One conformance suite for every registered method: contract, determinism, resume, no repeats."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hyperpilot as hp
+from hyperpilot.methods import METHODS, UnknownMethod, make_method
+from hyperpilot.study import Study
+from tests.hyperpilot.objectives import SPACE, branin_mf
+
+FID = hp.Fidelity(1, 9, 3)
+FAST = {"n_init": 4, "num_restarts": 1, "raw_samples": 32}
+SMALL_NETS = {"hyperpilot": {"max_steps": 60, "n_members": 3, "width": 16},
+              "hyperpilot-mcdropout": {"max_steps": 60, "n_samples": 4, "width": 16}}
+
+
+def _opts(name: str) -> dict[str, Any]:
+    """Small models, so the suite checks behaviour, not quality, in seconds."""
+    if name in ("random", "hyperband"):
+        return {}
+    return {**FAST, **({"surrogate_options": SMALL_NETS[name]} if name in SMALL_NETS else {})}
+
+
+def _drive(s: Study, n: int, batch: int = 3) -> Study:
+    while len(s.results) < n:
+        for t in s.ask(batch):
+            s.tell(t, *branin_mf(t.config, t.budget, t.resume_budget, hp.Context(t, t.seed)))
+    return s
+
+
+def _traj(s: Study) -> list[tuple]:
+    return [(r.trial.trial_id, r.trial.config_id, r.trial.budget, r.value,
+             tuple(sorted(r.trial.config.items()))) for r in s.results]
+
+
+@pytest.fixture(params=sorted(METHODS))
+def method(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_contract_and_determinism(method: str) -> None:
+    a = _drive(Study(SPACE, FID, method, seed=5, method_options=_opts(method)), 16)
+    b = _drive(Study(SPACE, FID, method, seed=5, method_options=_opts(method)), 16)
+    assert _traj(a) == _traj(b)
+    for r in a.results:
+        SPACE.validate(r.trial.config)
+        assert FID.min <= r.trial.budget <= FID.max
+        assert "source" in r.trial.info and r.trial.info["overhead_s"] >= 0
+    assert a.best is not None and math.isfinite(a.best[1])
+
+
+def test_no_config_proposed_twice(method: str) -> None:
+    s = _drive(Study(SPACE, FID, method, seed=1, method_options=_opts(method)), 20)
+    new = [tuple(sorted(r.trial.config.items())) for r in s.results
+           if r.trial.info.get("source") != "promotion"]
+    assert len(new) == len(set(new))
+    by_id: dict[int, dict] = {}
+    for r in s.results:  # a promotion keeps its config
+        assert by_id.setdefault(r.trial.config_id, r.trial.config) == r.trial.config
+
+
+def test_resume_equivalence(method: str, tmp_path: Path) -> None:
+    full = _drive(Study(SPACE, FID, method, seed=2, method_options=_opts(method)), 18)
+    db = tmp_path / "m.sqlite"
+    part = _drive(Study(SPACE, FID, method, seed=2, storage=db, method_options=_opts(method)), 12)
+    part.ask(3)  # asked, never told: the crash
+    part.storage.close()
+    resumed = _drive(Study(SPACE, FID, method, seed=2, storage=db, method_options=_opts(method)), 18)
+    assert _traj(resumed) == _traj(full)
+
+
+def test_unknown_method() -> None:
+    with pytest.raises(UnknownMethod, match="known"):
+        make_method("nope", SPACE, FID, 0)
+
+
+def test_failed_trials_never_reach_the_model() -> None:
+    s = Study(SPACE, FID, "gp-bo", seed=0, method_options=FAST)
+    while len(s.results) < 14:
+        for t in s.ask(2):
+            if t.trial_id % 2:
+                s.tell(t, float("nan"))
+            else:
+                s.tell(t, *branin_mf(t.config, t.budget, 0, hp.Context(t, t.seed)))
+    model_trials = [r for r in s.results if r.trial.info.get("source") == "model"]
+    n_ok = sum(r.status == hp.Status.COMPLETE for r in s.results)
+    assert all(r.trial.info["n_train"] <= n_ok for r in model_trials)
