@@ -17,7 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "timeout": None, "data_dir": None, "method_options": None, "workload_options": None,
     "algo": None, "env": None, "min_steps": None, "max_steps": None, "eta": None,
     "n_seeds": None, "eval_episodes": None, "eval_every": None, "min_epochs": None,
-    "max_epochs": None,
+    "max_epochs": None, "executor": "local", "ray_address": None, "cpus_per_trial": 1,
+    "gpus_per_trial": 0, "retries": 0,
 }
 WORKLOAD_KEYS = ("algo", "env", "min_steps", "max_steps", "eta", "n_seeds", "eval_episodes",
                  "eval_every", "min_epochs", "max_epochs")
@@ -50,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--storage", help="SQLite file (default runs/<problem>-<method>-s<seed>.sqlite)")
     r.add_argument("--name", help="study name inside the storage")
     r.add_argument("--timeout", type=float, help="seconds per trial")
+    r.add_argument("--executor", choices=["local", "ray"], help="local processes or Ray actors")
+    r.add_argument("--ray-address", dest="ray_address", help="auto | HOST:PORT (default: local Ray)")
+    r.add_argument("--cpus-per-trial", type=float, dest="cpus_per_trial")
+    r.add_argument("--gpus-per-trial", type=float, dest="gpus_per_trial")
+    r.add_argument("--retries", type=int, help="re-runs of a trial whose worker died")
     r.add_argument("--data-dir", dest="data_dir", help="benchmark data (else $HYPERPILOT_DATA)")
     r.add_argument("--resume", action="store_true", help="continue a study found in --storage")
     r.add_argument("--no-progress", action="store_true")
@@ -114,10 +120,10 @@ def _workload_options(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from hyperpilot.problems import resolve_problem
-    from hyperpilot.study import Study
-
     from hyperpilot.errors import SetupError
+    from hyperpilot.problems import resolve_problem
+    from hyperpilot.runner import failure_message, make_executor
+    from hyperpilot.study import Study
 
     cfg = settings(args)
     try:
@@ -129,6 +135,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         existed = storage.exists() and storage.stat().st_size > 0
         study = Study(problem.space, problem.fidelity, cfg["method"], problem.direction,  # type: ignore[arg-type]
                       cfg["seed"], storage, cfg["name"], cfg["method_options"])
+        executor = make_executor(problem.objective, cfg["executor"], cfg["workers"], cfg["timeout"],
+                                 cfg["ray_address"], cfg["cpus_per_trial"], cfg["gpus_per_trial"])
     except (ValueError, KeyError, TypeError) as e:
         raise SetupError(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)) from e
     if existed and study.results and not args.resume:
@@ -139,8 +147,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     study.run(problem.objective, n_trials=cfg["n_trials"], budget=cfg["budget"],
               n_workers=cfg["workers"], batch_size=cfg["batch_size"], timeout=cfg["timeout"],
-              progress=not args.no_progress)
+              progress=not args.no_progress, executor=executor, retries=cfg["retries"])
     print_summary(study, problem.optimum, time.perf_counter() - t0)
+    failed = failure_message(study)
+    if failed:
+        print(f"hyperpilot: {failed}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,7 +3,9 @@
 A worker process lives across trials (imports of torch or SB3 cost seconds), sets
 ``OMP_NUM_THREADS=1`` and ``torch.set_num_threads(1)``, and sends back either the parsed objective
 output or the traceback. The driver kills a worker whose trial passes its timeout and starts a
-fresh one; a worker that dies mid-trial is reported as a failed trial.
+fresh one; a worker that dies mid-trial is reported as a failed trial with ``crashed=True``
+(the runner may retry it). A worker whose driver was killed exits by itself instead of waiting
+forever for work.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import sys
 import time
 import traceback
 from abc import ABC, abstractmethod
@@ -32,17 +35,16 @@ class Outcome:
     error: str | None = None
     wall_time: float = 0.0
     stopped: bool = False
+    crashed: bool = False  # the worker died under the trial: the run was lost, not judged
 
 
 def limit_threads() -> None:
     """One BLAS/OpenMP/torch thread: two threads made PPO 5.6x slower on the reference machines."""
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(1)
+    torch = sys.modules.get("torch")  # a later ``import torch`` reads OMP_NUM_THREADS itself;
+    if torch is not None:  # importing it here would cost every fresh worker seconds
+        torch.set_num_threads(1)
 
 
 def evaluate(objective: Any, trial: Trial, ctx: Context) -> Outcome:
@@ -97,10 +99,15 @@ class InlineExecutor(Executor):
         return len(self._queue)
 
 
-def _worker_main(objective: Any, tasks: Any, results: Any) -> None:
+def _worker_main(objective: Any, tasks: Any, results: Any, parent: int) -> None:
     limit_threads()
     while True:
-        item = tasks.get()
+        try:
+            item = tasks.get(timeout=1.0)
+        except queue.Empty:
+            if os.getppid() != parent:  # the driver was killed: do not linger as an orphan
+                return
+            continue
         if item is None:
             return
         trial, ctx = item
@@ -141,7 +148,8 @@ class ProcessPoolExecutor(Executor):
 
     def _spawn(self) -> _Worker:
         tasks = self._mp.Queue()
-        proc = self._mp.Process(target=_worker_main, args=(self.objective, tasks, self._results),
+        proc = self._mp.Process(target=_worker_main,
+                                args=(self.objective, tasks, self._results, os.getpid()),
                                 daemon=True)
         proc.start()
         return _Worker(proc, tasks)
@@ -172,9 +180,11 @@ class ProcessPoolExecutor(Executor):
                 if dead is not None:
                     return dead
                 continue
-            for w in self._workers:
-                if w.trial is not None and w.trial.trial_id == out.trial.trial_id:
-                    w.trial = None
+            owner = [w for w in self._workers
+                     if w.trial is not None and w.trial.trial_id == out.trial.trial_id]
+            if not owner:  # a late result of a worker already killed for its timeout
+                continue
+            owner[0].trial = None
             self._dispatch()
             return out
 
@@ -197,7 +207,7 @@ class ProcessPoolExecutor(Executor):
             self._workers[i] = self._spawn()
             self.restarts += 1
             self._dispatch()
-            return Outcome(trial, error=reason, wall_time=elapsed)
+            return Outcome(trial, error=reason, wall_time=elapsed, crashed=not late)
         return None
 
     def close(self) -> None:

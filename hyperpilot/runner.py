@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from hyperpilot.executor import Executor, InlineExecutor, Outcome, ProcessPoolExecutor
 from hyperpilot.trial import Context, Status, Trial
 
 if TYPE_CHECKING:
     from hyperpilot.study import Study
+
+log = logging.getLogger(__name__)
 
 
 def checkpoint_root(study: Study) -> Path:
@@ -22,9 +26,11 @@ def checkpoint_root(study: Study) -> Path:
 
 
 def make_context(study: Study, trial: Trial, root: Path, extras: dict[str, Any] | None) -> Context:
+    """The trial's context: its seed, checkpoint folder and the study's stopping state."""
     d = root / f"config-{trial.config_id}"
     d.mkdir(parents=True, exist_ok=True)
-    return Context(trial=trial, seed=trial.seed, checkpoint_dir=d, extras=dict(extras or {}))
+    return Context(trial=trial, seed=trial.seed, checkpoint_dir=d,
+                   extras={**(extras or {}), **study.trial_extras(trial)})
 
 
 class _Progress:
@@ -58,11 +64,45 @@ class _Progress:
             self.bar.close()
 
 
+def make_executor(objective: Any, kind: Literal["local", "ray"] = "local", n_workers: int = 1,
+                  timeout: float | None = None, address: str | None = None,
+                  cpus_per_trial: float = 1, gpus_per_trial: float = 0) -> Executor:
+    """The executor the CLI asks for: in-process, local worker processes, or Ray actors.
+
+    Args:
+        objective: ``objective(config, budget, resume_budget, context)``.
+        kind: ``"local"`` (this process, or worker processes when ``n_workers > 1`` or a timeout
+            is set) or ``"ray"`` (persistent Ray actors; needs the ``dist`` extra).
+        n_workers: parallel trials.
+        timeout: seconds per trial before it is killed and recorded as failed.
+        address: Ray cluster address (``"auto"``, ``"HOST:PORT"``); ``None`` starts a local one.
+        cpus_per_trial: Ray CPUs reserved per trial.
+        gpus_per_trial: Ray GPUs reserved per trial.
+    """
+    from hyperpilot.stopping import StoppableObjective
+
+    objective = StoppableObjective(objective)  # a no-op for trials that carry no stopping state
+    if kind == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise ValueError("executor 'ray' needs Ray: pip install 'hyperpilot[dist]'")
+        from hyperpilot.ray_executor import RayExecutor
+
+        return RayExecutor(objective, n_workers, address=address, cpus_per_trial=cpus_per_trial,
+                           gpus_per_trial=gpus_per_trial, timeout=timeout)
+    if kind != "local":
+        raise ValueError(f"executor must be 'local' or 'ray', got {kind!r}")
+    if n_workers == 1 and timeout is None:
+        return InlineExecutor(objective)
+    return ProcessPoolExecutor(objective, n_workers, timeout)
+
+
 def run_study(study: Study, objective: Any, n_trials: int | None = None,
               budget: float | None = None, n_workers: int = 1, batch_size: int | None = None,
               timeout: float | None = None, progress: bool = False,
               context_extras: dict[str, Any] | None = None,
-              executor: Executor | None = None) -> None:
+              executor: Executor | None = None, retries: int = 0) -> None:
     """Evaluate until the study holds ``n_trials`` finished trials or ``budget`` FFE are spent.
 
     Args:
@@ -75,16 +115,22 @@ def run_study(study: Study, objective: Any, n_trials: int | None = None,
             otherwise every free worker asks for one trial at once (asynchronous).
         timeout: seconds per trial before it is killed (forces worker processes).
         progress: show a progress bar with the incumbent.
+        context_extras: extra entries for every trial's ``Context.extras``.
         executor: a ready executor (e.g. Ray); overrides ``n_workers`` and ``timeout``.
+        retries: how often a trial whose worker died under it (process or actor crash) is run
+            again before it is recorded as failed. Exceptions, bad outputs and timeouts are
+            properties of the config and are recorded as failed at once.
     """
     if n_trials is None and budget is None:
         raise ValueError("give n_trials or budget")
+    if retries < 0:
+        raise ValueError(f"retries must be >= 0, got {retries}")
     if executor is None:
-        executor = (InlineExecutor(objective) if n_workers == 1 and timeout is None
-                    else ProcessPoolExecutor(objective, n_workers, timeout))
+        executor = make_executor(objective, "local", n_workers, timeout)
     root = checkpoint_root(study)
     bar = _Progress(study, n_trials, budget, progress)
     slots = max(executor.n_workers, batch_size or 1) if batch_size else executor.n_workers
+    attempts: dict[int, int] = {}
 
     def room() -> int:
         left = slots - executor.n_running
@@ -104,11 +150,33 @@ def run_study(study: Study, objective: Any, n_trials: int | None = None,
                 continue
             if executor.n_running == 0:
                 break
-            _tell(study, executor.wait())
+            o = executor.wait()
+            tid = o.trial.trial_id
+            if o.crashed and attempts.get(tid, 0) < retries:
+                attempts[tid] = attempts.get(tid, 0) + 1
+                log.warning("trial %d lost its worker (%s); retry %d of %d", tid, o.error,
+                            attempts[tid], retries)
+                executor.submit(o.trial, make_context(study, o.trial, root, context_extras))
+                continue
+            if o.crashed and retries:
+                o = replace(o, error=f"{o.error} (after {retries} retries)")
+            _tell(study, o)
             bar.update()
     finally:
         executor.close()
         bar.close()
+
+
+def failure_message(study: Study) -> str | None:
+    """``"all N trials failed; first reason: ..."`` when no trial succeeded, else None.
+
+    The CLI prints it and exits non-zero; library users can check ``study.best is None``.
+    """
+    res = study.results
+    if not res or any(r.status != Status.FAILED for r in res):
+        return None
+    first = (res[0].reason or "no reason recorded").strip().splitlines()
+    return f"all {len(res)} trials failed; first reason: {first[0] if first else '?'}"
 
 
 def _tell(study: Study, o: Outcome) -> None:

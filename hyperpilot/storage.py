@@ -66,6 +66,17 @@ CREATE INDEX IF NOT EXISTS curves_by_trial ON curves(study_id, trial_id);
 """
 
 
+_COLUMNS: dict[str, list[str]] = {
+    "meta": ["key", "value"],
+    "studies": ["study_id", "name", "definition", "seed", "created", "environment"],
+    "trials": ["study_id", "trial_id", "config_id", "config", "budget", "resume_budget", "bracket",
+               "rung", "seed", "info", "status", "value", "reason", "cost", "wall_time",
+               "overhead", "ask_seq", "tell_seq", "asked_at", "told_at"],
+    "curves": ["study_id", "trial_id", "budget", "value"],
+}
+"""The tables and columns of ``SCHEMA_VERSION``; an existing file must have exactly these."""
+
+
 class StorageError(RuntimeError):
     """The store is unreadable, corrupted, of another schema, or holds a different study."""
 
@@ -121,15 +132,37 @@ class Storage:
         try:
             self._con = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None)
             if existed:
-                ok = self._con.execute("PRAGMA quick_check").fetchone()[0]
-                if ok != "ok":
-                    raise StorageError(f"{self.path}: integrity check failed ({ok}); not touching it")
+                self._check_existing()
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA synchronous=NORMAL")
-            self._con.executescript(_SCHEMA)
+            # one transaction, so a second process opening the file meanwhile sees all or nothing
+            self._con.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
             self._check_schema()
         except sqlite3.DatabaseError as e:
+            if hasattr(self, "_con"):
+                self._con.close()
             raise StorageError(f"{self.path}: not a readable HyperPilot database ({e})") from None
+
+    def _check_existing(self) -> None:
+        """Refuse, before writing anything, a damaged file or a SQLite file of another program."""
+        ok = self._con.execute("PRAGMA quick_check").fetchone()[0]
+        if ok != "ok":
+            self._con.close()
+            raise StorageError(f"{self.path}: integrity check failed ({ok}); not touching it")
+        tables = {r[0] for r in self._con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")}
+        if not tables:
+            return  # an empty database: HyperPilot may create its tables
+        if not set(_COLUMNS) <= tables:
+            self._con.close()
+            raise StorageError(f"{self.path}: a SQLite file, but not a HyperPilot store (tables "
+                               f"{sorted(tables)}); not touching it")
+        for table, cols in _COLUMNS.items():
+            have = [r[1] for r in self._con.execute(f"PRAGMA table_info({table})")]
+            if have != cols:
+                self._con.close()
+                raise StorageError(f"{self.path}: table '{table}' has columns {have}, this "
+                                   f"HyperPilot expects {cols}; not touching it")
 
     def _check_schema(self) -> None:
         with self._tx() as c:
@@ -199,6 +232,15 @@ class Storage:
     def add_trials(self, study_id: int, trials: list[Trial], seq0: int, overhead: float) -> None:
         """Record asked trials (status pending) with event numbers ``seq0, seq0 + 1, ...``."""
         now = time.time()
+        try:
+            self._add_trials(study_id, trials, seq0, overhead, now)
+        except sqlite3.IntegrityError:
+            ids = [t.trial_id for t in trials]
+            raise StorageError(f"{self.path}: trial id(s) {ids} are already stored; is another "
+                               f"process running this study?") from None
+
+    def _add_trials(self, study_id: int, trials: list[Trial], seq0: int, overhead: float,
+                    now: float) -> None:
         with self._tx() as c:
             c.executemany(
                 "INSERT INTO trials(study_id, trial_id, config_id, config, budget, resume_budget, "

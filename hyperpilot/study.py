@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from hyperpilot.methods import History, Method, make_method
 from hyperpilot.space import Config, SearchSpace, SpaceError
 from hyperpilot.storage import Storage
 from hyperpilot.trial import Curve, Fidelity, Result, Status, Trial, parse_objective_output
+
+if TYPE_CHECKING:
+    from hyperpilot.executor import Executor
 
 log = logging.getLogger(__name__)
 
@@ -208,9 +211,26 @@ class Study:
         return dict(r.trial.config), float(r.value or 0.0), r.trial.budget
 
     def budget_used(self) -> float:
-        """Full-fidelity equivalents spent by finished trials: sum(budget - resume_budget) / max."""
-        spent = sum(r.trial.budget - r.trial.resume_budget for r in self._results)
-        return spent / self.fidelity.max
+        """Full-fidelity equivalents spent by finished trials: sum(budget - resume_budget) / max.
+
+        A trial stopped early counts up to the last budget of its curve.
+        """
+        return sum(spent(r) for r in self._results) / self.fidelity.max
+
+    def trial_extras(self, trial: Trial) -> dict[str, Any]:
+        """What the objective's context carries besides the trial: the stopping rule's state."""
+        rule = getattr(self.method, "stop_rule", None)
+        losses = [self._loss(r) for r in self._results
+                  if r.status == Status.COMPLETE and r.trial.budget >= self.fidelity.max]
+        if rule is None or not losses:
+            return {}
+        from hyperpilot.stopping import StopperState
+
+        sign = -1.0 if self.direction == "minimize" else 1.0
+        prefix = [p for r in self._results if r.trial.config_id == trial.config_id
+                  and r.status == Status.COMPLETE for p in r.curve if p[0] <= trial.resume_budget]
+        return {"stopper": StopperState(rule, -min(losses), self.fidelity.max, sign,
+                                        sorted(set(prefix)))}
 
     def budget_committed(self) -> float:
         """Like :meth:`budget_used`, counting running trials too."""
@@ -219,13 +239,18 @@ class Study:
 
     def run(self, objective: Any, n_trials: int | None = None, budget: float | None = None,
             n_workers: int = 1, batch_size: int | None = None, timeout: float | None = None,
-            progress: bool = False, context_extras: dict[str, Any] | None = None) -> Study:
-        """Evaluate ``objective`` until ``n_trials`` trials or ``budget`` FFE (see ``hyperpilot.runner``)."""
+            progress: bool = False, context_extras: dict[str, Any] | None = None,
+            executor: Executor | None = None, retries: int = 0) -> Study:
+        """Evaluate ``objective`` until ``n_trials`` trials or ``budget`` FFE (see ``hyperpilot.runner``).
+
+        ``executor`` (an ``hyperpilot.executor.Executor``, e.g. Ray) and ``retries`` (re-runs of a
+        trial whose worker died) pass through to ``run_study``.
+        """
         from hyperpilot.runner import run_study
 
         run_study(self, objective, n_trials=n_trials, budget=budget, n_workers=n_workers,
                   batch_size=batch_size, timeout=timeout, progress=progress,
-                  context_extras=context_extras)
+                  context_extras=context_extras, executor=executor, retries=retries)
         return self
 
 
@@ -243,16 +268,23 @@ def minimize(objective: Any, space: SearchSpace, fidelity: Fidelity | None = Non
                      batch_size=batch_size, timeout=timeout, progress=progress)
 
 
+def spent(r: Result) -> float:
+    """Budget a finished trial used: ``budget - resume_budget``, or up to where it was stopped."""
+    if r.status == Status.STOPPED and r.curve:
+        return max(r.curve[-1][0] - r.trial.resume_budget, 0.0)
+    return r.trial.budget - r.trial.resume_budget
+
+
 def incumbent_trace(results: Sequence[Result], direction: Direction, max_budget: float) -> list[tuple[float, float]]:
     """Anytime incumbent: ``(FFE used so far, best value at max budget so far)`` after each result.
 
     Only results at ``max_budget`` define the incumbent (the usual convention for regret).
     """
-    out, spent, best = [], 0.0, math.inf
+    out, used, best = [], 0.0, math.inf
     sign = 1.0 if direction == "minimize" else -1.0
     for r in results:
-        spent += (r.trial.budget - r.trial.resume_budget) / max_budget
+        used += spent(r) / max_budget
         if r.status == Status.COMPLETE and r.value is not None and r.trial.budget >= max_budget:
             best = min(best, sign * r.value)
-        out.append((spent, sign * best))
+        out.append((used, sign * best))
     return out
