@@ -1,0 +1,114 @@
+"""From the tidy trials table to the report's numbers (pandas frames; no plotting here).
+
+The score is the regret where the benchmark has a known optimum, else the incumbent loss (both
+smaller-is-better); a cell has no score until its first evaluation at the max budget.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hyperpilot.bench.stats import bootstrap_ci, iqm, rank_methods
+
+CELL = ["method", "benchmark", "seed"]
+
+
+def load_trials(out: Path) -> pd.DataFrame:
+    """``trials.parquet`` (or ``.csv``), else the cell files; adds the ``score`` column."""
+    from hyperpilot.bench.runner import collect, read_table
+
+    for name in ("trials.parquet", "trials.csv"):
+        if (out / name).exists():
+            df = read_table(out / name)
+            break
+    else:
+        df = collect(out)
+    if df.empty:
+        raise FileNotFoundError(f"no finished cells under {out}")
+    has_opt = df.groupby("benchmark")["regret"].transform(lambda s: s.notna().any())
+    df["score"] = np.where(has_opt, df["regret"], df["incumbent_loss"])
+    return df.sort_values(CELL + ["trial_index"], kind="stable").reset_index(drop=True)
+
+
+def ffe_grid(df: pd.DataFrame, budget: float, n: int = 40) -> np.ndarray:
+    """``n`` log-spaced FFE points from the smallest first-trial FFE (>= budget/1000) to ``budget``."""
+    lo = max(float(df.loc[df["ffe"] > 0, "ffe"].min()), budget / 1000.0)
+    return np.geomspace(min(lo, budget), budget, n)
+
+
+def scores_at(df: pd.DataFrame, points: np.ndarray) -> pd.DataFrame:
+    """Each cell's score at each FFE point (the incumbent after the last trial done by then).
+
+    Returns:
+        Rows ``method, benchmark, seed, ffe, score`` (``len(points)`` per cell; NaN before the
+        first full-budget result).
+    """
+    parts = []
+    for (m, b, s), c in df.groupby(CELL, sort=False):
+        idx = np.searchsorted(c["ffe"].to_numpy(), points, side="right") - 1
+        sc = c["score"].to_numpy(dtype=float)
+        vals = np.where(idx >= 0, sc[np.clip(idx, 0, None)], np.nan)
+        parts.append(pd.DataFrame({"method": m, "benchmark": b, "seed": s, "ffe": points,
+                                   "score": vals}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def summarize(curves: pd.DataFrame, rng: np.random.Generator, ci: bool = True) -> pd.DataFrame:
+    """Per (benchmark, method, ffe): median with 25-75% band, IQM with a 95% bootstrap CI.
+
+    A point is NaN unless every seed of the method has a score there.
+    """
+    rows = []
+    for (b, m, f), g in curves.groupby(["benchmark", "method", "ffe"], sort=False):
+        x = g["score"].to_numpy(dtype=float)
+        ok = np.isfinite(x).all()
+        q = np.percentile(x, [25, 50, 75]) if ok else [np.nan] * 3
+        lo, hi = bootstrap_ci(x, rng) if ok and ci else (np.nan, np.nan)
+        rows.append({"benchmark": b, "method": m, "ffe": f, "median": q[1], "q25": q[0],
+                     "q75": q[2], "iqm": float(iqm(x)) if ok else np.nan, "iqm_lo": lo,
+                     "iqm_hi": hi, "n_seeds": len(x)})
+    return pd.DataFrame(rows)
+
+
+def mean_ranks(curves: pd.DataFrame) -> pd.DataFrame:
+    """Mean rank over benchmark x seed at each FFE point: rows ``method, ffe, mean_rank``."""
+    c = curves.copy()
+    c["rank"] = rank_methods(c, ["benchmark", "seed", "ffe"])
+    return c.groupby(["method", "ffe"], as_index=False)["rank"].mean().rename(
+        columns={"rank": "mean_rank"})
+
+
+def final_table(df: pd.DataFrame, budgets: list[float]) -> pd.DataFrame:
+    """Score at each budget: rows ``benchmark, method, ffe, median, q25, q75, mean_rank,
+    n_scored, n_seeds`` (quantiles over the seeds that have an incumbent by then)."""
+    at = scores_at(df, np.asarray(budgets, dtype=float))
+    at["rank"] = rank_methods(at, ["benchmark", "seed", "ffe"])
+    g = at.groupby(["benchmark", "method", "ffe"], sort=False)
+    out = g["score"].agg(median="median", q25=lambda s: s.quantile(0.25),
+                         q75=lambda s: s.quantile(0.75)).reset_index()
+    out["mean_rank"] = g["rank"].mean().to_numpy()
+    out["n_scored"] = g["score"].count().to_numpy()  # seeds with an incumbent by then
+    out["n_seeds"] = g["score"].size().to_numpy()
+    return out
+
+
+def overhead(df: pd.DataFrame, bins: tuple[int, ...] = (0, 10, 30, 100, 300, 1000, 10**9)
+             ) -> pd.DataFrame:
+    """Median optimizer seconds per proposal by method and by trial index bin (data size)."""
+    d = df[["method", "trial_index", "overhead_s"]].dropna()
+    labels = [f"{a}-{b - 1}" if b < 10**9 else f"{a}+" for a, b in zip(bins[:-1], bins[1:], strict=True)]
+    d = d.assign(n_obs=pd.cut(d["trial_index"], bins=list(bins), right=False, labels=labels))
+    t = d.groupby(["method", "n_obs"], observed=True)["overhead_s"].median().unstack()
+    t.insert(0, "all", d.groupby("method")["overhead_s"].median())
+    t.insert(1, "mean", d.groupby("method")["overhead_s"].mean())
+    return t.reset_index()
+
+
+def fallbacks(df: pd.DataFrame) -> pd.DataFrame:
+    """Model fallbacks per method and benchmark (summed over seeds) with the trial counts."""
+    return df.groupby(["method", "benchmark"], as_index=False).agg(
+        fallbacks=("fallback", "sum"), trials=("fallback", "size"),
+        failed=("status", lambda s: int((s == "failed").sum())))

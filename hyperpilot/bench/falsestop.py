@@ -1,0 +1,52 @@
+"""Early-stopping false stops: were stopped (or never-promoted) configs actually the best?
+
+For benchmarks that are cheap to query (registered benchmarks, not training workloads), each
+stopped config is evaluated at the max budget (objective's noise seed = the bench seed) and
+compared with the cell's final incumbent. ``false_stop_rate`` is the fraction of stopped configs
+whose full-budget loss beats the final incumbent loss. The same is computed for configs that a
+multi-fidelity method discarded (never ran at the max budget), as ``false_discard_rate``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from hyperpilot.bench.analysis import CELL
+
+
+def false_stops(df: pd.DataFrame, data_dir: str | None, rng: np.random.Generator,
+                cap: int = 50) -> pd.DataFrame:
+    """Rows ``method, benchmark, kind (stopped|discarded), n, evaluated, false, rate``.
+
+    Args:
+        cap: at most this many configs per cell and kind are re-evaluated (a seeded sample).
+    """
+    from hyperpilot.bench.targets import bench_problem, is_workload
+
+    rows = []
+    for (m, b, s), c in df.groupby(CELL, sort=False):
+        if is_workload(b) or c["incumbent_loss"].isna().all():
+            continue
+        problem = bench_problem(b, data_dir, int(s))
+        sign = 1.0 if problem.direction == "minimize" else -1.0
+        final = float(c["incumbent_loss"].iloc[-1])
+        reached = set(c.loc[c["budget"] >= problem.fidelity.max * (1 - 1e-9), "config_id"])
+        stopped = c.loc[c["stopped"], "config"].drop_duplicates()
+        discarded = c.loc[~c["config_id"].isin(reached) & ~c["stopped"], "config"].drop_duplicates()
+        for kind, configs in (("stopped", stopped), ("discarded", discarded)):
+            pick = configs.to_numpy()
+            if len(pick) > cap:
+                pick = rng.choice(pick, cap, replace=False)
+            losses = [sign * float(problem.objective(json.loads(x), problem.fidelity.max, 0.0)[0])
+                      for x in pick]
+            rows.append({"method": m, "benchmark": b, "seed": s, "kind": kind, "n": len(configs),
+                         "evaluated": len(pick), "false": int(np.sum(np.less(losses, final)))})
+    if not rows:
+        return pd.DataFrame(columns=["method", "benchmark", "kind", "n", "evaluated", "false", "rate"])
+    t = pd.DataFrame(rows).groupby(["method", "benchmark", "kind"], as_index=False)[
+        ["n", "evaluated", "false"]].sum()
+    t["rate"] = t["false"] / t["evaluated"].where(t["evaluated"] > 0)
+    return t

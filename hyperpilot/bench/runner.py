@@ -1,0 +1,196 @@
+"""Run the grid method x benchmark x seed; one file per finished cell, so a rerun skips it.
+
+Layout under ``out``::
+
+    config.json            the command's settings
+    meta.json              versions, git commit, machine, seeds, start/end times, cell summaries
+    cells/<cell>.parquet   one finished cell (written atomically: tmp file + rename)
+    cells/<cell>.error.json  a cell that raised (retried on the next run)
+    studies/<cell>.sqlite  our methods' study DB: a killed cell resumes via Study's replay
+    work/<cell>/           peers' own files and objective checkpoints
+    trials.parquet         all cells, concatenated (``trials.csv`` without pyarrow)
+
+Seeds: bench seed ``s`` is the study seed of our methods and the seed of each peer, and the
+benchmark's noise seed. These are tuning seeds; any held-out test seeds (e.g. RL retraining) are
+a separate, disjoint set chosen by the evaluation, never by this runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hyperpilot.bench.records import finish_table, rows_from_results
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What ``bench run`` was asked to do (saved as ``config.json``)."""
+
+    methods: list[str]
+    benchmarks: list[str]  # expanded (suites replaced by their members)
+    seeds: list[int]
+    budget: float  # FFE per cell
+    out: str
+    workers: int = 1  # cells run in parallel
+    batch_size: int | None = None  # q for our methods (synchronous batches)
+    data_dir: str | None = None
+    imports: list[str] = field(default_factory=list)  # modules that register benchmarks/methods
+
+
+@dataclass(frozen=True)
+class Cell:
+    method: str
+    benchmark: str
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{self.method}__{self.benchmark}__s{self.seed}")
+
+
+def cells(cfg: BenchConfig) -> list[Cell]:
+    return [Cell(m, b, s) for b in cfg.benchmarks for m in cfg.methods for s in cfg.seeds]
+
+
+def cell_path(out: Path, cell: Cell) -> Path:
+    return out / "cells" / f"{cell.key}.parquet"
+
+
+def write_table(df: pd.DataFrame, path: Path) -> Path:
+    """Write ``df`` atomically as parquet (CSV beside it when pyarrow is missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        path = path.with_suffix(".csv")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if path.suffix == ".csv":
+        df.to_csv(tmp, index=False)
+    else:
+        df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+
+
+def done_cells(out: Path) -> set[str]:
+    """Keys of the cells that have a table under ``out/cells``."""
+    d = out / "cells"
+    if not d.is_dir():
+        return set()
+    return {p.stem for p in d.glob("*.parquet")} | {p.stem for p in d.glob("*.csv")}
+
+
+def run_cell(cfg: BenchConfig, cell: Cell) -> dict[str, Any]:
+    """Run one cell to ``cfg.budget`` FFE and write its table; returns a summary."""
+    import torch
+
+    torch.set_num_threads(1)
+    from hyperpilot.bench.peers import PEERS, PeerEvaluator, make_peer
+    from hyperpilot.bench.targets import bench_problem
+
+    out, t0 = Path(cfg.out), time.time()
+    problem = bench_problem(cell.benchmark, cfg.data_dir, cell.seed)
+    work = out / "work" / cell.key
+    work.mkdir(parents=True, exist_ok=True)
+    if cell.method in PEERS:
+        ev = PeerEvaluator(problem, cell.seed, cfg.budget, work)
+        make_peer(cell.method).run(ev)
+        rows, fallbacks = ev.rows, 0
+    else:
+        from hyperpilot.study import Direction, Study
+
+        db = out / "studies" / f"{cell.key}.sqlite"
+        db.parent.mkdir(parents=True, exist_ok=True)
+        direction: Direction = "maximize" if problem.direction == "maximize" else "minimize"
+        study = Study(problem.space, problem.fidelity, cell.method, direction,
+                      cell.seed, storage=db, name=cell.key)
+        study.run(problem.objective, budget=cfg.budget, batch_size=cfg.batch_size)
+        rows = rows_from_results(study.results)
+        fallbacks = sum(bool(r["fallback"]) for r in rows)
+        study.storage.close()
+    df = finish_table(rows, cell.method, cell.benchmark, cell.seed, problem.direction,
+                      problem.fidelity.max, problem.optimum)
+    write_table(df, cell_path(out, cell))
+    err = out / "cells" / f"{cell.key}.error.json"
+    err.unlink(missing_ok=True)
+    return {"cell": cell.key, "trials": len(df), "ffe": float(df["ffe"].iloc[-1]) if len(df) else 0.0,
+            "fallbacks": fallbacks, "wall_s": time.time() - t0}
+
+
+def _safe_run_cell(cfg: BenchConfig, cell: Cell) -> dict[str, Any]:
+    """``run_cell`` that records an error file instead of stopping the grid."""
+    for mod in cfg.imports:
+        __import__(mod)
+    try:
+        return run_cell(cfg, cell)
+    except Exception as e:  # noqa: BLE001 - one broken cell must not stop the grid; recorded
+        info = {"cell": cell.key, "error": f"{type(e).__name__}: {e}",
+                "traceback": traceback.format_exc()}
+        p = Path(cfg.out) / "cells" / f"{cell.key}.error.json"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(info, indent=2))
+        return info
+
+
+def collect(out: Path) -> pd.DataFrame:
+    """All finished cells as one table (and write ``trials.parquet``)."""
+    files = sorted((out / "cells").glob("*.parquet")) + sorted((out / "cells").glob("*.csv"))
+    frames = [read_table(p) for p in files]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(df):
+        write_table(df, out / "trials.parquet")
+    return df
+
+
+def run_bench(cfg: BenchConfig, progress: bool = True) -> dict[str, Any]:
+    """Run every unfinished cell (``cfg.workers`` in parallel); returns the run's summary."""
+    from hyperpilot.bench.meta import write_meta
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+    start = time.time()
+    finished = done_cells(out)
+    todo = [c for c in cells(cfg) if c.key not in finished]
+    summaries = _execute(cfg, todo, progress, skipped=len(cells(cfg)) - len(todo))
+    collect(out)
+    return write_meta(out, cfg, start, time.time(), summaries, skipped=len(cells(cfg)) - len(todo))
+
+
+def _execute(cfg: BenchConfig, todo: list[Cell], progress: bool, skipped: int) -> list[dict[str, Any]]:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(todo), unit="cell", disable=not progress, dynamic_ncols=True,
+               desc=f"bench ({skipped} done before)")
+    res: list[dict[str, Any]] = []
+    try:
+        if cfg.workers <= 1:
+            for c in todo:
+                bar.set_postfix_str(c.key)
+                res.append(_safe_run_cell(cfg, c))
+                bar.update()
+        else:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(cfg.workers, mp_context=mp.get_context("spawn")) as pool:
+                futs = [pool.submit(_safe_run_cell, cfg, c) for c in todo]
+                for f in as_completed(futs):
+                    res.append(f.result())
+                    bar.update()
+    finally:
+        bar.close()
+    return res

@@ -1,0 +1,100 @@
+"""``python -m hyperpilot.bench run`` and ``report`` end to end, in a subprocess, tiny budget;
+and the HTML report rendered by headless Chromium (skipped when /usr/bin/chromium is absent)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hyperpilot.bench.records import COLUMNS
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[3]
+
+
+def capsys_text(fn, args: list[str]) -> str:  # type: ignore[no-untyped-def]
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert fn(args) == 0
+    return buf.getvalue()
+
+
+def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "hyperpilot.bench", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def bench_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bench") / "smoke"
+    args = ["run", "--methods", "random,hyperband", "--benchmarks", "branin", "--seeds", "2",
+            "--budget", "2", "--out", str(out), "--quiet"]
+    first = _bench(*args)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "4 cells run, 0 skipped" in first.stdout
+    from hyperpilot.bench.__main__ import main  # the resume check runs in-process (imports cost)
+
+    assert "0 cells run, 4 skipped" in capsys_text(main, args)
+    rep = _bench("report", str(out))
+    assert rep.returncode == 0, rep.stderr[-2000:]
+    return out
+
+
+def test_run_writes_a_tidy_table(bench_out: Path) -> None:
+    for f in ("config.json", "meta.json", "trials.parquet"):
+        assert (bench_out / f).exists(), f
+    assert len(list((bench_out / "cells").glob("*.parquet"))) == 4
+    assert len(list((bench_out / "studies").glob("*.sqlite"))) == 4
+    df = pd.read_parquet(bench_out / "trials.parquet")
+    assert list(df.columns) == COLUMNS
+    assert set(df["method"]) == {"random", "hyperband"} and set(df["seed"]) == {0, 1}
+    for _, c in df.groupby(["method", "seed"]):
+        assert c["ffe"].is_monotonic_increasing and c["ffe"].iloc[-1] >= 2.0
+        reg = c["regret"].to_numpy()
+        first = int(np.argmax(~np.isnan(reg))) if (~np.isnan(reg)).any() else len(reg)
+        assert not np.isnan(reg[first:]).any()  # once there is an incumbent, it stays
+        assert (reg[first:] >= -1e-6).all() and (np.diff(reg[first:]) <= 0).all()
+    assert (df["overhead_s"] >= 0).all() and (df["wall_s"] >= 0).all()
+    assert set(df["source"]) <= {"random", "promotion", "model", "fallback", ""}
+
+
+def test_report_files(bench_out: Path) -> None:
+    rep = bench_out / "report"
+    for f in ("summary.md", "report.html", "curves.csv", "tables/mean_rank.tex",
+              "tables/final_regret_at_2ffe.tex", "tables/speedup.csv", "tables/overhead.md",
+              "figures/regret_median.png", "figures/regret_iqm.pdf", "figures/mean_rank.png"):
+        assert (rep / f).exists(), f
+    html = (rep / "report.html").read_text()
+    assert not re.search(r"<script[^>]*\bsrc=", html), "plotly.js must be inlined, not loaded"
+    assert len(html) > 1_000_000  # plotly.js itself is inside
+    assert html.count("Plotly.newPlot") >= 4
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+def test_html_renders_in_headless_chromium(bench_out: Path, tmp_path: Path) -> None:
+    url = (bench_out / "report" / "report.html").resolve().as_uri()
+    base = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,900",
+            "--virtual-time-budget=5000"]
+    png = tmp_path / "shot.png"
+    subprocess.run(base + [f"--screenshot={png}", url], capture_output=True, timeout=120)
+    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120)
+    assert dom.stdout.count('class="main-svg"') >= 2, "plotly did not draw its SVGs"
+    from PIL import Image
+
+    img = np.asarray(Image.open(png).convert("L"), dtype=float)
+    assert img.std() > 10, "the page looks blank"
+    values, counts = np.unique(img.round(), return_counts=True)
+    assert counts.max() / img.size < 0.97, "the page is almost one colour"

@@ -1,0 +1,68 @@
+"""Statistics and table helpers on hand-made inputs with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hyperpilot.bench import analysis, tables
+from hyperpilot.bench.stats import (
+    bootstrap_ci,
+    first_ffe_reaching,
+    iqm,
+    rank_methods,
+    speedup_to_target,
+)
+
+
+def test_iqm_known_arrays() -> None:
+    assert iqm(np.arange(1, 9)) == 4.5  # middle four of 1..8: 3,4,5,6
+    assert iqm(np.array([0.0, 1.0, 1.0, 100.0])) == 1.0  # the outlier is trimmed
+    np.testing.assert_allclose(iqm(np.array([[1, 2, 3, 4], [2, 2, 2, 2]]), axis=1), [2.5, 2.0])
+
+
+def test_bootstrap_ci_contains_true_mean_and_is_seeded() -> None:
+    x = np.random.default_rng(0).normal(5.0, 1.0, 400)
+    lo, hi = bootstrap_ci(x, np.random.default_rng(1), "mean")
+    assert lo < 5.0 < hi and hi - lo < 0.5
+    assert bootstrap_ci(x, np.random.default_rng(1), "mean") == (lo, hi)
+    assert bootstrap_ci(np.array([2.0, 2.0]), np.random.default_rng(0)) == (2.0, 2.0)
+
+
+def test_ranks_with_ties_and_missing() -> None:
+    df = pd.DataFrame({"b": [0, 0, 0, 0, 1, 1], "method": list("abcdab"),
+                       "score": [1.0, 1.0, np.nan, 0.5, 3.0, 2.0]})
+    assert rank_methods(df, ["b"]).tolist() == [2.5, 2.5, 4.0, 1.0, 2.0, 1.0]
+
+
+def test_speedup_on_hand_made_table() -> None:
+    rows = []
+    # random reaches regret 1.0 at FFE 8 in both seeds; "fast" at FFE 2; "never" stays at 5.
+    for seed in (0, 1):
+        for f, r in [(1, 5.0), (4, 3.0), (8, 1.0), (10, 1.0)]:
+            rows.append(("random", f, r, seed))
+        for f, r in [(1, 4.0), (2, 0.9), (10, 0.5)]:
+            rows.append(("fast", f, r, seed))
+        for f, r in [(1, 5.0), (10, 5.0)]:
+            rows.append(("never", f, r, seed))
+    df = pd.DataFrame(rows, columns=["method", "ffe", "score", "seed"]).assign(benchmark="b")
+    sp = speedup_to_target(df).set_index("method")
+    assert sp.loc["random", "target"] == 1.0
+    assert sp.loc["random", "ffe_to_target"] == 8 and sp.loc["random", "speedup"] == 1.0
+    assert sp.loc["fast", "speedup"] == 4.0 and sp.loc["fast", "reached"] == 1.0
+    assert sp.loc["never", "speedup"] == 0.0 and np.isinf(sp.loc["never", "ffe_to_target"])
+    assert first_ffe_reaching(np.array([1, 2]), np.array([3.0, 2.0]), 2.0) == 2
+
+
+def test_scores_at_is_a_step_function() -> None:
+    df = pd.DataFrame({"method": "m", "benchmark": "b", "seed": 0, "ffe": [0.5, 1.0, 2.0],
+                       "score": [np.nan, 3.0, 1.0]})
+    got = analysis.scores_at(df, np.array([0.1, 0.7, 1.0, 1.5, 5.0]))["score"].to_numpy()
+    np.testing.assert_array_equal(got, [np.nan, np.nan, 3.0, 3.0, 1.0])
+
+
+def test_latex_is_booktabs_and_escaped() -> None:
+    tex = tables.to_latex(pd.DataFrame({"method": ["gp_bo"], "regret": [0.123456]}), "c", "tab:x")
+    assert "\\toprule" in tex and "\\midrule" in tex and "\\bottomrule" in tex
+    assert "gp\\_bo" in tex and "0.1235" in tex
+    assert tables.to_markdown(pd.DataFrame({"a": [np.nan]})).splitlines()[-1] == "| - |"
