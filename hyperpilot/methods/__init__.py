@@ -23,16 +23,18 @@ def _hyperband(space: SearchSpace, fidelity: Fidelity, seed: int, **opts: Any) -
     return ScheduledMethod(space, fidelity, seed, RandomProposer(space), name="hyperband", **opts)
 
 
-def _bo(surrogate: str, name: str) -> MethodFactory:
+def _bo(surrogate: str, name: str, stop: bool = False) -> MethodFactory:
     """A model-based method; torch and BoTorch are imported only when it is built."""
 
     def factory(space: SearchSpace, fidelity: Fidelity, seed: int, mode: str = "async",
-                full_fidelity: bool = False, **opts: Any) -> Method:
+                full_fidelity: bool = False, stop_rule: dict[str, Any] | None = None,
+                **opts: Any) -> Method:
         from hyperpilot.methods.bo import BOProposer
 
         proposer = BOProposer(space, fidelity.min, seed, surrogate=surrogate, **opts)  # type: ignore[arg-type]
+        rule = stop_rule if stop_rule is not None else ({} if stop else None)
         return ScheduledMethod(space, fidelity, seed, proposer, mode=mode,  # type: ignore[arg-type]
-                               full_fidelity=full_fidelity, name=name)
+                               full_fidelity=full_fidelity, name=name, stop_rule=rule)
 
     factory.__doc__ = f"{name}: {surrogate} surrogate in batch q-LogEI inside Hyperband brackets."
     return factory
@@ -41,7 +43,8 @@ def _bo(surrogate: str, name: str) -> MethodFactory:
 METHODS: dict[str, MethodFactory] = {
     "random": _random,
     "hyperband": _hyperband,
-    "hyperpilot": _bo("ensemble", "hyperpilot"),
+    "hyperpilot": _bo("ensemble", "hyperpilot", stop=True),
+    "hyperpilot-nostop": _bo("ensemble", "hyperpilot-nostop"),
     "hyperpilot-mcdropout": _bo("mcdropout", "hyperpilot-mcdropout"),
     "gp-bo": _bo("gp", "gp-bo"),
 }

@@ -10,6 +10,7 @@ from fidelity import HyperbandScheduler, Job
 from hyperpilot.methods.base import History, Method, Suggestion
 from hyperpilot.methods.proposers import Proposer
 from hyperpilot.space import SearchSpace
+from hyperpilot.stopping import StopRule
 from hyperpilot.trial import Fidelity, Result, Trial
 
 
@@ -30,11 +31,13 @@ class ScheduledMethod(Method):
         proposer: picks new configs.
         mode: ``"async"`` (ASHA-style promotions) or ``"sync"`` (promote when a rung is complete).
         full_fidelity: ignore the lower fidelities.
+        stop_rule: options of ``hyperpilot.stopping.StopRule`` to stop runs early from their
+            learning curves (None: no curve-based stopping).
     """
 
     def __init__(self, space: SearchSpace, fidelity: Fidelity, seed: int, proposer: Proposer,
                  mode: Literal["async", "sync"] = "async", full_fidelity: bool = False,
-                 name: str = "scheduled") -> None:
+                 name: str = "scheduled", stop_rule: dict[str, Any] | None = None) -> None:
         super().__init__(space, fidelity, seed)
         self.name = name
         self.proposer = proposer
@@ -42,6 +45,7 @@ class ScheduledMethod(Method):
         self.full_fidelity = full_fidelity or fidelity.single
         lo = fidelity.max if self.full_fidelity else fidelity.min
         self.scheduler = HyperbandScheduler(lo, fidelity.max, fidelity.eta, mode)
+        self.stop_rule = None if stop_rule is None else StopRule(**stop_rule)
 
     def rng(self, ask_index: int, purpose: int = 0) -> np.random.Generator:
         """A generator that depends only on (seed, ask_index, purpose): replay-safe."""
@@ -85,4 +89,6 @@ class ScheduledMethod(Method):
             self.scheduler.report(t.config_id, t.rung, loss)
 
     def options(self) -> dict[str, Any]:
-        return {"mode": self.mode, "full_fidelity": self.full_fidelity, **self.proposer.options()}
+        stop = None if self.stop_rule is None else dict(vars(self.stop_rule))
+        return {"mode": self.mode, "full_fidelity": self.full_fidelity, "stop_rule": stop,
+                **self.proposer.options()}

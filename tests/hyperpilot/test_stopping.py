@@ -1,0 +1,61 @@
+"""Curve-based early stopping: the rule inside a trial, and its accounting in a study."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import hyperpilot as hp
+from hyperpilot.stopping import StoppableObjective, StopperState, StopRule
+from hyperpilot.study import minimize, spent
+
+
+def saturating(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
+    """Loss curves ``a + b / t`` over integer epochs; the final loss is ``a + b / 50``."""
+    a, b = config["a"], 2.0
+    ts = [t for t in range(int(resume_budget) + 1, int(budget) + 1)]
+    curve = [(float(t), a + b / t) for t in ts]
+    return curve[-1][1], curve, float(len(ts))
+
+
+SPACE = hp.SearchSpace({"a": hp.Float(0.0, 1.0)})
+
+
+def _ctx(state: StopperState | None) -> hp.Context:
+    t = hp.Trial(0, 0, {"a": 0.9}, 50.0)
+    return hp.Context(t, 0, extras={} if state is None else {"stopper": state})
+
+
+def test_hopeless_curve_is_cut_and_cost_scaled() -> None:
+    obj = StoppableObjective(saturating)
+    state = StopperState(StopRule(), incumbent=-0.1, t_target=50.0, sign=-1.0)
+    ctx = _ctx(state)
+    value, curve, cost = obj({"a": 0.9}, 50.0, 0.0, ctx)
+    stop = ctx.extras["stopped_at"]
+    assert stop < 50 and curve[-1][0] == stop and math.isclose(value, 0.9 + 2 / stop)
+    assert math.isclose(cost, stop)
+
+
+def test_promising_curve_runs_to_the_end() -> None:
+    obj = StoppableObjective(saturating)
+    ctx = _ctx(StopperState(StopRule(), incumbent=-0.5, t_target=50.0, sign=-1.0))
+    value, curve, _ = obj({"a": 0.1}, 50.0, 0.0, ctx)
+    assert "stopped_at" not in ctx.extras and curve[-1][0] == 50
+
+
+def test_no_state_means_no_stopping() -> None:
+    value, curve, cost = StoppableObjective(saturating)({"a": 0.9}, 50.0, 0.0, _ctx(None))
+    assert len(curve) == 50
+
+
+def test_study_records_stops_and_counts_their_budget() -> None:
+    s = minimize(saturating, SPACE, fidelity=hp.Fidelity(2, 50, 3), method="hyperband",
+                 budget=12, seed=0, method_options={"stop_rule": {"threshold": 0.2}})
+    stopped = [r for r in s.results if r.status == hp.Status.STOPPED]
+    assert stopped, "a saturating benchmark with a known incumbent should stop some runs"
+    for r in stopped:
+        assert spent(r) < r.trial.budget - r.trial.resume_budget
+    for r in stopped:  # a stopped run is never promoted afterwards
+        assert not [x for x in s.results if x.trial.config_id == r.trial.config_id
+                    and x.trial.trial_id > r.trial.trial_id]
+    assert math.isclose(s.budget_used(), sum(spent(r) for r in s.results) / 50)
