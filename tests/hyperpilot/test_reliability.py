@@ -231,3 +231,20 @@ def test_mixed_failures_leave_the_incumbent_to_good_trials() -> None:
     nan_configs = {r.trial.config_id for r in s.results
                    if r.status == hp.Status.FAILED and r.trial.rung == 0}
     assert not (promoted & nan_configs)  # a failed config is never promoted
+
+
+def test_cli_all_failed_is_a_message_and_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from hyperpilot import cli, problems
+    from tests.hyperpilot.objectives import nan_objective
+
+    def broken(*args: Any, **kwargs: Any) -> problems.Problem:
+        return problems.Problem("broken", SPACE, FIDELITY, nan_objective)
+
+    monkeypatch.setattr(problems, "resolve_problem", broken)
+    code = cli.main(["run", "--benchmark", "branin", "--method", "random", "--n-trials", "5",
+                     "--storage", str(tmp_path / "f.sqlite"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "hyperpilot: all 5 trials failed; first reason: ValueError: objective value is nan" in err
+    assert "Traceback" not in err
