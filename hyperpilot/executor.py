@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import queue
 import sys
 import time
 import traceback
 from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_any
 from typing import Any
 
 from hyperpilot.trial import Context, Curve, Trial, parse_objective_output
@@ -99,31 +100,36 @@ class InlineExecutor(Executor):
         return len(self._queue)
 
 
-def _worker_main(objective: Any, tasks: Any, results: Any, parent: int) -> None:
+def _worker_main(objective: Any, conn: Connection, parent: int) -> None:
     limit_threads()
     while True:
-        try:
-            item = tasks.get(timeout=1.0)
-        except queue.Empty:
+        if not conn.poll(1.0):
             if os.getppid() != parent:  # the driver was killed: do not linger as an orphan
                 return
             continue
+        try:
+            item = conn.recv()
+        except EOFError:
+            return
         if item is None:
             return
         trial, ctx = item
-        results.put(evaluate(objective, trial, ctx))
+        conn.send(evaluate(objective, trial, ctx))
 
 
 @dataclass
 class _Worker:
     proc: Any
-    tasks: Any
+    conn: Connection  # the driver's end of this worker's own pipe (tasks out, outcomes back)
     trial: Trial | None = None
     started: float = 0.0
 
 
 class ProcessPoolExecutor(Executor):
     """``n_workers`` persistent processes; a free worker takes the next trial at once.
+
+    Each worker has its own pipe, so a worker killed at any moment (timeout, OOM killer, crash)
+    cannot leave a shared lock held or a half-written message for the others.
 
     Args:
         objective: the objective (with the default ``fork`` start method it need not pickle).
@@ -141,18 +147,17 @@ class ProcessPoolExecutor(Executor):
         self.objective = objective
         self.n_workers = n_workers
         self.timeout = timeout
-        self._results = self._mp.Queue()
         self._backlog: deque[tuple[Trial, Context]] = deque()
         self._workers = [self._spawn() for _ in range(n_workers)]
         self.restarts = 0
 
     def _spawn(self) -> _Worker:
-        tasks = self._mp.Queue()
-        proc = self._mp.Process(target=_worker_main,
-                                args=(self.objective, tasks, self._results, os.getpid()),
+        ours, theirs = self._mp.Pipe()
+        proc = self._mp.Process(target=_worker_main, args=(self.objective, theirs, os.getpid()),
                                 daemon=True)
         proc.start()
-        return _Worker(proc, tasks)
+        theirs.close()  # only the worker holds its end: its death reads as EOF here
+        return _Worker(proc, ours)
 
     def submit(self, trial: Trial, ctx: Context) -> None:
         self._backlog.append((trial, ctx))
@@ -163,7 +168,10 @@ class ProcessPoolExecutor(Executor):
             if w.trial is None and self._backlog:
                 w.trial, ctx = self._backlog.popleft()
                 w.started = time.monotonic()
-                w.tasks.put((w.trial, ctx))
+                try:
+                    w.conn.send((w.trial, ctx))
+                except OSError:  # the worker is already dead; _reap reports the trial
+                    continue
 
     @property
     def n_running(self) -> int:
@@ -173,20 +181,21 @@ class ProcessPoolExecutor(Executor):
         if self.n_running == 0:
             raise RuntimeError("wait() with no trial submitted")
         while True:
-            try:
-                out: Outcome = self._results.get(timeout=0.2)
-            except queue.Empty:
-                dead = self._reap()
-                if dead is not None:
-                    return dead
-                continue
-            owner = [w for w in self._workers
-                     if w.trial is not None and w.trial.trial_id == out.trial.trial_id]
-            if not owner:  # a late result of a worker already killed for its timeout
-                continue
-            owner[0].trial = None
-            self._dispatch()
-            return out
+            busy = [w for w in self._workers if w.trial is not None]
+            ready = set(wait_any([w.conn for w in busy], timeout=0.2))
+            for w in busy:
+                if w.conn not in ready:
+                    continue
+                try:
+                    out: Outcome = w.conn.recv()
+                except (EOFError, OSError):  # died before answering; _reap reports it
+                    continue
+                w.trial = None
+                self._dispatch()
+                return out
+            dead = self._reap()
+            if dead is not None:
+                return dead
 
     def _reap(self) -> Outcome | None:
         """Kill a worker past its timeout, or notice one that died; return its failed trial."""
@@ -204,6 +213,7 @@ class ProcessPoolExecutor(Executor):
             else:
                 reason = f"worker process died (exit code {w.proc.exitcode})"
             w.proc.join(timeout=5)
+            w.conn.close()
             self._workers[i] = self._spawn()
             self.restarts += 1
             self._dispatch()
@@ -212,9 +222,12 @@ class ProcessPoolExecutor(Executor):
 
     def close(self) -> None:
         for w in self._workers:
-            if w.proc.is_alive():
-                w.tasks.put(None)
+            try:
+                w.conn.send(None)
+            except OSError:  # already gone
+                continue
         for w in self._workers:
             w.proc.join(timeout=2)
             if w.proc.is_alive():
                 w.proc.kill()
+            w.conn.close()

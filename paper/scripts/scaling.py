@@ -13,7 +13,7 @@ Run (about 5 minutes here for hyperband on both executors)::
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/scaling.py \
         --executors local ray --methods hyperband --workers 1 2 4 8 16 --seconds 1
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/scaling.py \
-        --executors local --methods hyperpilot --workers 1 4 16 --trials-per-worker 4
+        --executors local --methods hyperpilot --workers 1 4 16 --trials-per-worker 4 [--batch]
 
 Writes ``runs/scaling.csv`` (appending) and prints a markdown table.
 """
@@ -36,7 +36,7 @@ from hyperpilot.study import Study
 SPACE = hp.SearchSpace({"x": hp.Float(-5, 10), "y": hp.Float(0, 15), "k": hp.Int(1, 4),
                         "act": hp.Categorical(["relu", "tanh"])})
 FIDELITY = hp.Fidelity(1, 27, 3)
-FIELDS = ["executor", "method", "workers", "trials", "seconds", "startup_s", "wall_s", "busy_s",
+FIELDS = ["executor", "method", "workers", "batch_size", "trials", "seconds", "startup_s", "wall_s", "busy_s",
           "utilisation", "overhead_mean_ms", "overhead_max_ms", "failed"]
 
 
@@ -59,17 +59,20 @@ def make_executor(kind: str, workers: int) -> Executor:
     return ProcessPoolExecutor(sleepy_branin, workers)
 
 
-def measure(kind: str, method: str, workers: int, n_trials: int, seconds: float) -> dict[str, Any]:
+def measure(kind: str, method: str, workers: int, n_trials: int, seconds: float,
+            batch_size: int | None = None) -> dict[str, Any]:
+    """One study of ``n_trials`` sleeping trials on ``workers`` workers; one row of the table."""
     t0 = time.perf_counter()
     ex = make_executor(kind, workers)
     startup = time.perf_counter() - t0
     study = Study(SPACE, FIDELITY, method, seed=0)
     t1 = time.perf_counter()
-    study.run(sleepy_branin, n_trials=n_trials, executor=ex)
+    study.run(sleepy_branin, n_trials=n_trials, executor=ex, batch_size=batch_size)
     wall = time.perf_counter() - t1
     busy = sum(r.wall_time or 0.0 for r in study.results)
     over = [float(r.trial.info.get("overhead_s", 0.0)) for r in study.results]
-    return {"executor": kind, "method": method, "workers": workers, "trials": n_trials,
+    return {"executor": kind, "method": method, "workers": workers, "batch_size": batch_size,
+            "trials": n_trials,
             "seconds": seconds, "startup_s": round(startup, 2), "wall_s": round(wall, 2),
             "busy_s": round(busy, 2), "utilisation": round(busy / (workers * wall), 4),
             "overhead_mean_ms": round(1000 * statistics.fmean(over), 2),
@@ -84,6 +87,8 @@ def main() -> None:
     p.add_argument("--workers", nargs="+", type=int, default=[1, 2, 4, 8, 16])
     p.add_argument("--seconds", type=float, default=1.0, help="sleep per trial")
     p.add_argument("--trials-per-worker", type=int, default=8)
+    p.add_argument("--batch", action="store_true",
+                   help="synchronous batches of size = workers (one model fit per batch)")
     p.add_argument("--out", type=Path, default=Path("runs/scaling.csv"))
     args = p.parse_args()
     os.environ["HP_SLEEP"] = str(args.seconds)  # inherited by forked workers and local Ray
@@ -99,7 +104,8 @@ def main() -> None:
     for kind in args.executors:
         for method in args.methods:
             for w in args.workers:
-                row = measure(kind, method, w, args.trials_per_worker * w, args.seconds)
+                row = measure(kind, method, w, args.trials_per_worker * w, args.seconds,
+                              w if args.batch else None)
                 rows.append(row)
                 print(row, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -109,10 +115,11 @@ def main() -> None:
         if new:
             writer.writeheader()
         writer.writerows(rows)
-    print("\n| executor | method | workers | trials | utilisation | overhead mean / max (ms) "
-          "| wall (s) | start-up (s) |\n|---|---|---|---|---|---|---|---|")
+    print("\n| executor | method | workers | batch | trials | utilisation | overhead mean / max (ms) "
+          "| wall (s) | start-up (s) |\n|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['executor']} | {r['method']} | {r['workers']} | {r['trials']} | "
+        print(f"| {r['executor']} | {r['method']} | {r['workers']} | {r['batch_size'] or '-'} | "
+              f"{r['trials']} | "
               f"{100 * r['utilisation']:.1f}% | {r['overhead_mean_ms']:.1f} / "
               f"{r['overhead_max_ms']:.1f} | {r['wall_s']:.1f} | {r['startup_s']:.1f} |")
 
