@@ -8,6 +8,11 @@ when a trial passes its timeout (the actor is killed; the trial is recorded as f
 ``import ray`` happens in :meth:`RayExecutor.start`, never at import time, and nothing is started in
 the constructor: the first ``submit`` connects to Ray (or starts a local instance).
 
+Order: with asynchronous workers the order in which trials finish decides Hyperband's promotions,
+so two runs with one seed differ trial by trial (on Ray as with local processes). With synchronous
+batches (``batch_size``) and a deterministic objective the results are independent of completion
+order, and a Ray run equals a local one exactly (``tests/hyperpilot/test_ray.py``).
+
 Checkpoint directories are paths on the driver's file system: on a multi-node cluster they must be
 on a shared file system for promotions to resume from a checkpoint.
 """
