@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # other torch request downloads a multi-GB CUDA build. Override with `make TORCH_PIN=torch ...`.
 TORCH_PIN ?= torch==2.13.0
 EXTRAS_RUN := bench
-EXTRAS_TEST := dev,bench,rl
+EXTRAS_TEST := dev,bench,rl,peers,dist
 
 .PHONY: run test lint typecheck bench clean
 
@@ -23,6 +23,8 @@ $(VENV)/.installed-run: $(BIN)/python pyproject.toml
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e ".[$(EXTRAS_TEST)]"
+	# DEHB 0.1.2 declares numpy<2 but runs with numpy 2; --no-deps keeps pip from downgrading numpy
+	$(BIN)/pip install -q --no-deps "dehb==0.1.2"
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run

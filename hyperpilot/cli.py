@@ -81,6 +81,9 @@ def load_config(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(d, dict):
         raise UsageError(f"{path}: expected a mapping of study settings, got {type(d).__name__}")
+    bad = [k for k in d if not isinstance(k, str)]
+    if bad:
+        raise UsageError(f"{path}: setting names must be text, got {bad!r}")
     d = {k.replace("-", "_"): v for k, v in d.items()}
     if "workers" not in d and "n_workers" in d:
         d["workers"] = d.pop("n_workers")

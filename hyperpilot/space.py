@@ -25,7 +25,7 @@ from typing import Any, Union
 
 import numpy as np
 
-Value = Union[float, int, str, bool]
+Value = Union[float, int, str, bool]  # noqa: UP007 (a runtime alias)
 Config = dict[str, Any]
 
 
@@ -149,7 +149,7 @@ class Categorical:
         return {"type": "categorical", "choices": list(self.choices)}
 
 
-Param = Union[Float, Int, Categorical]
+Param = Union[Float, Int, Categorical]  # noqa: UP007 (a runtime alias)
 
 
 @dataclass(frozen=True)
@@ -355,7 +355,9 @@ class SearchSpace:
         unknown = sorted(set(d) - {"params", "conditions"})
         if unknown:
             raise SpaceError(f"unknown key(s) {unknown} in the space definition")
-        params = {n: _param_from_dict(n, p) for n, p in dict(d["params"]).items()}
+        if not isinstance(d["params"], Mapping):
+            raise SpaceError(f"'params' must be a mapping of name -> parameter, got {d['params']!r}")
+        params = {str(n): _param_from_dict(str(n), p) for n, p in d["params"].items()}
         conds = []
         for c in d.get("conditions", []) or []:
             try:

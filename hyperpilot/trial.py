@@ -148,7 +148,7 @@ def parse_objective_output(out: Any) -> tuple[float, Curve, float | None]:
 
 
 def _finite(x: Any, what: str) -> float:
-    if isinstance(x, bool) or x is None:
+    if isinstance(x, (bool, str, bytes)) or x is None:
         raise ValueError(f"objective {what} is {x!r}, not a number")
     try:
         f = float(x)

@@ -15,6 +15,7 @@ MethodFactory = Callable[..., Method]
 
 
 def _random(space: SearchSpace, fidelity: Fidelity, seed: int, **opts: Any) -> Method:
+    opts.pop("full_fidelity", None)  # random search is full fidelity by definition
     return ScheduledMethod(space, fidelity, seed, RandomProposer(space), full_fidelity=True,
                            name="random", **opts)
 
@@ -50,6 +51,15 @@ METHODS: dict[str, MethodFactory] = {
 }
 
 
+VARIANTS: dict[str, dict[str, Any]] = {
+    "": {},
+    "full": {"full_fidelity": True},
+    "fid": {"data_rule": "fidelity"},
+}
+"""``"<method>:<variant>"`` names: option sets layered over a registered method."""
+_NO_MODEL = ("random", "hyperband")
+
+
 class UnknownMethod(KeyError):
     def __str__(self) -> str:
         return str(self.args[0])
@@ -62,14 +72,17 @@ def register_method(name: str, factory: MethodFactory) -> None:
 
 def make_method(name: str, space: SearchSpace, fidelity: Fidelity, seed: int,
                 **options: Any) -> Method:
-    """Build the method registered as ``name``.
+    """Build the method registered as ``name``, optionally with a ``":<variant>"`` (``VARIANTS``).
 
     Raises:
         UnknownMethod: with the list of known names.
     """
-    if name not in METHODS:
-        raise UnknownMethod(f"unknown method {name!r}; known: {', '.join(sorted(METHODS))}")
-    return METHODS[name](space, fidelity, seed, **options)
+    base, _, variant = name.partition(":")
+    if base not in METHODS or variant not in VARIANTS or (variant == "fid" and base in _NO_MODEL):
+        raise UnknownMethod(f"unknown method {name!r}; known: {', '.join(sorted(METHODS))}; "
+                            "variants: '<name>:full' (max budget only), '<model method>:fid' "
+                            "(budget as a model input)")
+    return METHODS[base](space, fidelity, seed, **{**options, **VARIANTS[variant]})
 
 
 __all__ = ["History", "METHODS", "Method", "Proposer", "RandomProposer", "ReplayMismatch",

@@ -48,6 +48,8 @@ class BOProposer(Proposer):
         surrogate_options: keyword options for the surrogate's constructor.
         num_restarts: restarts of the acquisition optimiser.
         raw_samples: raw samples for its initial conditions.
+        refit_growth: refit when the data grew by this fraction (0: refit at every ask); see
+            :meth:`refit_size`.
     """
 
     def __init__(self, space: SearchSpace, min_budget: float, seed: int = 0,
@@ -55,7 +57,7 @@ class BOProposer(Proposer):
                  data_rule: DataRule = "bohb", n_init: int = 8, random_fraction: float = 1 / 3,
                  random_decay: float = 200.0, acqf: str = "qlogei",
                  surrogate_options: dict[str, Any] | None = None, num_restarts: int = 4,
-                 raw_samples: int = 256) -> None:
+                 raw_samples: int = 256, refit_growth: float = 0.15) -> None:
         super().__init__(space)
         self.seed = seed
         if surrogate not in ("ensemble", "mcdropout", "gp"):
@@ -74,11 +76,14 @@ class BOProposer(Proposer):
         self.num_restarts = num_restarts
         self.raw_samples = raw_samples
         self.min_points = max(space.dim + 2, n_init)
+        self.refit_growth = refit_growth
+        self._cache: tuple[tuple[float, int], Any] | None = None
 
     def options(self) -> dict[str, Any]:
         return {"proposer": self.name, "data_rule": self.data_rule, "n_init": self.n_init,
                 "random_fraction": self.random_fraction, "random_decay": self.random_decay,
-                "acqf": self.acqf, "surrogate_options": self.surrogate_options}
+                "acqf": self.acqf, "surrogate_options": self.surrogate_options,
+                "refit_growth": self.refit_growth}
 
     # ----------------------------------------------------------------- proposing
     def propose(self, k: int, history: History, rng: np.random.Generator,
@@ -99,8 +104,8 @@ class BOProposer(Proposer):
                 out[i] = (self.space.sample(1, rng)[0], {"source": "random"})
         if model_slots:
             seed = int(rng.integers(2**31 - 1))
-            for i, pair in zip(model_slots, self._model_batch(len(model_slots), done, history,
-                                                               max_budget, seed)):
+            batch = self._model_batch(len(model_slots), done, history, max_budget, seed)
+            for i, pair in zip(model_slots, batch, strict=True):
                 out[i] = pair
         return [p for p in out if p is not None]
 
@@ -122,12 +127,16 @@ class BOProposer(Proposer):
         pending = self._encode([t.config for t in history.pending], fid)
         exclude = self._encode([r.trial.config for r in done if r.trial.budget >= level], fid)
         try:
-            model = self._fit(X, Y, seed)
+            model, m = self._cached_fit(X, Y, level)
         except (FitError, RuntimeError, ValueError) as e:
             log.warning("surrogate fit failed, proposing random points instead: %s", e)
             gen = np.random.default_rng(seed)
             return [(c, {"source": "fallback", "fallback": True, "reason": f"fit: {e}"[:300]})
                     for c in self.space.sample(q, gen)]
+        if m < X.shape[0]:  # results newer than the last refit count as pending for the model
+            newer = X[m:, :d] if not fid else torch.cat([X[m:, :d], torch.ones(X.shape[0] - m, 1,
+                                                                                 dtype=X.dtype)], 1)
+            pending = newer if pending is None else torch.cat([pending, newer])
         if fid:
             bounds[0, d] = 1.0
         Xq, info = propose_or_random(
@@ -136,8 +145,9 @@ class BOProposer(Proposer):
             round_fn=self._round_fn(fid), num_restarts=self.num_restarts,
             raw_samples=self.raw_samples)
         configs = self.space.decode(Xq[:, :d].detach().cpu().numpy())
-        meta = {"source": "fallback" if info["fallback"] else "model", "n_train": int(X.shape[0]),
-                "train_budget": level, "fit_s": round(float(model.fit_info.get("seconds", 0.0)), 4)}
+        meta = {"source": "fallback" if info["fallback"] else "model", "n_train": int(m),
+                "train_budget": level, "n_data": int(X.shape[0]),
+                "fit_s": round(float(model.fit_info.get("seconds", 0.0)), 4)}
         if info["fallback"]:
             meta.update(fallback=True, reason=str(info.get("reason"))[:300])
         out = [(c, dict(meta)) for c in configs]
@@ -197,6 +207,29 @@ class BOProposer(Proposer):
             return out
 
         return snap
+
+    def refit_size(self, n: int) -> int:
+        """The number of (oldest) observations the model is fitted on when ``n`` are available.
+
+        The model is refitted only when the data grew by ``refit_growth`` (at least 4 points) since
+        the last refit: thresholds ``m_0 = min_points``, ``m_(k+1) = m_k + max(4, ceil(g m_k))``.
+        In between, proposals reuse the last fit, with newer trials as pending points. Because
+        the schedule depends only on ``n``, a resumed study refits exactly the same models.
+        """
+        m = self.min_points
+        while True:
+            nxt = m + max(4, math.ceil(self.refit_growth * m))
+            if nxt > n:
+                return m
+            m = nxt
+
+    def _cached_fit(self, X: torch.Tensor, Y: torch.Tensor, level: float) -> Any:
+        m = self.refit_size(X.shape[0]) if self.refit_growth > 0 else X.shape[0]
+        key = (level, m)
+        if self._cache is None or self._cache[0] != key:
+            seed = int(np.random.SeedSequence([self.seed, m, int(level * 1000)]).generate_state(1)[0])
+            self._cache = (key, self._fit(X[:m], Y[:m], seed % (2**31 - 1)))
+        return self._cache[1], m
 
     def _fit(self, X: torch.Tensor, Y: torch.Tensor, seed: int) -> Any:
         from surrogates import GP, DeepEnsemble, MCDropout

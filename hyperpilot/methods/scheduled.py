@@ -62,7 +62,7 @@ class ScheduledMethod(Method):
         proposed = self.proposer.propose(len(new), history, self.rng(ask_index),
                                          self.fidelity.max) if new else []
         self.fallbacks += sum(bool(info.get("fallback")) for _, info in proposed)
-        by_slot = dict(zip(new, proposed))
+        by_slot = dict(zip(new, proposed, strict=True))
         configs = {r.trial.config_id: r.trial.config for r in history.results}
         out = []
         for i, (job, cid) in enumerate(slots):

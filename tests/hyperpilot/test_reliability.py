@@ -212,7 +212,6 @@ def test_bad_outputs_through_worker_processes() -> None:
     assert all("ValueError: objective blew up" in (r.reason or "") for r in s.results)
 
 
-@pytest.mark.xfail(reason="trial._finite accepts numeric strings ('0.5' -> 0.5); reported", strict=False)
 def test_numeric_string_output_is_a_failure() -> None:
     s = Study(SPACE, FIDELITY, "random", seed=0)
     t = s.ask(1)[0]
