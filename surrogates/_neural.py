@@ -55,12 +55,13 @@ class NeuralEnsemble(EnsembleModel):
         seed: int,
         dtype: torch.dtype,
         num_threads: int | None,
+        train_dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
         self.width, self.depth, self.lr, self.weight_decay = width, depth, lr, weight_decay
         self.max_steps, self.batch_size = max_steps, batch_size
         self.posterior_noise, self.seed, self.model_dtype = posterior_noise, seed, dtype
-        self.num_threads = num_threads
+        self.num_threads, self.train_dtype = num_threads, train_dtype
         self.net: MemberMLP | None = None
         self.train_X = torch.empty(0, 0, dtype=dtype)
         self.train_Y = torch.empty(0, 1, dtype=dtype)
@@ -118,12 +119,16 @@ class NeuralEnsemble(EnsembleModel):
             self._set_scaling(Y, warm)
             if not warm:
                 self.net = MemberMLP(
-                    X.shape[-1], self.width, self.depth, self._n_nets(), gen, self.model_dtype
+                    X.shape[-1], self.width, self.depth, self._n_nets(), gen, self.train_dtype
                 )
+            assert self.net is not None
+            self.net.to(self.train_dtype)
             steps = max_steps or (self.max_steps // 4 if warm else self.max_steps)
-            y = ((Y - self._y_mean) / self._y_std).squeeze(-1)
+            y = ((Y - self._y_mean) / self._y_std).squeeze(-1).to(self.train_dtype)
             yvar = None if Yvar is None else (Yvar / self._y_std**2).squeeze(-1)
-            info = self._train(self._to_net(X), y, yvar, steps, gen)
+            yvar = None if yvar is None else yvar.to(self.train_dtype)
+            info = self._train(self._to_net(X).to(self.train_dtype), y, yvar, steps, gen)
+            self.net.to(self.model_dtype)  # predict (and differentiate) in the model dtype
             self._freeze(gen)
         self.train_X, self.train_Y, self.train_Yvar = X, Y, Yvar
         self._n_fits += 1
@@ -168,6 +173,8 @@ class NeuralEnsemble(EnsembleModel):
         assert self.net is not None
         n = x.shape[0]
         w_train, w_val = self._split(n, gen)
+        w_train = w_train.to(x.dtype)
+        w_val = None if w_val is None else w_val.to(x.dtype)
         opt = torch.optim.AdamW(self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         stopper = _EarlyStopper(self.net, w_val)
         warnings: list[str] = []

@@ -45,6 +45,8 @@ class DeepEnsemble(NeuralEnsemble):
         seed: Seeds initialisation, data splits and minibatches (never the global RNG).
         dtype: Model dtype; inputs are cast to it.
         num_threads: ``torch.set_num_threads`` during ``fit`` (restored afterwards).
+        train_dtype: Dtype of the training loop; float32 trains ~2x faster here than float64
+            at 256-point batches, and the trained network is converted to ``dtype`` to predict.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class DeepEnsemble(NeuralEnsemble):
         seed: int = 0,
         dtype: torch.dtype = torch.float64,
         num_threads: int | None = 1,
+        train_dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__(
             width=width,
@@ -75,6 +78,7 @@ class DeepEnsemble(NeuralEnsemble):
             seed=seed,
             dtype=dtype,
             num_threads=num_threads,
+            train_dtype=train_dtype,
         )
         if n_members < 2:
             raise ValueError("a deep ensemble needs n_members >= 2")

@@ -87,8 +87,11 @@ class GP(Model):
         model.eval()
         self.botorch_model = model
         self.train_X, self.train_Y, self.train_Yvar = X, Y, Yvar
+        secs = time.perf_counter() - t0
         self.fit_info = {
-            "seconds": time.perf_counter() - t0,
+            "seconds": secs,
+            # the optimiser stops silently at its time limit; flag fits that reached it
+            "timed_out": self.max_fit_seconds is not None and secs >= self.max_fit_seconds,
             "n": X.shape[0],
             "warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
         }

@@ -67,3 +67,27 @@ def test_bad_data_raise_fit_error():
         DeepEnsemble().fit(torch.rand(5, 2), torch.rand(4, 1))
     with pytest.raises(FitError):
         DeepEnsemble().fit(torch.rand(5, 2), torch.tensor([[1.0], [float("nan")], [0], [0], [0]]))
+
+
+def test_known_noise_downweights_points():
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(40, 1, generator=g, dtype=torch.float64)
+    Y = X.clone()
+    Y[:10] += 3.0  # corrupted points...
+    Yvar = torch.zeros_like(Y)
+    Yvar[:10] = 100.0  # ...that the caller says are very noisy
+    kw = {"n_members": 3, "width": 16, "max_steps": 300, "bagging": "none", "seed": 0}
+    plain = DeepEnsemble(**kw).fit(X, Y)
+    told = DeepEnsemble(**kw).fit(X, Y, train_Yvar=Yvar)
+    Xt = torch.linspace(0.1, 0.9, 9, dtype=torch.float64).unsqueeze(-1)
+    err_plain = (plain.posterior(Xt).mean - Xt).abs().mean()
+    err_told = (told.posterior(Xt).mean - Xt).abs().mean()
+    assert err_told < 0.5 * err_plain
+
+
+def test_mc_dropout_warm_start(toy):
+    X, Y = toy(n=30)
+    model = MCDropout(n_samples=4, width=16, max_steps=80, seed=0).fit(X[:20], Y[:20])
+    model.fit(X, Y, warm_start=True)
+    assert model.fit_info["warm_start"] and model.fit_info["steps"] <= 20
+    assert (model.posterior(X).variance > 0).all()
