@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", dest="data_dir", help="benchmark data (else $HYPERPILOT_DATA)")
     r.add_argument("--resume", action="store_true", help="continue a study found in --storage")
     r.add_argument("--no-progress", action="store_true")
+    ti = sub.add_parser("test-incumbent",
+                        help="retrain the best config on fresh test seeds never used in tuning")
+    ti.add_argument("storage", type=Path)
+    ti.add_argument("--name", default="default", help="study name inside the storage")
+    ti.add_argument("--seeds", type=int, default=10, help="number of fresh test seeds")
+    ti.add_argument("--data-dir", dest="data_dir", help="benchmark data (else $HYPERPILOT_DATA)")
     s = sub.add_parser("show", help="list the studies and trials of a store")
     s.add_argument("storage", type=Path)
     s.add_argument("--trials", type=int, default=20, help="how many trials to list per study")
@@ -136,8 +142,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         slug = problem.name.replace(":", "-").replace("/", "-")
         storage = Path(cfg["storage"] or f"runs/{slug}-{cfg['method']}-s{cfg['seed']}.sqlite")
         existed = storage.exists() and storage.stat().st_size > 0
+        spec = {"benchmark": cfg["benchmark"], "workload": cfg["workload"],
+                "workload_options": _workload_options(cfg) if cfg["workload"] else None}
         study = Study(problem.space, problem.fidelity, cfg["method"], problem.direction,  # type: ignore[arg-type]
-                      cfg["seed"], storage, cfg["name"], cfg["method_options"])
+                      cfg["seed"], storage, cfg["name"], cfg["method_options"], problem=spec)
         executor = make_executor(problem.objective, cfg["executor"], cfg["workers"], cfg["timeout"],
                                  cfg["ray_address"], cfg["cpus_per_trial"], cfg["gpus_per_trial"])
     except (ValueError, KeyError, TypeError) as e:
@@ -202,6 +210,38 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_test_incumbent(args: argparse.Namespace) -> int:
+    from hyperpilot.incumbent import best_from_rows, evaluate_incumbent
+    from hyperpilot.problems import resolve_problem
+    from hyperpilot.storage import Storage
+
+    if not args.storage.exists():
+        raise UsageError(f"{args.storage} does not exist")
+    if args.seeds < 2:
+        raise UsageError(f"--seeds must be >= 2, got {args.seeds}")
+    st = Storage(args.storage)
+    found = [s for s in st.studies() if s["name"] == args.name]
+    if not found:
+        raise UsageError(f"no study '{args.name}' in {args.storage}")
+    d = found[0]["definition"]
+    spec = d.get("problem")
+    if not spec:
+        raise UsageError(f"study '{args.name}' does not record its problem (made through the API?)")
+    best = best_from_rows(st.load_trials(found[0]["study_id"]), d["direction"])
+    if best is None:
+        raise UsageError(f"study '{args.name}' has no complete trial yet")
+    problem = resolve_problem(spec.get("benchmark"), spec.get("workload"),
+                              spec.get("workload_options"), args.data_dir, found[0]["seed"])
+    print(f"incumbent {json.dumps(best[0], default=str)} (tuning value {best[1]:.6g} at budget "
+          f"{best[2]:g}); retraining on {args.seeds} fresh test seeds ...", flush=True)
+    out = evaluate_incumbent(problem, best[0], spec, args.seeds)
+    print(f"  test {out['unit']}: mean {out['mean']:.6g}, std {out['std']:.4g} over seeds "
+          f"{out['seeds'][0]}..{out['seeds'][-1]}")
+    if "test_mean" in out:
+        print(f"  held-out test split value: mean {out['test_mean']:.6g}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
@@ -213,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "show":
             return cmd_show(args)
+        if args.command == "test-incumbent":
+            return cmd_test_incumbent(args)
         return cmd_run(args)
     except (UsageError, *USER_ERRORS) as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

@@ -42,12 +42,15 @@ class Study:
             same ``name`` resumes the study; a changed space, fidelity, method or seed is refused.
         name: the study's name inside the storage.
         method_options: keyword options for the method's factory (stored with the study).
+        problem: how to rebuild the objective later (e.g. ``{"benchmark": "branin"}``), stored
+            with the study for ``hyperpilot test-incumbent``.
     """
 
     def __init__(self, space: SearchSpace, fidelity: Fidelity | None = None,
                  method: str = "hyperband", direction: Direction = "minimize", seed: int = 0,
                  storage: str | Path | None = None, name: str = "default",
-                 method_options: dict[str, Any] | None = None) -> None:
+                 method_options: dict[str, Any] | None = None,
+                 problem: dict[str, Any] | None = None) -> None:
         if not isinstance(space, SearchSpace):
             raise SpaceError(f"space must be a hyperpilot.SearchSpace, got {type(space).__name__}")
         if direction not in ("minimize", "maximize"):
@@ -66,7 +69,7 @@ class Study:
         definition = {"space": space.to_dict(), "fidelity": self.fidelity.to_dict(),
                       "method": method, "method_options": {**self.method.options(),
                                                            **(method_options or {})},
-                      "direction": direction}
+                      "direction": direction, **({"problem": problem} if problem else {})}
         self.study_id = self.storage.open_study(name, definition, self.seed)
         self._results: list[Result] = []
         self._pending: dict[int, Trial] = {}

@@ -68,3 +68,15 @@ def test_bad_yaml(tmp_path: Path, text: str, needle: str) -> None:
     cfg.write_text(text)
     r = _cli("run", "--config", str(cfg), cwd=tmp_path)
     assert r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_test_incumbent_uses_fresh_seeds(tmp_path: Path) -> None:
+    db = tmp_path / "t.sqlite"
+    r = _cli("run", "--benchmark", "bandit", "--method", "random", "--budget", "2",
+             "--storage", str(db), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    t = _cli("test-incumbent", str(db), "--seeds", "3")
+    assert t.returncode == 0, t.stderr
+    assert "over seeds 10000..10002" in t.stdout and "mean" in t.stdout
+    bad = _cli("test-incumbent", str(db), "--name", "nope")
+    assert bad.returncode == 2 and "no study 'nope'" in bad.stderr
