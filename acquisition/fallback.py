@@ -1,0 +1,76 @@
+"""The explicit, counted fallback: ``propose_batch`` or, if it raises ``ProposalError``, random."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from botorch.models.model import Model
+from torch import Tensor
+
+from acquisition.discrete import RoundFn, select_distinct
+from acquisition.propose import AcqName, ProposalError, _propose, _setup
+
+logger = logging.getLogger(__name__)
+
+
+def propose_or_random(
+    model: Model,
+    bounds: Tensor | None = None,
+    q: int = 1,
+    pending: Tensor | None = None,
+    best_f: float | None = None,
+    seed: int = 0,
+    acqf: AcqName = "qlogei",
+    cat_groups: list[list[int]] | None = None,
+    int_cols: list[int] | None = None,
+    num_restarts: int = 8,
+    raw_samples: int = 256,
+    exclude: Tensor | None = None,
+    round_fn: RoundFn | None = None,
+    sequential: bool = False,
+    mc_samples: int = 128,
+    maxiter: int = 100,
+    tol: float = 1e-6,
+) -> tuple[Tensor, dict[str, Any]]:
+    """``propose_batch`` with an explicit, logged fallback to random points.
+
+    Same arguments as ``propose_batch``. On ``ProposalError`` it logs a warning and returns
+    distinct random points in ``bounds`` (snapped like the proposals, seeded from ``seed``).
+
+    Returns:
+        ``k x d`` points and ``info``: ``{"fallback": bool, "reason": str | None,
+        "n_replaced": int}`` (``n_replaced``: relaxed optima replaced because they duplicated).
+        Count ``info["fallback"]`` in results so a benchmark cannot silently become random search.
+    """
+    try:
+        return _propose(
+            model,
+            bounds,
+            q,
+            pending,
+            best_f,
+            seed,
+            acqf,
+            cat_groups,
+            int_cols,
+            num_restarts,
+            raw_samples,
+            exclude,
+            round_fn,
+            sequential,
+            mc_samples,
+            maxiter,
+            tol,
+        )
+    except ProposalError as e:
+        reason = f"{type(e.__cause__ or e).__name__}: {e}"
+        logger.warning("propose_batch failed, proposing random points instead (%s)", reason)
+        setup = _setup(model, bounds, pending, exclude, cat_groups, round_fn, None)
+        gen = torch.Generator().manual_seed(seed)
+        lo, hi = setup.bounds
+        pool = lo + (hi - lo) * torch.rand(64 * q, lo.shape[-1], generator=gen, dtype=lo.dtype)
+        pool = setup.snap(pool) if setup.snap else pool
+        X, _ = select_distinct(pool, setup.taken, q, tol)
+        return X, {"fallback": True, "reason": reason, "n_replaced": 0}
