@@ -1,0 +1,191 @@
+"""Loading and summarising results for notebooks: bench folders and study databases.
+
+::
+
+    from hyperpilot import analysis as A
+    df = A.load_study("runs/demo.sqlite")           # one row per trial, curves included
+    A.learning_curves(df)                            # one row per curve point (with bracket)
+    A.anytime(df)                                    # incumbent at the max budget vs FFE
+    A.incumbent_trajectory(df)                       # the configs that became incumbent
+    A.partial_dependence(df, A.study_space("runs/demo.sqlite"))   # from a DeepEnsemble
+    bench = A.load_bench("runs/bench/dev")           # the bench's tidy trials table
+
+Plotting is left to the caller (pandas/seaborn), so this module imports no plotting library.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hyperpilot.space import Categorical, SearchSpace
+
+
+def load_bench(path: str | Path) -> pd.DataFrame:
+    """The tidy trials table of a bench folder (``runs/bench/NAME``), with a ``score`` column
+    (regret where the optimum is known, else the incumbent loss; smaller is better)."""
+    from hyperpilot.bench.analysis import load_trials
+
+    return load_trials(Path(path))
+
+
+def _study_row(storage: Any, name: str) -> dict[str, Any]:
+    studies = storage.studies()
+    for s in studies:
+        if s["name"] == name:
+            return s
+    raise KeyError(f"no study {name!r} in {storage.path}; studies: {[s['name'] for s in studies]}")
+
+
+def study_space(storage: str | Path, name: str = "default") -> SearchSpace:
+    """The search space a stored study was created with."""
+    from hyperpilot.storage import Storage
+
+    st = Storage(storage)
+    try:
+        return SearchSpace.from_dict(_study_row(st, name)["definition"]["space"])
+    finally:
+        st.close()
+
+
+def load_study(storage: str | Path, name: str = "default") -> pd.DataFrame:
+    """One row per told trial of study ``name``, in the order results were told.
+
+    Returns:
+        Columns ``trial_id, config_id, bracket, rung, budget, resume_budget, status, value,
+        loss, curve`` (list of ``(budget, value)``), ``config`` (dict), one column per parameter,
+        ``overhead_s, wall_s, ffe`` (cumulative full-fidelity equivalents), ``max_budget``,
+        ``incumbent_loss`` (best loss at the max budget so far) and ``direction``.
+    """
+    from hyperpilot.storage import Storage
+
+    st = Storage(storage)
+    try:
+        info = _study_row(st, name)
+        rows = [r for r in st.load_trials(info["study_id"]) if r.result is not None]
+    finally:
+        st.close()
+    d = info["definition"]
+    direction, max_budget = d["direction"], float(d["fidelity"]["max"])
+    rows.sort(key=lambda r: (r.tell_seq if r.tell_seq is not None else 0))
+    recs = [_record(r, direction) for r in rows]
+    df = pd.DataFrame(recs)
+    if df.empty:
+        return df
+    df["ffe"] = ((df["budget"] - df["resume_budget"]) / max_budget).cumsum()
+    df["max_budget"] = max_budget
+    at_max = df["loss"].where((df["budget"] >= max_budget) & (df["status"] == "complete"))
+    df["incumbent_loss"] = at_max.cummin()
+    df["direction"] = direction
+    params = pd.DataFrame(list(df["config"]), index=df.index)
+    return pd.concat([df, params.add_prefix("param_")], axis=1)
+
+
+def _record(r: Any, direction: str) -> dict[str, Any]:
+    t, res = r.trial, r.result
+    v = res.value
+    loss = np.nan if v is None else (-float(v) if direction == "maximize" else float(v))
+    return {"trial_id": t.trial_id, "config_id": t.config_id, "bracket": t.bracket,
+            "rung": t.rung, "budget": float(t.budget), "resume_budget": float(t.resume_budget),
+            "status": str(res.status.value), "value": np.nan if v is None else float(v),
+            "loss": loss, "curve": list(res.curve), "config": dict(t.config),
+            "overhead_s": r.overhead, "wall_s": res.wall_time, "source": t.info.get("source")}
+
+
+def learning_curves(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per curve point: ``trial_id, config_id, bracket, rung, budget, value``.
+
+    A trial without a curve contributes its final ``(budget, value)``.
+    """
+    out = []
+    for r in df.itertuples(index=False):
+        pts = list(r.curve) or ([(r.budget, r.value)] if np.isfinite(r.value) else [])
+        out += [{"trial_id": r.trial_id, "config_id": r.config_id, "bracket": r.bracket,
+                 "rung": r.rung, "budget": float(b), "value": float(v)} for b, v in pts]
+    return pd.DataFrame(out, columns=["trial_id", "config_id", "bracket", "rung", "budget", "value"])
+
+
+def anytime(df: pd.DataFrame, optimum: float | None = None) -> pd.DataFrame:
+    """Incumbent loss (or regret, given the optimum in the objective's units) against FFE.
+
+    Works for a study frame (``load_study``) and, per method, for a bench frame (``load_bench``).
+    """
+    if "method" in df.columns:  # a bench table: one curve per cell
+        return df[["method", "benchmark", "seed", "ffe", "score"]].copy()
+    out = df[["ffe", "incumbent_loss"]].copy()
+    if optimum is not None:
+        sign = -1.0 if (df["direction"].iloc[0] == "maximize") else 1.0
+        out["regret"] = out["incumbent_loss"] - sign * optimum
+    return out
+
+
+def incumbent_trajectory(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows where the incumbent at the max budget improved: FFE, loss and config."""
+    change = df["incumbent_loss"].notna() & (df["incumbent_loss"] != df["incumbent_loss"].shift(1))
+    return df.loc[change, ["trial_id", "ffe", "incumbent_loss", "config"]].reset_index(drop=True)
+
+
+def partial_dependence(df: pd.DataFrame, space: SearchSpace, params: list[str] | None = None,
+                       n_grid: int = 12, seed: int = 0, n_members: int = 4,
+                       max_steps: int = 300) -> pd.DataFrame:
+    """Partial dependence of the loss on each parameter, from a ``DeepEnsemble``.
+
+    The ensemble is fitted on the unit-cube encoding of the configs evaluated at the max budget
+    (``-loss`` as the target, since the surrogates maximise); for each parameter and grid value,
+    the parameter is set in every observed config and the predicted loss is averaged.
+
+    Args:
+        df: a ``load_study`` frame.
+        params: parameter names (default: all).
+        n_grid: grid points per numeric parameter (categoricals use their choices).
+
+    Returns:
+        Rows ``param, value, loss, std`` (``std``: spread of the ensemble members' averages).
+    """
+    import torch
+
+    from surrogates import DeepEnsemble
+
+    top = df[(df["budget"] >= df["max_budget"]) & np.isfinite(df["loss"])]
+    if len(top) < 3:
+        top = df[np.isfinite(df["loss"])].sort_values("budget").tail(max(3, len(df) // 3))
+    configs = list(top["config"])
+    X = torch.tensor(space.encode(configs), dtype=torch.float64)
+    Y = torch.tensor(-top["loss"].to_numpy(float), dtype=torch.float64).unsqueeze(-1)
+    model = DeepEnsemble(n_members=n_members, max_steps=max_steps, seed=seed).fit(X, Y)
+    rows = []
+    for name in params or space.names:
+        for g in _grid(space, name, n_grid):
+            Xg = torch.tensor(space.encode([{**c, name: g} for c in configs]), dtype=torch.float64)
+            with torch.no_grad():
+                members = -model(Xg.unsqueeze(0)).squeeze(0).squeeze(-1).mean(dim=-1)
+            rows.append({"param": name, "value": g, "loss": float(members.mean()),
+                         "std": float(members.std()) if members.numel() > 1 else 0.0})
+    return pd.DataFrame(rows)
+
+
+def _grid(space: SearchSpace, name: str, n: int) -> list[Any]:
+    p = space.params[name]
+    if isinstance(p, Categorical):
+        return list(p.choices)
+    u = np.linspace(0.0, 1.0, n)
+    return [c[name] for c in space.decode(_unit_column(space, name, u))]
+
+
+def _unit_column(space: SearchSpace, name: str, u: np.ndarray) -> np.ndarray:
+    """An ``n x dim`` array with ``u`` in ``name``'s column and 0.5 elsewhere."""
+    X = np.full((len(u), space.dim), 0.5)
+    col = space.names.index(name)
+    widths = [space.params[n].width for n in space.names]
+    X[:, sum(widths[:col])] = u
+    return X
+
+
+def config_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The ``config`` column expanded to one column per parameter (JSON strings are parsed)."""
+    cfg = [json.loads(c) if isinstance(c, str) and c else (c or {}) for c in df["config"]]
+    return pd.DataFrame(cfg, index=df.index)

@@ -1,0 +1,82 @@
+"""``python -m hyperpilot.paper reproduce|list``: the paper's results from one command.
+
+Examples::
+
+    python -m hyperpilot.paper reproduce --scale smoke        # minutes; what CI runs
+    python -m hyperpilot.paper reproduce --scale full         # the paper (uses runs/reference)
+    python -m hyperpilot.paper reproduce --only headline --out runs/paper
+    python -m hyperpilot.paper list --scale smoke
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _data_dir(arg: str | None) -> str | None:
+    return arg or os.environ.get("HYPERPILOT_DATA") or None
+
+
+def cmd_reproduce(a: argparse.Namespace) -> int:
+    from hyperpilot.paper.reproduce import Paths, reproduce
+
+    paths = Paths.default(Path(a.root), Path(a.out) if a.out else None)
+    t0 = time.time()
+    only = [x.strip() for x in a.only.split(",") if x.strip()] if a.only else None
+    sources = reproduce(paths, a.scale, only, _data_dir(a.data_dir), export=a.export_reference,
+                        run=not a.no_run, progress=a.progress)
+    for s in sources:
+        print(f"{s.experiment.name:22s} {s.origin:9s} {s.path}")
+    print(f"figures -> {paths.paper / 'figures'}, tables -> {paths.paper / 'tables'} "
+          f"in {time.time() - t0:.0f} s")
+    return 0
+
+
+def cmd_list(a: argparse.Namespace) -> int:
+    from hyperpilot.paper.experiments import load_experiments
+
+    for e in load_experiments(Path(a.root) / "paper" / "experiments", a.scale):
+        what = (f"{len(e.methods)} methods x {len(e.benchmarks)} benchmarks x {len(e.seeds)} seeds, "
+                f"{e.budget:g} FFE" if e.kind == "bench" else f"{e.script} {' '.join(e.args)}")
+        print(f"{e.name:22s} {e.kind:6s} {what}\n{'':29s}-> {', '.join(e.figures + e.tables)}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m hyperpilot.paper", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("reproduce", help="run missing experiments, regenerate figures and tables")
+    r.add_argument("--scale", choices=["smoke", "full"], default="smoke")
+    r.add_argument("--only", default=None, help="comma list of experiment names")
+    r.add_argument("--out", default=None, help="runs folder (default runs/paper)")
+    r.add_argument("--data-dir", default=None, help="benchmark data (else $HYPERPILOT_DATA)")
+    r.add_argument("--export-reference", action="store_true",
+                   help="copy the compact results into runs/reference/<scale>/<name>")
+    r.add_argument("--no-run", action="store_true", help="never run; use existing results")
+    r.add_argument("--progress", action="store_true", help="the bench's progress bars")
+    r.add_argument("--root", default=".", help=argparse.SUPPRESS)
+    r.set_defaults(fn=cmd_reproduce)
+    li = sub.add_parser("list", help="the experiments and what they produce")
+    li.add_argument("--scale", choices=["smoke", "full"], default="smoke")
+    li.add_argument("--root", default=".", help=argparse.SUPPRESS)
+    li.set_defaults(fn=cmd_list)
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    from hyperpilot.paper.experiments import ExperimentError
+
+    try:
+        return int(a.fn(a))
+    except ExperimentError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

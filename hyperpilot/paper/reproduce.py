@@ -1,0 +1,71 @@
+"""``reproduce``: run the missing experiments, then regenerate every figure and table.
+
+For each experiment (``paper/experiments/*.yaml``) at the requested scale:
+
+* ``full`` with committed results in ``runs/reference/full/<name>`` -> use them, run nothing;
+* otherwise run what is missing under ``<out>/<scale>/<name>`` (finished bench cells and script
+  results are kept, so a rerun resumes) and compact the results.
+
+Then every figure and table the experiments name is rebuilt from the compact results, together
+with the generated ``results.tex`` (scale macros), ``hardware.tex``, ``search_spaces.tex``,
+``incumbents.tex`` and ``checklist.tex``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hyperpilot.paper import artifacts, checklist, runner
+from hyperpilot.paper.experiments import Scale, load_experiments
+
+log = logging.getLogger("hyperpilot.paper")
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where configs, runs, committed references and the paper live (relative to ``root``)."""
+
+    root: Path
+    experiments: Path
+    out: Path
+    reference: Path
+    paper: Path
+
+    @classmethod
+    def default(cls, root: Path, out: Path | None = None) -> Paths:
+        return cls(root, root / "paper" / "experiments", out or root / "runs" / "paper",
+                   root / "runs" / "reference", root / "paper")
+
+
+def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
+              data_dir: str | None = None, export: bool = False, run: bool = True,
+              progress: bool = False) -> list[checklist.Source]:
+    """Run (if needed) and build the artifacts of the experiments; returns their sources.
+
+    Args:
+        only: experiment names (default: all); the generated checklist covers only these.
+        export: copy the compact results used into ``runs/reference/<scale>/<name>``.
+        run: when False, use only existing results (reference or earlier runs), never run.
+    """
+    sources = []
+    for e in load_experiments(paths.experiments, scale, only):
+        ref = runner.reference_dir(paths.reference, e)
+        t0 = time.time()
+        if (scale == "full" or not run) and (ref / "meta.json").exists():
+            src = checklist.Source(e, ref, "reference")
+        elif run:
+            src = checklist.Source(e, runner.run_experiment(e, paths.out, paths.root, data_dir,
+                                                            progress), "run")
+        else:
+            src = checklist.Source(e, runner.run_dir(paths.out, e) / "compact", "run")
+        if export and src.origin == "run":
+            runner.export_reference(src.path, ref)
+        artifacts.build(e, src.path, paths.paper)
+        log.info("%s: %s results from %s (%.1f s)", e.name, src.origin, src.path, time.time() - t0)
+        sources.append(src)
+    full = {e.name: e for e in load_experiments(paths.experiments, "full", only)}
+    checklist.write_all(sources, scale, paths.paper / "tables", data_dir, full)
+    return sources

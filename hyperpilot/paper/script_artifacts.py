@@ -1,0 +1,89 @@
+"""Figures and tables of script experiments, from ``compact/result.csv.gz`` (and ``summary.csv``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from hyperpilot.paper import latex, plotting
+from hyperpilot.paper.experiments import Experiment
+
+
+def _result(src: Path) -> pd.DataFrame:
+    return pd.read_csv(src / "result.csv.gz")
+
+
+def _ref(e: Experiment) -> str:
+    return f"experiment \\texttt{{{latex.tex(e.name)}}}, \\resultscale{{}} scale"
+
+
+def surrogate_quality_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
+    """Mean over seeds of RMSE, NLL, 90% coverage, Spearman and fit seconds per task x model x n."""
+    df = _result(src)
+    t = df.groupby(["task", "n", "model"], sort=True)[["rmse", "nll", "cov90", "spearman", "fit_s"]]
+    t = t.mean().reset_index()
+    cap = (f"Held-out surrogate quality, mean over {df['seed'].nunique()} seed(s): RMSE, Gaussian "
+           f"NLL, coverage of the central 90\\% interval, Spearman rank correlation, fit seconds "
+           f"({_ref(e)}).")
+    return latex.write(latex.table(t, cap, name), tabs, name)
+
+
+def surrogate_quality_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
+    """Spearman and NLL against n, one line per model (first task)."""
+    df = _result(src)
+    df = df[df["task"] == sorted(df["task"].unique())[0]]
+    plt = plotting.pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(6.0, 2.4))
+    for ax, metric in zip(axes, ("spearman", "nll"), strict=True):
+        for model, g in df.groupby("model", sort=True):
+            m = g.groupby("n")[metric].mean()
+            ax.plot(m.index, m.to_numpy(), marker="o", label=model, lw=1.2)
+        ax.set_xscale("log")
+        ax.set_xlabel("training points n")
+        ax.set_ylabel(metric)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return plotting.save(fig, figs, name)
+
+
+def curve_extrapolation_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
+    """The script's summary: MAE, NLL and 90% coverage per source, cut fraction and model."""
+    t = pd.read_csv(src / "summary.csv")
+    cap = ("Final-value prediction from the first 10/20/40\\% of each learning curve: last value "
+           f"seen, parametric ensemble and BNN curve model ({_ref(e)}).")
+    return latex.write(latex.table(t, cap, name), tabs, name)
+
+
+def space_speed_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
+    t = _result(src)
+    cap = ("Milliseconds to encode, decode and sample configurations of LCBench's 7-parameter space: "
+           f"HyperPilot's \\texttt{{SearchSpace}} against ConfigSpace 1.x ({_ref(e)}).")
+    return latex.write(latex.table(t, cap, name), tabs, name)
+
+
+SCALING_COLS = ["executor", "method", "workers", "trials", "utilisation", "overhead_mean_ms",
+                "overhead_max_ms", "failed"]
+
+
+def scaling_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
+    t = _result(src)[SCALING_COLS]
+    cap = ("Executor scaling with a sleeping objective: utilisation = busy time / (workers $\\times$ "
+           f"wall time) and optimizer overhead per proposal ({_ref(e)}).")
+    return latex.write(latex.table(t, cap, name), tabs, name)
+
+
+def scaling_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
+    df = _result(src)
+    plt = plotting.pyplot()
+    fig, ax = plt.subplots(figsize=(3.6, 2.5))
+    for (ex, m), g in df.groupby(["executor", "method"], sort=True):
+        g = g.groupby("workers")["utilisation"].mean()
+        ax.plot(g.index, g.to_numpy(), marker="o", label=f"{ex} / {m}", lw=1.2)
+    ax.set_xscale("log", base=2)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("workers")
+    ax.set_ylabel("utilisation")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return plotting.save(fig, figs, name)

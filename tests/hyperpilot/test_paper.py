@@ -1,0 +1,162 @@
+"""The reproducible paper: experiment configs, determinism of results and figures, references."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hyperpilot.paper import artifacts
+from hyperpilot.paper.__main__ import main
+from hyperpilot.paper.experiments import ExperimentError, load_experiments, resolve
+from hyperpilot.paper.methods import variant_name
+from hyperpilot.paper.reproduce import Paths, reproduce
+from hyperpilot.paper.runner import parse_whitespace_table
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Timing columns differ between two runs of the same config and seed: optimizer seconds per
+# proposal (overhead_s), objective seconds (wall_s) and their running sum (elapsed_s). Every
+# other column (configs, budgets, values, FFE, incumbents, sources, statuses) must be identical.
+TIMING_COLUMNS = ["overhead_s", "wall_s", "elapsed_s"]
+
+TINY = """
+name: tiny
+kind: bench
+methods: [random, hyperband]
+benchmarks: [branin]
+seeds: 2
+budget: 2
+workers: 1
+figures: [headline_regret, headline_rank]
+tables: [headline_final, headline_rank, headline_overhead]
+smoke: {}
+full: {}
+"""
+
+
+def _paths(tmp: Path, out: str) -> Paths:
+    exp = tmp / "experiments"
+    exp.mkdir(exist_ok=True)
+    (exp / "tiny.yaml").write_text(TINY)
+    return Paths(ROOT, exp, tmp / out, tmp / "reference", tmp / f"paper_{out}")
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("scale", ["smoke", "full"])
+def test_every_experiment_config_resolves_and_names_known_artifacts(scale: str) -> None:
+    exps = load_experiments(ROOT / "paper" / "experiments", scale)  # type: ignore[arg-type]
+    names = {e.name for e in exps}
+    assert {"headline", "full_fidelity_bo", "surrogate_quality", "curve_extrapolation",
+            "space_speed", "scaling"} <= names
+    for e in exps:
+        assert all(f in artifacts.FIGURES for f in e.figures), e.name
+        assert all(t in artifacts.TABLES for t in e.tables), e.name
+        assert e.figures or e.tables, f"{e.name} produces nothing for the paper"
+        if e.kind == "bench":
+            assert e.seeds and e.budget > 0 and not set(e.seeds) & set(e.test_seeds)
+            e.bench_methods()  # every method option has a registered variant
+        else:
+            assert (ROOT / e.script).is_file()
+
+
+def test_every_paper_artifact_has_an_experiment() -> None:
+    tex = (ROOT / "paper" / "main.tex").read_text()
+    exps = load_experiments(ROOT / "paper" / "experiments", "full")
+    made = {n for e in exps for n in e.figures + e.tables}
+    import re
+
+    used = set(re.findall(r"\\generated(?:table|figure)(?:\[[^\]]*\])?\{([^}]+)\}", tex))
+    generated_by_checklist = {"hardware", "checklist", "search_spaces", "incumbents"}
+    assert used - generated_by_checklist <= made
+    assert made <= used, f"artifacts not in the paper: {made - used}"
+
+
+def test_scale_blocks_override_and_seeds_must_be_disjoint() -> None:
+    raw = {"name": "x", "kind": "bench", "methods": ["random"], "seeds": 10, "budget": 100,
+           "smoke": {"seeds": 2, "budget": 3}}
+    assert resolve(raw, "smoke").seeds == [0, 1] and resolve(raw, "smoke").budget == 3
+    assert resolve(raw, "full").seeds == list(range(10))
+    with pytest.raises(ExperimentError, match="overlap"):
+        resolve({**raw, "test_seeds": [1]}, "full")
+    with pytest.raises(ExperimentError, match="unknown keys"):
+        resolve({**raw, "budgett": 1}, "full")
+
+
+def test_method_options_become_registered_variants() -> None:
+    from hyperpilot.methods import METHODS
+
+    assert variant_name("hyperpilot", {"full_fidelity": True}) == "hyperpilot-ff"
+    assert variant_name("random", {}) == "random"
+    assert "gp-bo-ff" in METHODS and "hyperpilot-ff" in METHODS
+    with pytest.raises(ValueError, match="no registered variant"):
+        variant_name("hyperpilot", {"eta": 2})
+
+
+def test_parse_whitespace_table_keeps_the_trailing_rows() -> None:
+    text = "LCBench space (7 parameters), n = 500\nop ours ms CS ms\nencode 1.0 20.0\ndecode 2.5 40\n"
+    df = parse_whitespace_table(text, ["op", "ours", "cs"])
+    assert list(df["op"]) == ["encode", "decode"] and df["ours"].tolist() == [1.0, 2.5]
+
+
+def test_same_config_and_seeds_give_identical_results_and_figures(tmp_path: Path) -> None:
+    a = reproduce(_paths(tmp_path, "a"), "smoke")
+    b = reproduce(_paths(tmp_path, "b"), "smoke")
+    ta = pd.read_parquet(tmp_path / "a" / "smoke" / "tiny" / "trials.parquet")
+    tb = pd.read_parquet(tmp_path / "b" / "smoke" / "tiny" / "trials.parquet")
+    assert len(ta) > 10 and set(TIMING_COLUMNS) <= set(ta.columns)
+    pd.testing.assert_frame_equal(ta.drop(columns=TIMING_COLUMNS), tb.drop(columns=TIMING_COLUMNS))
+    inc = "incumbents.csv.gz"
+    assert (a[0].path / inc).read_bytes() == (b[0].path / inc).read_bytes()
+    # identical results -> byte-identical figures (PNG and PDF) and result tables
+    fa, fb = _digest(tmp_path / "paper_a" / "figures"), _digest(tmp_path / "paper_b" / "figures")
+    assert fa == fb and len(fa) == 4
+    for t in ("headline_final.tex", "headline_rank.tex", "results.tex", "checklist.tex"):
+        assert (tmp_path / "paper_a" / "tables" / t).read_text() == \
+            (tmp_path / "paper_b" / "tables" / t).read_text(), t
+    # regenerating from the same results again gives the same bytes
+    artifacts.build(a[0].experiment, a[0].path, tmp_path / "paper_c")
+    assert _digest(tmp_path / "paper_c" / "figures") == fa
+
+
+def test_full_scale_uses_committed_reference_without_running(tmp_path: Path) -> None:
+    p = _paths(tmp_path, "a")
+    reproduce(p, "smoke", export=True)
+    ref = p.reference / "smoke" / "tiny"
+    assert (ref / "incumbents.csv.gz").exists() and (ref / "meta.json").exists()
+    shutil.copytree(ref, p.reference / "full" / "tiny")
+    src = reproduce(p, "full")
+    assert src[0].origin == "reference" and not (p.out / "full").exists()
+    assert r"\newcommand{\resultscale}{full}" in (p.paper / "tables" / "results.tex").read_text()
+    assert "incumbents" in {f.stem for f in (p.paper / "tables").iterdir()}
+
+
+def test_resuming_with_another_budget_is_refused(tmp_path: Path) -> None:
+    p = _paths(tmp_path, "a")
+    reproduce(p, "smoke")
+    (p.experiments / "tiny.yaml").write_text(TINY.replace("budget: 2", "budget: 3"))
+    with pytest.raises(RuntimeError, match="another budget"):
+        reproduce(p, "smoke")
+
+
+def test_cli_list_and_unknown_experiment(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--root", str(ROOT)]) == 0
+    assert "headline" in capsys.readouterr().out
+    assert main(["reproduce", "--root", str(ROOT), "--only", "nope", "--no-run"]) == 2
+
+
+@pytest.mark.slow
+def test_smoke_paper_builds(tmp_path: Path) -> None:
+    """``bash paper/build.sh``: smoke reproduce + pdflatex/bibtex (minutes; needs TeX Live)."""
+    import subprocess
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    subprocess.run(["bash", str(ROOT / "paper" / "build.sh")], check=True, cwd=ROOT)
+    assert (ROOT / "paper" / "build" / "main.pdf").stat().st_size > 10_000
