@@ -7,6 +7,12 @@ imports ``hyperpilot``.
 from fidelity.hyperband import HyperbandScheduler, Job, hyperband_brackets
 
 __all__ = ["HyperbandScheduler", "Job", "hyperband_brackets"]
-from fidelity.curves import BNNCurveModel, CurveModel, CurveStopper, ParametricCurveModel, prob_better
+from fidelity.curves import (
+    BNNCurveModel,
+    CurveModel,
+    CurveStopper,
+    ParametricCurveModel,
+    prob_better,
+)
 
 __all__ += ["BNNCurveModel", "CurveModel", "CurveStopper", "ParametricCurveModel", "prob_better"]

@@ -261,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "test-incumbent":
             return cmd_test_incumbent(args)
         return cmd_run(args)
-    except (UsageError, *USER_ERRORS) as e:
+    except (UsageError, *USER_ERRORS) as e:  # type: ignore[misc]  # a tuple of exception classes
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"hyperpilot: error: {msg}", file=sys.stderr)
         return 2

@@ -153,8 +153,8 @@ class ProcessPoolExecutor(Executor):
 
     def _spawn(self) -> _Worker:
         ours, theirs = self._mp.Pipe()
-        proc = self._mp.Process(target=_worker_main, args=(self.objective, theirs, os.getpid()),
-                                daemon=True)
+        proc = self._mp.Process(  # type: ignore[attr-defined]
+            target=_worker_main, args=(self.objective, theirs, os.getpid()), daemon=True)
         proc.start()
         theirs.close()  # only the worker holds its end: its death reads as EOF here
         return _Worker(proc, ours)

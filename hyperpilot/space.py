@@ -286,7 +286,7 @@ class SearchSpace:
     def encode(self, configs: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> np.ndarray:
         """Encode configs to an ``n x dim`` float64 array in the unit cube (a single config: ``dim``)."""
         single = isinstance(configs, Mapping)
-        cfgs = [configs] if single else list(configs)  # type: ignore[list-item]
+        cfgs: list[Mapping[str, Any]] = [configs] if isinstance(configs, Mapping) else list(configs)
         X = np.empty((len(cfgs), self.dim), dtype=float)
         actives = [set(self.active(c)) for c in cfgs]
         for n, p in self.params.items():

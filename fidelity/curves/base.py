@@ -10,6 +10,7 @@ study (so other runs inform each prediction).
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,7 +73,7 @@ class CurveModel(abc.ABC):
     non-Gaussian predictive distribution; :meth:`sample` draws from the full distribution.
     """
 
-    def fit(self, curves: list[CurveLike]) -> CurveModel:
+    def fit(self, curves: Sequence[CurveLike]) -> CurveModel:
         """Learn from the (complete or partial) curves of a study.
 
         Args:
