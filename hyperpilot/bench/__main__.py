@@ -40,14 +40,14 @@ def _load_methods(imports: list[str]) -> None:
 def check_methods(methods: list[str]) -> None:
     """Raise ``SystemExit`` with the known names when a method is neither ours nor a peer."""
     from hyperpilot.bench.peers import PEERS, peer_available
-    from hyperpilot.methods import METHODS
+    from hyperpilot.methods import METHODS, VARIANTS
 
     for m in methods:
         if m in PEERS:
             if not peer_available(m):
                 raise SystemExit(f"peer {m!r} needs the '{PEERS[m][0]}' package "
                                  "(pip install 'hyperpilot[peers]')")
-        elif m not in METHODS:
+        elif m.partition(":")[0] not in METHODS or m.partition(":")[2] not in VARIANTS:
             raise SystemExit(f"unknown method {m!r}; ours: {', '.join(sorted(METHODS))}; "
                              f"peers: {', '.join(PEERS)}")
 
