@@ -56,9 +56,15 @@ def macros(sources: list[Source], scale: str, full: dict[str, Experiment]) -> st
         vals = {"Seeds": len(e.seeds), "Budget": f"{e.budget:g}", "Methods": len(e.methods),
                 "Benchmarks": len(_benchmarks(s)), "Origin": s.origin,
                 "FullSeeds": len(f.seeds), "FullBudget": f"{f.budget:g}",
-                "Best": latex.tex(_best(s.path))}
+                "Best": latex.tex(_best(s.path)), "Fallbacks": _cells_sum(s.path, "fallbacks"),
+                "Stopped": _cells_sum(s.path, "stopped"), "Failed": _cells_sum(s.path, "failed")}
         lines += [rf"\newcommand{{\{c}{k}}}{{{v}}}" for k, v in vals.items()]
     return "\n".join(lines) + "\n"
+
+
+def _cells_sum(src: Path, column: str) -> int:
+    """A column of ``cells.csv`` summed over all cells (model fallbacks, stopped, failed)."""
+    return int(pd.read_csv(src / "cells.csv")[column].sum())
 
 
 def _best(src: Path) -> str:
