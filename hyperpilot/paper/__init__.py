@@ -6,7 +6,7 @@ per-cell files), then regenerates every figure (``paper/figures``) and LaTeX tab
 (``paper/tables``) from the results. Modules:
 
 * ``experiments``: the YAML configs, resolved for a scale;
-* ``methods``: the ``-ff`` (full-fidelity) method variants the bench runs by name;
+* ``methods``: method options -> the bench's variant names (``hyperpilot:full``);
 * ``runner``: runs bench and script experiments, exports/loads ``runs/reference``;
 * ``artifacts``: figures and tables of each experiment;
 * ``checklist``: hardware, scale macros and the reproducibility checklist;

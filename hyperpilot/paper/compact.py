@@ -19,7 +19,6 @@ import io
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from hyperpilot.bench.analysis import CELL
@@ -100,6 +99,3 @@ def load_incumbents(dest: Path) -> pd.DataFrame:
 def is_compact(dest: Path) -> bool:
     return (dest / "incumbents.csv.gz").exists() or (dest / "result.csv.gz").exists()
 
-
-def finite(x: pd.Series) -> np.ndarray:
-    return x.to_numpy(dtype=float)[np.isfinite(x.to_numpy(dtype=float))]

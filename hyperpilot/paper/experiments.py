@@ -31,8 +31,8 @@ class Experiment:
         seeds: the tuning seeds ``0..n-1`` (bench kind); ``test_seeds`` are disjoint held-out
             seeds where the evaluation retrains the incumbent (empty for surrogate benchmarks).
         budget: full-fidelity equivalents per cell, equal for every method.
-        method_options: per-method options; a method with options runs under the registered
-            variant name ``<method>-ff`` (see ``hyperpilot.paper.methods``).
+        method_options: per-method options; a method with options runs under the bench's
+            variant name, e.g. ``hyperpilot:full`` (see ``hyperpilot.paper.methods``).
     """
 
     name: str

@@ -11,7 +11,8 @@ from typing import Any
 
 METHOD_ORDER = ["hyperpilot", "hyperpilot-nostop", "hyperpilot-mcdropout", "gp-bo", "hyperband",
                 "random", "optuna-tpe-hyperband", "optuna-tpe-median", "dehb", "smac-mf",
-                "hyperpilot-ff", "hyperpilot-mcdropout-ff", "gp-bo-ff", "hyperpilot-nostop-ff"]
+                "hyperpilot:full", "hyperpilot-mcdropout:full", "gp-bo:full",
+                "hyperpilot-nostop:full", "hyperpilot:fid", "gp-bo:fid"]
 
 
 def pyplot() -> Any:

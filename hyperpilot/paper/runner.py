@@ -20,8 +20,6 @@ import pandas as pd
 from hyperpilot.paper import compact
 from hyperpilot.paper.experiments import Experiment
 
-METHOD_MODULE = "hyperpilot.paper.methods"
-
 
 def run_dir(out: Path, e: Experiment) -> Path:
     return out / e.scale / e.name
@@ -43,19 +41,16 @@ def run_experiment(e: Experiment, out: Path, root: Path, data_dir: str | None,
 
 
 def _run_bench(e: Experiment, d: Path, data_dir: str | None, progress: bool) -> None:
-    import importlib
-
     from hyperpilot.bench.__main__ import check_methods
     from hyperpilot.bench.runner import BenchConfig, run_bench
     from hyperpilot.bench.targets import expand_benchmarks
 
-    importlib.import_module(METHOD_MODULE)
     _check_same_budget(e, d)
     methods = e.bench_methods()
     check_methods(methods)
     cfg = BenchConfig(methods=methods, benchmarks=expand_benchmarks(e.benchmarks), seeds=e.seeds,
                       budget=e.budget, out=str(d), workers=e.workers, batch_size=e.batch_size,
-                      data_dir=data_dir, imports=[METHOD_MODULE])
+                      data_dir=data_dir)
     meta = run_bench(cfg, progress=progress)
     failed = meta["runs"][-1]["failed"]
     if failed:
@@ -100,7 +95,6 @@ def _run_script(e: Experiment, d: Path, root: Path, data_dir: str | None) -> Non
 
 
 def _script_meta(e: Experiment, d: Path, cmd: list[str], start: float, end: float) -> None:
-    import os as _os
     import platform
 
     from hyperpilot.bench.meta import versions
@@ -109,7 +103,7 @@ def _script_meta(e: Experiment, d: Path, cmd: list[str], start: float, end: floa
     env = environment_info()
     meta = {"versions": versions(), "git_commit": env.get("git_commit"), "python": env.get("python"),
             "machine": {"platform": platform.platform(), "machine": platform.machine(),
-                        "cpu_count": _os.cpu_count(),
+                        "cpu_count": os.cpu_count(),
                         "omp_num_threads": "1"},
             "command": [Path(c).name if i == 0 else c for i, c in enumerate(cmd)],
             "runs": [{"start": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(start)),

@@ -89,12 +89,12 @@ def test_scale_blocks_override_and_seeds_must_be_disjoint() -> None:
         resolve({**raw, "budgett": 1}, "full")
 
 
-def test_method_options_become_registered_variants() -> None:
-    from hyperpilot.methods import METHODS
+def test_method_options_become_bench_variants() -> None:
+    from hyperpilot.bench.__main__ import check_methods
 
-    assert variant_name("hyperpilot", {"full_fidelity": True}) == "hyperpilot-ff"
+    assert variant_name("hyperpilot", {"full_fidelity": True}) == "hyperpilot:full"
     assert variant_name("random", {}) == "random"
-    assert "gp-bo-ff" in METHODS and "hyperpilot-ff" in METHODS
+    check_methods([variant_name("gp-bo", {"full_fidelity": True})])
     with pytest.raises(ValueError, match="no registered variant"):
         variant_name("hyperpilot", {"eta": 2})
 
