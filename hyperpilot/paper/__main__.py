@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(a.fn(a))
-    except ExperimentError as err:
+    except (ExperimentError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

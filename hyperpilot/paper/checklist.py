@@ -177,7 +177,7 @@ def checklist(sources: list[Source]) -> str:
          + (f"; Python {metas[0].get('python')}" if metas else "")),
         ("Code version", ", ".join(commits) or "unknown"),
         ("Hardware", r"Table~\ref{tab:hardware}."),
-        ("Command", r"\texttt{python -m hyperpilot.paper reproduce --scale full}"),
+        ("Command", r"\texttt{python -m hyperpilot.paper reproduce -{}-scale full}"),
     ]
     lines = [r"\begin{table}[tbp]", r"\centering", r"\footnotesize",
              r"\begin{tabular}{p{0.3\linewidth}p{0.64\linewidth}}", r"\toprule",

@@ -61,6 +61,9 @@ def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
                                                             progress), "run")
         else:
             src = checklist.Source(e, runner.run_dir(paths.out, e) / "compact", "run")
+            if not src.path.is_dir():
+                raise FileNotFoundError(f"{e.name}: no results in {ref} or {src.path}; "
+                                        "run without --no-run")
         if export and src.origin == "run":
             runner.export_reference(src.path, ref)
         artifacts.build(e, src.path, paths.paper)
