@@ -8,9 +8,9 @@ BIN := $(VENV)/bin
 # other torch request downloads a multi-GB CUDA build. Override with `make TORCH_PIN=torch ...`.
 TORCH_PIN ?= torch==2.13.0
 EXTRAS_RUN := bench
-EXTRAS_TEST := dev,bench,rl,peers,dist
+EXTRAS_TEST := dev,bench,rl,peers,dist,paper
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench clean paper
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,3 +42,6 @@ bench: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV)
+
+paper: $(VENV)/.installed-test
+	bash paper/build.sh

@@ -19,8 +19,18 @@ from __future__ import annotations
 from hyperpilot.space import Categorical, Condition, Float, Int, SearchSpace, SpaceError
 from hyperpilot.trial import Context, Fidelity, Result, Status, Trial
 
+
+def __getattr__(name: str) -> object:
+    """``hp.Study`` and ``hp.minimize`` are imported on first use (they pull in the methods)."""
+    if name in ("Study", "minimize"):
+        from hyperpilot import study
+
+        return getattr(study, name)
+    raise AttributeError(f"module 'hyperpilot' has no attribute {name!r}")
+
+
 __all__ = [
-    "Categorical", "Condition", "Context", "Fidelity", "Float", "Int", "Result", "SearchSpace",
+    "Study", "minimize", "Categorical", "Condition", "Context", "Fidelity", "Float", "Int", "Result", "SearchSpace",
     "SpaceError", "Status", "Trial",
 ]
 __version__ = "0.1.0"
