@@ -10,7 +10,7 @@ TORCH_PIN ?= torch==2.13.0
 EXTRAS_RUN := bench
 EXTRAS_TEST := dev,bench,rl,peers,dist,paper
 
-.PHONY: run test lint typecheck bench clean paper
+.PHONY: run test test-ray lint typecheck bench clean paper
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,10 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-test
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
+
+# The Ray tests start a real local Ray head (2 CPUs); they are marked slow, so `make test` skips them.
+test-ray: $(VENV)/.installed-test
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m ray
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check hyperpilot surrogates acquisition fidelity tests

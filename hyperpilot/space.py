@@ -358,8 +358,11 @@ class SearchSpace:
         if not isinstance(d["params"], Mapping):
             raise SpaceError(f"'params' must be a mapping of name -> parameter, got {d['params']!r}")
         params = {str(n): _param_from_dict(str(n), p) for n, p in d["params"].items()}
+        raw_conds = d.get("conditions", []) or []
+        if not isinstance(raw_conds, list | tuple):
+            raise SpaceError(f"'conditions' must be a list of conditions, got {raw_conds!r}")
         conds = []
-        for c in d.get("conditions", []) or []:
+        for c in raw_conds:
             try:
                 conds.append(Condition(str(c["child"]), str(c["parent"]), tuple(c["values"])))
             except (KeyError, TypeError):

@@ -55,6 +55,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "": {},
     "full": {"full_fidelity": True},
     "fid": {"data_rule": "fidelity"},
+    "bg": {"background_fit": True, "optimizer": "pool"},
+    "feed": {"feed_curves": True},
+    "norandom": {"random_fraction": 0.0},
 }
 """``"<method>:<variant>"`` names: option sets layered over a registered method."""
 _NO_MODEL = ("random", "hyperband")
@@ -78,10 +81,16 @@ def make_method(name: str, space: SearchSpace, fidelity: Fidelity, seed: int,
         UnknownMethod: with the list of known names.
     """
     base, _, variant = name.partition(":")
-    if base not in METHODS or variant not in VARIANTS or (variant == "fid" and base in _NO_MODEL):
+    model_only = (variant in ("fid", "bg", "norandom") and base in _NO_MODEL) or (
+        variant == "feed" and base not in ("hyperpilot", "hyperpilot-nostop",
+                                           "hyperpilot-mcdropout"))
+    if base not in METHODS or variant not in VARIANTS or model_only:
         raise UnknownMethod(f"unknown method {name!r}; known: {', '.join(sorted(METHODS))}; "
                             "variants: '<name>:full' (max budget only), '<model method>:fid' "
-                            "(budget as a model input)")
+                            "(budget as a model input), '<model method>:bg' (background fits, "
+                            "pool proposals: for many workers), '<neural method>:feed' (partial "
+                            "curves extrapolated into the surrogate's data), "
+                            "'<model method>:norandom' (no random proposals after the initial design)")
     return METHODS[base](space, fidelity, seed, **{**options, **VARIANTS[variant]})
 
 

@@ -10,12 +10,20 @@ budgets. What the surrogate is trained on is one of two rules:
 Early on, and with a probability that decays with the number of observations, a proposal is
 random instead (BOHB's guard against a misled model). A failure to fit or to optimise falls back
 to random points for that batch; it is logged and counted in ``trial.info["fallback"]``.
+
+With many workers the optimizer itself becomes the bottleneck (a fit takes seconds). With
+``background_fit=True`` the surrogate is refitted in a background thread while proposals come
+from the last finished fit, with every result newer than that fit passed as pending; pair it
+with ``optimizer="pool"`` (greedy q-LogEI over a candidate pool, milliseconds per proposal). Until
+the first fit is ready, proposals are random (``info["reason"]`` says so). Which fit a proposal sees then depends on timing, so such a study
+is not bit-for-bit reproducible; the default (``background_fit=False``) is.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
 import numpy as np
@@ -30,6 +38,8 @@ log = logging.getLogger(__name__)
 
 SurrogateName = Literal["ensemble", "mcdropout", "gp"]
 DataRule = Literal["bohb", "fidelity"]
+Optimizer = Literal["lbfgs", "pool"]
+FitKey = tuple[float, int]  # (training budget, number of points)
 
 
 class BOProposer(Proposer):
@@ -43,13 +53,20 @@ class BOProposer(Proposer):
         data_rule: ``"bohb"`` or ``"fidelity"`` (see the module docstring).
         n_init: size of the Sobol initial design (in new configs).
         random_fraction: probability of a random proposal at the start.
-        random_decay: the probability decays as ``exp(-n_obs / random_decay)``, floored at 0.05.
+        random_decay: the probability decays as ``exp(-n_obs / random_decay)``, floored at 0.05
+            (or at ``random_fraction`` when that is smaller: 0 means no random proposals).
         acqf: ``"qlogei"``, ``"qei"`` or ``"qlognei"``.
         surrogate_options: keyword options for the surrogate's constructor.
         num_restarts: restarts of the acquisition optimiser.
         raw_samples: raw samples for its initial conditions.
         refit_growth: refit when the data grew by this fraction (0: refit at every ask); see
             :meth:`refit_size`.
+        optimizer: ``"lbfgs"`` (``optimize_acqf`` from restarts) or ``"pool"`` (greedy over a
+            candidate pool; see ``acquisition.pool``).
+        background_fit: refit in a background thread and propose from the last finished fit.
+        feed_curves: with the ``"bohb"`` rule, also train on configs whose curves stop below
+            the training budget, at their extrapolated value (``hyperpilot.methods.feed``).
+            Neural surrogates only (they take the predictions' variances as known noise).
     """
 
     def __init__(self, space: SearchSpace, min_budget: float, seed: int = 0,
@@ -57,7 +74,9 @@ class BOProposer(Proposer):
                  data_rule: DataRule = "bohb", n_init: int = 8, random_fraction: float = 1 / 3,
                  random_decay: float = 200.0, acqf: str = "qlogei",
                  surrogate_options: dict[str, Any] | None = None, num_restarts: int = 4,
-                 raw_samples: int = 256, refit_growth: float = 0.15) -> None:
+                 raw_samples: int = 256, refit_growth: float = 0.15,
+                 optimizer: Optimizer = "lbfgs", background_fit: bool = False,
+                 feed_curves: bool = False) -> None:
         super().__init__(space)
         self.seed = seed
         if surrogate not in ("ensemble", "mcdropout", "gp"):
@@ -77,13 +96,29 @@ class BOProposer(Proposer):
         self.raw_samples = raw_samples
         self.min_points = max(space.dim + 2, n_init)
         self.refit_growth = refit_growth
-        self._cache: tuple[tuple[float, int], Any] | None = None
+        if optimizer not in ("lbfgs", "pool"):
+            raise ValueError(f"optimizer must be 'lbfgs' or 'pool', got {optimizer!r}")
+        self.optimizer = optimizer
+        if feed_curves and (data_rule != "bohb" or surrogate == "gp"):
+            raise ValueError("feed_curves needs data_rule='bohb' and a neural surrogate")
+        self.feed_curves = feed_curves
+        self._predictions: dict[tuple[int, int, float], tuple[float, float]] = {}
+        self.background_fit = background_fit
+        self._cache: tuple[FitKey, Any] | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self._future: tuple[FitKey, Future[Any]] | None = None
+        self._pools: tuple[Any, Any] | None = None  # (model, CandidatePool) of the last pool
+        self.stale_proposals = 0  # proposals made from an older fit than the schedule asked for
+        if background_fit:  # import BoTorch now, not inside the first timed ask
+            import acquisition  # noqa: F401
+            import surrogates  # noqa: F401
 
     def options(self) -> dict[str, Any]:
         return {"proposer": self.name, "data_rule": self.data_rule, "n_init": self.n_init,
                 "random_fraction": self.random_fraction, "random_decay": self.random_decay,
                 "acqf": self.acqf, "surrogate_options": self.surrogate_options,
-                "refit_growth": self.refit_growth}
+                "refit_growth": self.refit_growth, "optimizer": self.optimizer,
+                "background_fit": self.background_fit, "feed_curves": self.feed_curves}
 
     # ----------------------------------------------------------------- proposing
     def propose(self, k: int, history: History, rng: np.random.Generator,
@@ -97,7 +132,8 @@ class BOProposer(Proposer):
             design = self.space.sobol(self.n_init, seed=self.seed)
             for i in range(n_sobol):
                 out[i] = (design[n_configs + i], {"source": "sobol"})
-        p_rand = max(0.05, self.random_fraction * math.exp(-len(done) / self.random_decay))
+        floor = min(0.05, self.random_fraction)  # random_fraction=0 switches the guard off
+        p_rand = max(floor, self.random_fraction * math.exp(-len(done) / self.random_decay))
         model_slots = [i for i in range(n_sobol, k) if rng.random() >= p_rand]
         for i in range(n_sobol, k):
             if i not in model_slots:
@@ -117,7 +153,7 @@ class BOProposer(Proposer):
             return [(c, {"source": "random", "reason": "too few observations for the model"})
                     for c in self.space.sample(q, gen)]
         X, Y, level = data
-        from acquisition import propose_or_random
+        from acquisition import ProposalError, propose_or_random, random_fallback
         from surrogates import FitError
 
         fid = self.data_rule == "fidelity"
@@ -125,27 +161,46 @@ class BOProposer(Proposer):
         bounds = torch.zeros(2, d + int(fid), dtype=torch.float64)
         bounds[1] = 1.0
         pending = self._encode([t.config for t in history.pending], fid)
-        exclude = self._encode([r.trial.config for r in done if r.trial.budget >= level], fid)
+        exclude = self._encode([r.trial.config for r in history.results], fid)  # any budget
         try:
-            model, m = self._cached_fit(X, Y, level)
+            model, (fit_level, m), stale = self._cached_fit(X, Y, level, history)
+            n_model = m  # observations in the fit (the rest of its rows are fed predictions)
         except (FitError, RuntimeError, ValueError) as e:
             log.warning("surrogate fit failed, proposing random points instead: %s", e)
             gen = np.random.default_rng(seed)
             return [(c, {"source": "fallback", "fallback": True, "reason": f"fit: {e}"[:300]})
                     for c in self.space.sample(q, gen)]
+        if model is None:  # background fitting: the first fit is still running
+            gen = np.random.default_rng(seed)
+            return [(c, {"source": "random", "reason": "first background fit still running"})
+                    for c in self.space.sample(q, gen)]
+        if fit_level != level:  # a background fit on another budget is all there is yet
+            m = X.shape[0]
         if m < X.shape[0]:  # results newer than the last refit count as pending for the model
             newer = X[m:, :d] if not fid else torch.cat([X[m:, :d], torch.ones(X.shape[0] - m, 1,
                                                                                  dtype=X.dtype)], 1)
             pending = newer if pending is None else torch.cat([pending, newer])
         if fid:
             bounds[0, d] = 1.0
-        Xq, info = propose_or_random(
-            model, bounds, q=q, pending=pending, seed=seed, acqf=self.acqf,  # type: ignore[arg-type]
-            cat_groups=self.space.categorical_groups, exclude=exclude,
-            round_fn=self._round_fn(fid), num_restarts=self.num_restarts,
-            raw_samples=self.raw_samples)
+        if self.optimizer == "pool":
+            try:
+                Xq, info = self._pool(model, (fit_level, m), bounds, fid).propose(
+                    q, pending, exclude)
+            except ProposalError as e:
+                Xq, info = random_fallback(e, model, bounds, q, pending, exclude,
+                                           self.space.categorical_groups, self._round_fn(fid),
+                                           seed, 1e-6)
+        else:
+            Xq, info = propose_or_random(
+                model, bounds, q=q, pending=pending, best_f=model.best_f, seed=seed,
+                acqf=self.acqf,  # type: ignore[arg-type]
+                cat_groups=self.space.categorical_groups, exclude=exclude,
+                round_fn=self._round_fn(fid), num_restarts=self.num_restarts,
+                raw_samples=self.raw_samples)
         configs = self.space.decode(Xq[:, :d].detach().cpu().numpy())
-        meta = {"source": "fallback" if info["fallback"] else "model", "n_train": int(m),
+        meta = {"source": "fallback" if info["fallback"] else "model",
+                "n_train": n_model, "n_fed": int(model.train_X.shape[0]) - n_model,
+                "stale_fit": stale,
                 "train_budget": level, "n_data": int(X.shape[0]),
                 "fit_s": round(float(model.fit_info.get("seconds", 0.0)), 4)}
         if info["fallback"]:
@@ -223,15 +278,113 @@ class BOProposer(Proposer):
                 return m
             m = nxt
 
-    def _cached_fit(self, X: torch.Tensor, Y: torch.Tensor, level: float) -> Any:
+    def _cached_fit(self, X: torch.Tensor, Y: torch.Tensor, level: float,
+                    history: History) -> tuple[Any | None, FitKey, bool]:
+        """The model to propose from, its key ``(budget, n points)``, and whether it is stale.
+
+        Without background fitting: the fit of the first ``refit_size(n)`` points, fitted now if
+        not cached. With it: the newest finished fit, while the scheduled one runs in the
+        background; None until the first background fit has finished.
+        """
         m = self.refit_size(X.shape[0]) if self.refit_growth > 0 else X.shape[0]
         key = (level, m)
+        if not self.background_fit:
+            if self._cache is None or self._cache[0] != key:
+                self._cache = (key, self._fit(*self._fit_inputs(X, Y, level, m, history),
+                                              self._fit_seed(key)))
+            return self._cache[1], key, False
+        self._collect(wait=False)
         if self._cache is None or self._cache[0] != key:
-            seed = int(np.random.SeedSequence([self.seed, m, int(level * 1000)]).generate_state(1)[0])
-            self._cache = (key, self._fit(X[:m], Y[:m], seed % (2**31 - 1)))
-        return self._cache[1], m
+            if self._future is None:
+                if self._thread is None:
+                    self._thread = ThreadPoolExecutor(1, thread_name_prefix="hyperpilot-fit")
+                job = self._thread.submit(self._fit, *self._fit_inputs(X, Y, level, m, history),
+                                          self._fit_seed(key))
+                self._future = (key, job)
+        if self._cache is None:
+            return None, key, True
+        stale = self._cache[0] != key
+        self.stale_proposals += stale
+        return self._cache[1], self._cache[0], stale
 
-    def _fit(self, X: torch.Tensor, Y: torch.Tensor, seed: int) -> Any:
+    def _pool(self, model: Any, key: FitKey, bounds: torch.Tensor, fid: bool) -> Any:
+        """The candidate pool of ``model`` (built once per fitted model)."""
+        from acquisition import CandidatePool
+
+        if self._pools is None or self._pools[0] is not model:
+            pool = CandidatePool(model, bounds, seed=self._fit_seed(key), acqf=self.acqf,  # type: ignore[arg-type]
+                                 best_f=model.best_f,
+                                 cat_groups=self.space.categorical_groups,
+                                 round_fn=self._round_fn(fid), pool_size=self.raw_samples * 2,
+                                 n_local=self.raw_samples)
+            self._pools = (model, pool)
+        return self._pools[1]
+
+    def _collect(self, wait: bool) -> None:
+        """Move a finished background fit into the cache (re-raising its error, if any)."""
+        if self._future is None or not (wait or self._future[1].done()):
+            return
+        key, job = self._future
+        self._future = None
+        self._cache = (key, job.result())
+
+    def _fit_seed(self, key: FitKey) -> int:
+        level, m = key
+        seed = int(np.random.SeedSequence([self.seed, m, int(level * 1000)]).generate_state(1)[0])
+        return seed % (2**31 - 1)
+
+    def _fit_inputs(self, X: torch.Tensor, Y: torch.Tensor, level: float, m: int,
+                    history: History) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None,
+                                               float]:
+        """The first ``m`` observations, plus (``feed_curves``) the predicted rows of configs whose
+        curves, as they stood when the ``m``-th observation arrived, stop below ``level``.
+
+        Cutting the history there makes the fit depend only on ``(level, m)``: resume-exact.
+
+        Returns:
+            ``X``, ``Y``, ``Yvar`` (None, or zeros for observations and the predictions'
+            variances) and the best observed value, the acquisition's ``best_f``.
+        """
+        best = float(Y[:m].max())
+        if not self.feed_curves:
+            return X[:m].clone(), Y[:m].clone(), None, best
+        from hyperpilot.methods.feed import fed_rows
+
+        seen, cut = 0, len(history.results)
+        for i, r in enumerate(history.results):
+            if r.status == Status.COMPLETE and r.value is not None and r.trial.budget == level:
+                seen += 1
+                if seen == m:
+                    cut = i + 1
+                    break
+        rows = fed_rows(history.results[:cut], history.loss, level, self._predict_curve)
+        if not rows:
+            return X[:m].clone(), Y[:m].clone(), torch.zeros(m, 1, dtype=X.dtype), best
+        Xf = self._encode([r.config for r in rows], False)
+        assert Xf is not None
+        Yf = torch.tensor([[r.y] for r in rows], dtype=X.dtype)
+        var = torch.tensor([[r.var] for r in rows], dtype=X.dtype)
+        return (torch.cat([X[:m], Xf]), torch.cat([Y[:m], Yf]),
+                torch.cat([torch.zeros(m, 1, dtype=X.dtype), var]), best)
+
+    def _predict_curve(self, t: list[float], y: list[float], target: float) -> tuple[float, float]:
+        """The parametric curve model's ``(mean, std)`` at ``target``, cached per curve prefix."""
+        from fidelity import ParametricCurveModel
+
+        key = (hash((tuple(t), tuple(y))), len(t), target)
+        if key not in self._predictions:
+            self._predictions[key] = ParametricCurveModel(seed=self.seed).predict(t, y, target)
+        return self._predictions[key]
+
+    def _fit(self, X: torch.Tensor, Y: torch.Tensor, Yvar: torch.Tensor | None, best_f: float,
+             seed: int) -> Any:
+        """Fit the surrogate; ``model.best_f`` is the best observed (not predicted) value."""
+        model = self._fit_model(X, Y, Yvar, seed)
+        model.best_f = best_f
+        return model
+
+    def _fit_model(self, X: torch.Tensor, Y: torch.Tensor, Yvar: torch.Tensor | None,
+                   seed: int) -> Any:
         from surrogates import GP, DeepEnsemble, MCDropout
 
         opts = dict(self.surrogate_options)
@@ -239,4 +392,4 @@ class BOProposer(Proposer):
             cats = self.space.categorical_groups
             return GP(cat_groups=cats or None, seed=seed, **opts).fit(X, Y)
         cls = DeepEnsemble if self.surrogate == "ensemble" else MCDropout
-        return cls(seed=seed, **opts).fit(X, Y)
+        return cls(seed=seed, **opts).fit(X, Y, Yvar)

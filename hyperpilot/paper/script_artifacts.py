@@ -67,9 +67,11 @@ SCALING_COLS = ["executor", "method", "workers", "trials", "utilisation", "overh
 
 
 def scaling_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
-    t = _result(src)[SCALING_COLS]
+    df = _result(src)
+    t = df[SCALING_COLS + [c for c in ("model_share",) if c in df]]
     cap = ("Executor scaling with a sleeping objective: utilisation = busy time / (workers $\\times$ "
-           f"wall time) and optimizer overhead per proposal ({_ref(e)}).")
+           "wall time), optimizer overhead per proposal and, where measured, the share of new "
+           f"configs proposed by the surrogate ({_ref(e)}).")
     return latex.write(latex.table(t, cap, name), tabs, name)
 
 

@@ -13,7 +13,13 @@ Run (about 5 minutes here for hyperband on both executors)::
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/scaling.py \
         --executors local ray --methods hyperband --workers 1 2 4 8 16 --seconds 1
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/scaling.py \
-        --executors local --methods hyperpilot --workers 1 4 16 --trials-per-worker 4 [--batch]
+        --executors local --methods hyperpilot hyperpilot:bg --workers 1 4 16 \
+        --trials-per-worker 16 [--batch]
+
+``hyperpilot:bg`` fits the surrogate in a background thread and proposes from a candidate pool
+(``hyperpilot.methods.bo``); the table's model-proposed share says how many new configs came
+from the surrogate rather than the random fraction and the random proposals made before the
+first fit, and how many of those came from a fit older than the refit schedule asked for.
 
 Writes ``runs/scaling.csv`` (appending) and prints a markdown table.
 """
@@ -37,7 +43,8 @@ SPACE = hp.SearchSpace({"x": hp.Float(-5, 10), "y": hp.Float(0, 15), "k": hp.Int
                         "act": hp.Categorical(["relu", "tanh"])})
 FIDELITY = hp.Fidelity(1, 27, 3)
 FIELDS = ["executor", "method", "workers", "batch_size", "trials", "seconds", "startup_s", "wall_s", "busy_s",
-          "utilisation", "overhead_mean_ms", "overhead_max_ms", "failed"]
+          "utilisation", "overhead_mean_ms", "overhead_max_ms", "model_share", "stale_share",
+          "failed"]
 
 
 def sleepy_branin(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> float:
@@ -71,12 +78,16 @@ def measure(kind: str, method: str, workers: int, n_trials: int, seconds: float,
     wall = time.perf_counter() - t1
     busy = sum(r.wall_time or 0.0 for r in study.results)
     over = [float(r.trial.info.get("overhead_s", 0.0)) for r in study.results]
+    new = [r.trial.info for r in study.results if r.trial.info.get("source") != "promotion"]
+    model = [i for i in new if i.get("source") == "model"]
     return {"executor": kind, "method": method, "workers": workers, "batch_size": batch_size,
             "trials": n_trials,
             "seconds": seconds, "startup_s": round(startup, 2), "wall_s": round(wall, 2),
             "busy_s": round(busy, 2), "utilisation": round(busy / (workers * wall), 4),
             "overhead_mean_ms": round(1000 * statistics.fmean(over), 2),
             "overhead_max_ms": round(1000 * max(over), 2),
+            "model_share": round(len(model) / max(len(new), 1), 3),
+            "stale_share": round(sum(bool(i.get("stale_fit")) for i in model) / max(len(model), 1), 3),
             "failed": sum(r.status == hp.Status.FAILED for r in study.results)}
 
 
@@ -116,12 +127,14 @@ def main() -> None:
             writer.writeheader()
         writer.writerows(rows)
     print("\n| executor | method | workers | batch | trials | utilisation | overhead mean / max (ms) "
-          "| wall (s) | start-up (s) |\n|---|---|---|---|---|---|---|---|---|")
+          "| model-proposed share (stale fit) | wall (s) | start-up (s) |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['executor']} | {r['method']} | {r['workers']} | {r['batch_size'] or '-'} | "
               f"{r['trials']} | "
               f"{100 * r['utilisation']:.1f}% | {r['overhead_mean_ms']:.1f} / "
-              f"{r['overhead_max_ms']:.1f} | {r['wall_s']:.1f} | {r['startup_s']:.1f} |")
+              f"{r['overhead_max_ms']:.1f} | {100 * r['model_share']:.0f}% "
+              f"({100 * r['stale_share']:.0f}%) | {r['wall_s']:.1f} | {r['startup_s']:.1f} |")
 
 
 if __name__ == "__main__":

@@ -90,3 +90,24 @@ def test_failed_trials_never_reach_the_model() -> None:
     model_trials = [r for r in s.results if r.trial.info.get("source") == "model"]
     n_ok = sum(r.status == hp.Status.COMPLETE for r in s.results)
     assert all(r.trial.info["n_train"] <= n_ok for r in model_trials)
+
+
+def test_background_fit_proposes_from_the_last_finished_fit() -> None:
+    """``:bg``: random until the first background fit is done, then model proposals from it."""
+    opts = {**FAST, "surrogate_options": SMALL_NETS["hyperpilot"]}
+    s = _drive(Study(SPACE, FID, "hyperpilot:bg", seed=0, method_options=opts), 12)
+    proposer = s.method.proposer  # type: ignore[attr-defined]
+    assert proposer.background_fit and proposer.optimizer == "pool"
+    waiting = [r for r in s.results
+               if r.trial.info.get("reason") == "first background fit still running"]
+    if proposer._future is not None:
+        proposer._future[1].result()  # let the running fit finish
+    _drive(s, 30)
+    model = [r.trial.info for r in s.results if r.trial.info.get("source") == "model"]
+    assert model, "no proposal came from the background fit"
+    assert all(i["n_train"] >= proposer.min_points for i in model)
+    assert s.method.fallbacks == 0
+    assert len(waiting) + len(model) <= len(s.results)
+    keys = [tuple(sorted(r.trial.config.items())) for r in s.results
+            if r.trial.info.get("source") != "promotion"]
+    assert len(keys) == len(set(keys))
