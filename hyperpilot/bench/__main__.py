@@ -82,6 +82,19 @@ def cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(a: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hyperpilot.bench.runner import rebuild_cells
+
+    out = Path(a.out)
+    if not (out / "config.json").exists():
+        print(f"error: {out} is not a bench output folder (no config.json)", file=sys.stderr)
+        return 2
+    print(f"{rebuild_cells(out)} cells rebuilt from their study databases -> {out}")
+    return 0
+
+
 def cmd_list(a: argparse.Namespace) -> int:
     from hyperpilot.bench.peers import PEERS, peer_available
     from hyperpilot.benchmarks import SUITES, known_names
@@ -122,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     q.add_argument("--no-html", action="store_true")
     q.add_argument("--no-figures", action="store_true")
     q.set_defaults(fn=cmd_report)
+    rb = sub.add_parser("rebuild", help="recompute our cells' tables from their study databases")
+    rb.add_argument("out", help="a bench output folder")
+    rb.set_defaults(fn=cmd_rebuild)
     li = sub.add_parser("list", help="known methods, peers, benchmarks and suites")
     li.set_defaults(fn=cmd_list)
     a = p.parse_args(argv)

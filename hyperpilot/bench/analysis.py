@@ -28,6 +28,9 @@ def load_trials(out: Path) -> pd.DataFrame:
         df = collect(out)
     if df.empty:
         raise FileNotFoundError(f"no finished cells under {out}")
+    if "spent" not in df:  # tables written before the column existed (see ``bench rebuild``)
+        df["spent"] = np.nan
+    df["spent"] = df["spent"].fillna(df["budget"] - df["resume_budget"])
     has_opt = df.groupby("benchmark")["regret"].transform(lambda s: s.notna().any())
     df["score"] = np.where(has_opt, df["regret"], df["incumbent_loss"])
     return df.sort_values(CELL + ["trial_index"], kind="stable").reset_index(drop=True)
@@ -105,6 +108,31 @@ def overhead(df: pd.DataFrame, bins: tuple[int, ...] = (0, 10, 30, 100, 300, 100
     t.insert(0, "all", d.groupby("method")["overhead_s"].median())
     t.insert(1, "mean", d.groupby("method")["overhead_s"].mean())
     return t.reset_index()
+
+
+def compute_saved(df: pd.DataFrame) -> pd.DataFrame:
+    """Training budget saved by checkpoint resume and by early stopping, per method.
+
+    Pooled over every trial of a method (budget units, so benchmarks with different budget
+    scales are only compared as ratios):
+
+    * ``resume_saved``: ``sum(resume_budget) / sum(spent + resume_budget)``: the share of the
+      budget that retraining every promoted trial from scratch would have added;
+    * ``stop_saved``: ``sum(budget - resume_budget - spent) / sum(budget - resume_budget)``: the
+      share of the asked budget that runs stopped early did not train;
+    * ``promotions`` and ``stopped``: trial counts. Methods without either are left out.
+    """
+    d = df.assign(asked=df["budget"] - df["resume_budget"],
+                  promoted=df["resume_budget"] > 0)
+    g = d.groupby("method")
+    out = pd.DataFrame({
+        "trials": g.size(),
+        "promotions": g["promoted"].sum(),
+        "stopped": g["stopped"].sum(),
+        "resume_saved": g["resume_budget"].sum() / (g["spent"].sum() + g["resume_budget"].sum()),
+        "stop_saved": (g["asked"].sum() - g["spent"].sum()) / g["asked"].sum(),
+    }).reset_index()
+    return out[(out["promotions"] > 0) | (out["stopped"] > 0)].reset_index(drop=True)
 
 
 def fallbacks(df: pd.DataFrame) -> pd.DataFrame:

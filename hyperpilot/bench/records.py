@@ -1,8 +1,10 @@
 """The tidy trials table: one row per evaluation, the same columns for our methods and peers.
 
 Columns (units): ``method, benchmark, seed`` (the cell); ``trial_index`` (order told);
-``config_id``; ``config`` (JSON); ``budget, resume_budget`` (fidelity units); ``ffe`` (cumulative
-full-fidelity equivalents, sum(budget - resume_budget) / max); ``status`` (complete / failed /
+``config_id``; ``config`` (JSON); ``budget, resume_budget`` (fidelity units); ``spent`` (budget
+this trial trained for: ``budget - resume_budget``, or up to where a stopped run was stopped);
+``ffe`` (cumulative full-fidelity equivalents, sum(spent) / max, as the study counts them);
+``status`` (complete / failed /
 stopped); ``value`` (user's direction); ``loss`` (smaller is better); ``incumbent_value`` and
 ``incumbent_loss`` (best at the max budget so far, NaN before the first one); ``regret``
 (incumbent_value - optimum, NaN when no optimum is known); ``overhead_s`` (optimizer seconds for
@@ -20,10 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hyperpilot.study import spent
 from hyperpilot.trial import Result, Status
 
 COLUMNS = ["method", "benchmark", "seed", "trial_index", "config_id", "config", "budget",
-           "resume_budget", "ffe", "status", "value", "loss", "incumbent_value", "incumbent_loss",
+           "resume_budget", "spent", "ffe", "status", "value", "loss", "incumbent_value", "incumbent_loss",
            "regret", "overhead_s", "wall_s", "cost", "cum_cost", "elapsed_s", "source", "fallback",
            "stopped", "reason"]
 
@@ -36,7 +39,7 @@ def rows_from_results(results: list[Result]) -> list[dict[str, Any]]:
         rows.append({"trial_index": i, "config_id": t.config_id,
                      "config": json.dumps(t.config, sort_keys=True, default=str),
                      "budget": t.budget, "resume_budget": t.resume_budget,
-                     "status": r.status.value, "value": r.value,
+                     "spent": spent(r), "status": r.status.value, "value": r.value,
                      "overhead_s": float(t.info.get("overhead_s", math.nan)),
                      "wall_s": r.wall_time, "cost": r.cost,
                      "source": str(t.info.get("source", "")),
@@ -56,7 +59,9 @@ def finish_table(rows: list[dict[str, Any]], method: str, benchmark: str, seed: 
     value = pd.to_numeric(df["value"], errors="coerce").astype(float)
     df["value"] = value
     df["loss"] = sign * value
-    df["ffe"] = ((df["budget"] - df["resume_budget"]) / max_budget).cumsum()
+    full_cost = df["budget"] - df["resume_budget"]
+    df["spent"] = pd.to_numeric(df["spent"], errors="coerce").astype(float).fillna(full_cost)
+    df["ffe"] = (df["spent"] / max_budget).cumsum()
     full = (df["status"] == "complete") & (df["budget"] >= max_budget * (1 - 1e-9))
     inc = df["loss"].where(full).cummin().ffill()  # cummin leaves NaN where not full
     df["incumbent_loss"] = inc

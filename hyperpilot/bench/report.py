@@ -61,12 +61,16 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
     sp = speedup_to_target(df, score="score") if "random" in set(df["method"]) else pd.DataFrame()
     over = analysis.overhead(df)
     fb = analysis.fallbacks(df)
+    saved = analysis.compute_saved(df)
     fs = false_stops(df, _data_dir(out), rng, false_stop_cap)
     for name, t, title in (("mean_rank", rank_at, "Mean rank at each budget over benchmarks x seeds (1 = best)"),
                            ("speedup", sp, "Speed-up to random search's final median regret"),
                            ("overhead", over, "Optimizer overhead per proposal [s], median by "
                                                "trial index"),
                            ("fallbacks", fb, "Model fallbacks and failed trials"),
+                           ("compute_saved", saved, "Training budget saved by checkpoint resume "
+                                                    "(vs retraining promotions from scratch) and "
+                                                    "by early stopping"),
                            ("false_stops", fs, "False-stop rates (full-budget value beats the "
                                                "final incumbent)")):
         if len(t):

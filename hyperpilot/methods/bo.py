@@ -12,7 +12,8 @@ random instead (BOHB's guard against a misled model). A failure to fit or to opt
 to random points for that batch; it is logged and counted in ``trial.info["fallback"]``.
 
 With many workers the optimizer itself becomes the bottleneck (a fit takes seconds). With
-``background_fit=True`` the surrogate is refitted in a background thread while proposals come
+``background_fit=True`` the surrogate is refitted in a background process (forked, so it shares
+no GIL with the driver; a thread where fork is unavailable) while proposals come
 from the last finished fit, with every result newer than that fit passed as pending; pair it
 with ``optimizer="pool"`` (greedy q-LogEI over a candidate pool, milliseconds per proposal). Until
 the first fit is ready, proposals are random (``info["reason"]`` says so). Which fit a proposal sees then depends on timing, so such a study
@@ -23,7 +24,8 @@ from __future__ import annotations
 
 import logging
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Literal
 
 import numpy as np
@@ -40,6 +42,13 @@ SurrogateName = Literal["ensemble", "mcdropout", "gp"]
 DataRule = Literal["bohb", "fidelity"]
 Optimizer = Literal["lbfgs", "pool"]
 FitKey = tuple[float, int]  # (training budget, number of points)
+
+
+def _background_worker() -> Executor:
+    """One forked process for background fits (no GIL shared with the driver), else a thread."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    return ThreadPoolExecutor(1, thread_name_prefix="hyperpilot-fit")
 
 
 class BOProposer(Proposer):
@@ -105,9 +114,11 @@ class BOProposer(Proposer):
         self._predictions: dict[tuple[int, int, float], tuple[float, float]] = {}
         self.background_fit = background_fit
         self._cache: tuple[FitKey, Any] | None = None
-        self._thread: ThreadPoolExecutor | None = None
+        self._worker: Executor | None = None
         self._future: tuple[FitKey, Future[Any]] | None = None
         self._pools: tuple[Any, Any] | None = None  # (model, CandidatePool) of the last pool
+        self._rows: dict[int, np.ndarray] = {}  # config_id -> encoding
+        self._design = space.sobol(n_init, seed=seed) if n_init > 0 else []
         self.stale_proposals = 0  # proposals made from an older fit than the schedule asked for
         if background_fit:  # import BoTorch now, not inside the first timed ask
             import acquisition  # noqa: F401
@@ -129,7 +140,7 @@ class BOProposer(Proposer):
         out: list[tuple[Config, dict[str, Any]] | None] = [None] * k
         n_sobol = max(0, min(k, self.n_init - n_configs))
         if n_sobol:
-            design = self.space.sobol(self.n_init, seed=self.seed)
+            design = self._design
             for i in range(n_sobol):
                 out[i] = (design[n_configs + i], {"source": "sobol"})
         floor = min(0.05, self.random_fraction)  # random_fraction=0 switches the guard off
@@ -160,8 +171,9 @@ class BOProposer(Proposer):
         d = self.space.dim
         bounds = torch.zeros(2, d + int(fid), dtype=torch.float64)
         bounds[1] = 1.0
-        pending = self._encode([t.config for t in history.pending], fid)
-        exclude = self._encode([r.trial.config for r in history.results], fid)  # any budget
+        pending = self._encode([(t.config_id, t.config) for t in history.pending], fid)
+        exclude = self._encode([(r.trial.config_id, r.trial.config) for r in history.results],
+                               fid)  # any budget
         try:
             model, (fit_level, m), stale = self._cached_fit(X, Y, level, history)
             n_model = m  # observations in the fit (the rest of its rows are fed predictions)
@@ -224,12 +236,12 @@ class BOProposer(Proposer):
                 return None
             level = max(ok)
             rows = [r for r in done if r.trial.budget == level]
-            X = self._encode([r.trial.config for r in rows], False)
+            X = self._encode([(r.trial.config_id, r.trial.config) for r in rows], False)
         else:
             if len(done) < self.min_points:
                 return None
             level, rows = max_budget, done
-            X = self._encode([r.trial.config for r in rows], False)
+            X = self._encode([(r.trial.config_id, r.trial.config) for r in rows], False)
             assert X is not None
             z = torch.tensor([self._z(r.trial.budget, max_budget) for r in rows], dtype=torch.float64)
             X = torch.cat([X, z[:, None]], dim=1)
@@ -242,10 +254,20 @@ class BOProposer(Proposer):
             return 1.0
         return math.log(budget / self.min_budget) / math.log(max_budget / self.min_budget)
 
-    def _encode(self, configs: list[Config], fid: bool) -> torch.Tensor | None:
+    def _encode(self, configs: list[tuple[int, Config]], fid: bool) -> torch.Tensor | None:
+        """``n x d`` (``+1`` fidelity column with ``fid``) encodings of ``(config_id, config)``s.
+
+        Encodings are cached per config id (a config never changes), so an ask costs O(n) row
+        copies rather than O(n) encodings.
+        """
         if not configs:
             return None
-        X = torch.as_tensor(self.space.encode(configs), dtype=torch.float64)
+        new = [(cid, c) for cid, c in configs if cid not in self._rows]
+        if new:
+            for (cid, _), row in zip(new, self.space.encode([c for _, c in new]), strict=True):
+                self._rows[cid] = row
+        X = torch.as_tensor(np.stack([self._rows[cid] for cid, _ in configs]),
+                            dtype=torch.float64)
         if fid:
             X = torch.cat([X, torch.ones(X.shape[0], 1, dtype=torch.float64)], dim=1)
         return X
@@ -296,9 +318,11 @@ class BOProposer(Proposer):
         self._collect(wait=False)
         if self._cache is None or self._cache[0] != key:
             if self._future is None:
-                if self._thread is None:
-                    self._thread = ThreadPoolExecutor(1, thread_name_prefix="hyperpilot-fit")
-                job = self._thread.submit(self._fit, *self._fit_inputs(X, Y, level, m, history),
+                if self._worker is None:
+                    self._worker = _background_worker()
+                job = self._worker.submit(fit_surrogate, self.surrogate, self.surrogate_options,
+                                          self.space.categorical_groups,
+                                          *self._fit_inputs(X, Y, level, m, history),
                                           self._fit_seed(key))
                 self._future = (key, job)
         if self._cache is None:
@@ -360,7 +384,7 @@ class BOProposer(Proposer):
         rows = fed_rows(history.results[:cut], history.loss, level, self._predict_curve)
         if not rows:
             return X[:m].clone(), Y[:m].clone(), torch.zeros(m, 1, dtype=X.dtype), best
-        Xf = self._encode([r.config for r in rows], False)
+        Xf = self._encode([(r.config_id, r.config) for r in rows], False)
         assert Xf is not None
         Yf = torch.tensor([[r.y] for r in rows], dtype=X.dtype)
         var = torch.tensor([[r.var] for r in rows], dtype=X.dtype)
@@ -378,18 +402,31 @@ class BOProposer(Proposer):
 
     def _fit(self, X: torch.Tensor, Y: torch.Tensor, Yvar: torch.Tensor | None, best_f: float,
              seed: int) -> Any:
-        """Fit the surrogate; ``model.best_f`` is the best observed (not predicted) value."""
-        model = self._fit_model(X, Y, Yvar, seed)
-        model.best_f = best_f
-        return model
+        return fit_surrogate(self.surrogate, self.surrogate_options,
+                             self.space.categorical_groups, X, Y, Yvar, best_f, seed)
 
-    def _fit_model(self, X: torch.Tensor, Y: torch.Tensor, Yvar: torch.Tensor | None,
-                   seed: int) -> Any:
-        from surrogates import GP, DeepEnsemble, MCDropout
 
-        opts = dict(self.surrogate_options)
-        if self.surrogate == "gp":
-            cats = self.space.categorical_groups
-            return GP(cat_groups=cats or None, seed=seed, **opts).fit(X, Y)
-        cls = DeepEnsemble if self.surrogate == "ensemble" else MCDropout
-        return cls(seed=seed, **opts).fit(X, Y, Yvar)
+def fit_surrogate(surrogate: SurrogateName, options: dict[str, Any],
+                  cat_groups: list[list[int]], X: torch.Tensor, Y: torch.Tensor,
+                  Yvar: torch.Tensor | None, best_f: float, seed: int) -> Any:
+    """Fit one surrogate (a module-level function, so a background process can run it).
+
+    Args:
+        surrogate: ``"ensemble"``, ``"mcdropout"`` or ``"gp"``.
+        options: keyword options of the surrogate's constructor.
+        cat_groups: one-hot column groups of the encoding (the GP's categorical kernel).
+        X: ``n x d`` inputs in the unit cube; Y: ``n x 1`` targets, larger is better.
+        Yvar: ``n x 1`` known noise variances (neural surrogates), or None.
+        best_f: the best observed value, stored as ``model.best_f`` for the acquisition.
+        seed: the surrogate's seed.
+    """
+    from surrogates import GP, DeepEnsemble, MCDropout
+
+    model: Any
+    if surrogate == "gp":
+        model = GP(cat_groups=cat_groups or None, seed=seed, **options).fit(X, Y)
+    else:
+        cls = DeepEnsemble if surrogate == "ensemble" else MCDropout
+        model = cls(seed=seed, **options).fit(X, Y, Yvar)
+    model.best_f = best_f
+    return model

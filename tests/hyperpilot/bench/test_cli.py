@@ -98,3 +98,14 @@ def test_html_renders_in_headless_chromium(bench_out: Path, tmp_path: Path) -> N
     assert img.std() > 10, "the page looks blank"
     values, counts = np.unique(img.round(), return_counts=True)
     assert counts.max() / img.size < 0.97, "the page is almost one colour"
+
+
+def test_rebuild_reproduces_cells_from_the_study_databases(bench_out: Path) -> None:
+    from hyperpilot.bench.runner import rebuild_cells
+
+    before = pd.read_parquet(bench_out / "trials.parquet")
+    assert rebuild_cells(bench_out) == 4
+    after = pd.read_parquet(bench_out / "trials.parquet")
+    cols = [c for c in COLUMNS if c not in ("overhead_s", "wall_s", "elapsed_s")]
+    pd.testing.assert_frame_equal(before[cols], after[cols])
+    assert np.allclose(before["overhead_s"], after["overhead_s"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from hyperpilot.bench import analysis, tables
 from hyperpilot.bench.stats import (
@@ -66,3 +67,20 @@ def test_latex_is_booktabs_and_escaped() -> None:
     assert "\\toprule" in tex and "\\midrule" in tex and "\\bottomrule" in tex
     assert "gp\\_bo" in tex and "0.1235" in tex
     assert tables.to_markdown(pd.DataFrame({"a": [np.nan]})).splitlines()[-1] == "| - |"
+
+
+def test_compute_saved_on_hand_made_trials() -> None:
+    from hyperpilot.bench.analysis import compute_saved
+
+    df = pd.DataFrame({
+        "method": ["hb", "hb", "hb", "rs"],
+        "budget": [3.0, 9.0, 9.0, 9.0],
+        "resume_budget": [0.0, 3.0, 0.0, 0.0],
+        "spent": [3.0, 6.0, 2.0, 9.0],  # the third run was stopped at budget 2 of 9
+        "stopped": [False, False, True, False],
+    })
+    t = compute_saved(df).set_index("method")
+    assert list(t.index) == ["hb"]  # random search neither promotes nor stops
+    assert t.loc["hb", "resume_saved"] == pytest.approx(3 / 14)  # 3 of (11 spent + 3 resumed)
+    assert t.loc["hb", "stop_saved"] == pytest.approx(7 / 18)  # 7 of 18 asked
+    assert t.loc["hb", "promotions"] == 1 and t.loc["hb", "stopped"] == 1
