@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 class CandidatePool:
     """A candidate pool for one fitted model, reused across asks until the model is refitted.
 
+    The pool remembers what it proposed and never proposes it again; points given as
+    ``exclude`` at construction are removed once, so a later ask only needs its pending points.
+
     Args:
         model: A fitted single-output BoTorch model (as for ``propose_batch``).
         bounds: ``2 x d`` bounds; None means the unit cube of ``model.train_X``.
@@ -58,6 +61,7 @@ class CandidatePool:
         local_sd: Perturbation sd as a fraction of each bound's width.
         mc_samples: MC samples for non-ensemble models.
         tol: Max-norm distance under which two points are the same.
+        exclude: ``n x d`` evaluated points, removed from the pool.
 
     Raises:
         ProposalError: if the model cannot be evaluated on the pool.
@@ -67,7 +71,8 @@ class CandidatePool:
                  acqf: AcqName = "qlogei", best_f: float | None = None,
                  cat_groups: list[list[int]] | None = None, round_fn: RoundFn | None = None,
                  pool_size: int = 512, n_local: int = 256, local_sd: float = 0.05,
-                 mc_samples: int = 128, tol: float = 1e-6) -> None:
+                 mc_samples: int = 128, tol: float = 1e-6,
+                 exclude: Tensor | None = None) -> None:
         self.model, self.seed, self.acqf, self.mc_samples, self.tol = (
             model, seed, acqf, mc_samples, tol)
         self.setup: _Setup = _setup(model, bounds, None, None, cat_groups, round_fn, None)
@@ -79,6 +84,9 @@ class CandidatePool:
             self.values = self._member_values(self.X) if self.ensemble else None  # s x N
             if self.values is not None and not bool(torch.isfinite(self.values).all()):
                 raise ProposalError("the ensemble predicts non-finite values on the pool")
+            self.free = torch.ones(self.X.shape[0], dtype=torch.bool)
+            if exclude is not None and exclude.numel():
+                self.free &= _far(self.X, exclude.to(self.X).reshape(-1, self.X.shape[-1]), tol)
         except _WRAPPED as e:
             raise ProposalError(f"pool proposal failed: {e}") from e
 
@@ -95,7 +103,8 @@ class CandidatePool:
         Args:
             q: Batch size.
             pending: ``p x d`` running trials (never re-proposed).
-            exclude: ``n x d`` evaluated points (never re-proposed).
+            exclude: ``n x d`` further points not to propose (besides the construction's
+                ``exclude`` and the pool's own earlier proposals).
 
         Returns:
             ``k x d`` points (``k < q`` only if the pool runs out of new points) and
@@ -107,7 +116,7 @@ class CandidatePool:
         if q < 1:
             raise ValueError(f"q must be >= 1, got {q}")
         X = self.X
-        free = torch.ones(X.shape[0], dtype=torch.bool)
+        free = self.free.clone()
         for t in (pending, exclude):
             if t is not None and t.numel():
                 free &= _far(X, t.to(X).reshape(-1, X.shape[-1]), self.tol)
@@ -120,6 +129,8 @@ class CandidatePool:
             raise ProposalError(f"{self.acqf} pool proposal failed: {e}") from e
         if len(picks) < q:
             logger.warning("only %d of %d distinct new points in the pool", len(picks), q)
+        for i in picks:  # a pool never proposes the same point twice
+            self.free &= _far(X, X[i : i + 1], self.tol)
         out = X[picks] if picks else X[:0]
         return out, {"fallback": False, "reason": None, "n_replaced": 0, "pool": int(X.shape[0])}
 
@@ -172,7 +183,7 @@ def propose_from_pool(model: Model, bounds: Tensor | None = None, q: int = 1,
     Raises:
         ProposalError: if the acquisition cannot be built or evaluated.
     """
-    return CandidatePool(model, bounds, seed, **pool_options).propose(q, pending, exclude)
+    return CandidatePool(model, bounds, seed, exclude=exclude, **pool_options).propose(q, pending)
 
 
 def _far(X: Tensor, taken: Tensor, tol: float) -> Tensor:

@@ -12,8 +12,8 @@ random instead (BOHB's guard against a misled model). A failure to fit or to opt
 to random points for that batch; it is logged and counted in ``trial.info["fallback"]``.
 
 With many workers the optimizer itself becomes the bottleneck (a fit takes seconds). With
-``background_fit=True`` the surrogate is refitted in a background process (forked, so it shares
-no GIL with the driver; a thread where fork is unavailable) while proposals come
+``background_fit=True`` the surrogate is refitted in a background process
+(``hyperpilot.methods.fit_server``: no GIL shared with the driver) while proposals come
 from the last finished fit, with every result newer than that fit passed as pending; pair it
 with ``optimizer="pool"`` (greedy q-LogEI over a candidate pool, milliseconds per proposal). Until
 the first fit is ready, proposals are random (``info["reason"]`` says so). Which fit a proposal sees then depends on timing, so such a study
@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Literal
 
 import numpy as np
 import torch
 
 from hyperpilot.methods.base import History
+from hyperpilot.methods.fit_server import FitServer
 from hyperpilot.methods.proposers import Proposer
 from hyperpilot.space import Config, SearchSpace
 from hyperpilot.trial import Result, Status
@@ -42,13 +41,6 @@ SurrogateName = Literal["ensemble", "mcdropout", "gp"]
 DataRule = Literal["bohb", "fidelity"]
 Optimizer = Literal["lbfgs", "pool"]
 FitKey = tuple[float, int]  # (training budget, number of points)
-
-
-def _background_worker() -> Executor:
-    """One forked process for background fits (no GIL shared with the driver), else a thread."""
-    if "fork" in multiprocessing.get_all_start_methods():
-        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    return ThreadPoolExecutor(1, thread_name_prefix="hyperpilot-fit")
 
 
 class BOProposer(Proposer):
@@ -114,9 +106,9 @@ class BOProposer(Proposer):
         self._predictions: dict[tuple[int, int, float], tuple[float, float]] = {}
         self.background_fit = background_fit
         self._cache: tuple[FitKey, Any] | None = None
-        self._worker: Executor | None = None
-        self._future: tuple[FitKey, Future[Any]] | None = None
-        self._pools: tuple[Any, Any] | None = None  # (model, CandidatePool) of the last pool
+        self._server: FitServer | None = None
+        self._running: FitKey | None = None  # key of the fit the server is running
+        self._pools: tuple[Any, Any, int] | None = None  # (model, CandidatePool, n results)
         self._rows: dict[int, np.ndarray] = {}  # config_id -> encoding
         self._design = space.sobol(n_init, seed=seed) if n_init > 0 else []
         self.stale_proposals = 0  # proposals made from an older fit than the schedule asked for
@@ -196,8 +188,10 @@ class BOProposer(Proposer):
             bounds[0, d] = 1.0
         if self.optimizer == "pool":
             try:
-                Xq, info = self._pool(model, (fit_level, m), bounds, fid).propose(
-                    q, pending, exclude)
+                pool, since = self._pool(model, (fit_level, m), bounds, fid, exclude, history)
+                recent = self._encode([(r.trial.config_id, r.trial.config)
+                                       for r in history.results[since:]], fid)
+                Xq, info = pool.propose(q, pending, recent)
             except ProposalError as e:
                 Xq, info = random_fallback(e, model, bounds, q, pending, exclude,
                                            self.space.categorical_groups, self._round_fn(fid),
@@ -317,22 +311,27 @@ class BOProposer(Proposer):
             return self._cache[1], key, False
         self._collect(wait=False)
         if self._cache is None or self._cache[0] != key:
-            if self._future is None:
-                if self._worker is None:
-                    self._worker = _background_worker()
-                job = self._worker.submit(fit_surrogate, self.surrogate, self.surrogate_options,
-                                          self.space.categorical_groups,
-                                          *self._fit_inputs(X, Y, level, m, history),
-                                          self._fit_seed(key))
-                self._future = (key, job)
+            if self._running is None:
+                if self._server is None or not self._server.alive:
+                    self._server = FitServer()
+                self._server.submit(fit_surrogate, self.surrogate, self.surrogate_options,
+                                    self.space.categorical_groups,
+                                    *self._fit_inputs(X, Y, level, m, history),
+                                    self._fit_seed(key))
+                self._running = key
         if self._cache is None:
             return None, key, True
         stale = self._cache[0] != key
         self.stale_proposals += stale
         return self._cache[1], self._cache[0], stale
 
-    def _pool(self, model: Any, key: FitKey, bounds: torch.Tensor, fid: bool) -> Any:
-        """The candidate pool of ``model`` (built once per fitted model)."""
+    def _pool(self, model: Any, key: FitKey, bounds: torch.Tensor, fid: bool,
+              exclude: torch.Tensor | None, history: History) -> tuple[Any, int]:
+        """The candidate pool of ``model`` and the number of results it already excludes.
+
+        Built once per fitted model without the configs known then (``exclude``); the pool
+        never repeats its own proposals, and the caller excludes the results that came since.
+        """
         from acquisition import CandidatePool
 
         if self._pools is None or self._pools[0] is not model:
@@ -340,17 +339,24 @@ class BOProposer(Proposer):
                                  best_f=model.best_f,
                                  cat_groups=self.space.categorical_groups,
                                  round_fn=self._round_fn(fid), pool_size=self.raw_samples * 2,
-                                 n_local=self.raw_samples)
-            self._pools = (model, pool)
-        return self._pools[1]
+                                 n_local=self.raw_samples, exclude=exclude)
+            self._pools = (model, pool, len(history.results))
+        return self._pools[1], self._pools[2]
 
     def _collect(self, wait: bool) -> None:
         """Move a finished background fit into the cache (re-raising its error, if any)."""
-        if self._future is None or not (wait or self._future[1].done()):
+        if self._running is None or self._server is None:
             return
-        key, job = self._future
-        self._future = None
-        self._cache = (key, job.result())
+        if not (wait or self._server.ready()):
+            return
+        key, self._running = self._running, None
+        self._cache = (key, self._server.result())
+
+    def close(self) -> None:
+        """Stop the background fitting process, if any (it also exits with the driver)."""
+        if self._server is not None:
+            self._server.close()
+            self._server, self._running = None, None
 
     def _fit_seed(self, key: FitKey) -> int:
         level, m = key

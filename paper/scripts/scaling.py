@@ -13,8 +13,8 @@ Run (about 5 minutes here for hyperband on both executors)::
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/scaling.py \
         --executors local ray --methods hyperband --workers 1 2 4 8 16 --seconds 1
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/scaling.py \
-        --executors local --methods hyperpilot hyperpilot:bg --workers 1 4 16 \
-        --trials-per-worker 16 [--batch]
+        --executors local --methods hyperpilot:bg hyperpilot --workers 1 4 16 \
+        --trials-per-worker 64 hyperpilot=16 [--batch]
 
 ``hyperpilot:bg`` fits the surrogate in a background thread and proposes from a candidate pool
 (``hyperpilot.methods.bo``); the table's model-proposed share says how many new configs came
@@ -97,11 +97,16 @@ def main() -> None:
     p.add_argument("--methods", nargs="+", default=["hyperband"])
     p.add_argument("--workers", nargs="+", type=int, default=[1, 2, 4, 8, 16])
     p.add_argument("--seconds", type=float, default=1.0, help="sleep per trial")
-    p.add_argument("--trials-per-worker", type=int, default=8)
+    p.add_argument("--trials-per-worker", nargs="+", default=["8"],
+                   help="N for every method, then optional METHOD=N overrides "
+                        "(e.g. 64 hyperpilot=16: the blocking method is slow)")
     p.add_argument("--batch", action="store_true",
                    help="synchronous batches of size = workers (one model fit per batch)")
     p.add_argument("--out", type=Path, default=Path("runs/scaling.csv"))
     args = p.parse_args()
+    default = int(next((v for v in args.trials_per_worker if "=" not in v), "8"))
+    per_worker = {m: int(n) for m, _, n in (v.rpartition("=") for v in args.trials_per_worker
+                                            if "=" in v)}
     os.environ["HP_SLEEP"] = str(args.seconds)  # inherited by forked workers and local Ray
     os.environ["OMP_NUM_THREADS"] = "1"
     if "ray" in args.executors:
@@ -115,7 +120,7 @@ def main() -> None:
     for kind in args.executors:
         for method in args.methods:
             for w in args.workers:
-                row = measure(kind, method, w, args.trials_per_worker * w, args.seconds,
+                row = measure(kind, method, w, per_worker.get(method, default) * w, args.seconds,
                               w if args.batch else None)
                 rows.append(row)
                 print(row, flush=True)

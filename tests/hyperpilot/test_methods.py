@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -100,14 +101,40 @@ def test_background_fit_proposes_from_the_last_finished_fit() -> None:
     assert proposer.background_fit and proposer.optimizer == "pool"
     waiting = [r for r in s.results
                if r.trial.info.get("reason") == "first background fit still running"]
-    if proposer._future is not None:
-        proposer._future[1].result()  # let the running fit finish
+    proposer._collect(wait=True)  # let the running background fit finish
     _drive(s, 30)
     model = [r.trial.info for r in s.results if r.trial.info.get("source") == "model"]
     assert model, "no proposal came from the background fit"
     assert all(i["n_train"] >= proposer.min_points for i in model)
     assert s.method.fallbacks == 0
     assert len(waiting) + len(model) <= len(s.results)
+    server = proposer._server
+    assert server is not None and server.alive
+    proposer.close()
+    assert not server.alive
     keys = [tuple(sorted(r.trial.config.items())) for r in s.results
             if r.trial.info.get("source") != "promotion"]
     assert len(keys) == len(set(keys))
+
+
+def test_fit_server_returns_results_errors_and_survives_them() -> None:
+    from hyperpilot.methods.fit_server import FitServer
+
+    server = FitServer()
+    try:
+        server.submit(math.sqrt, 16.0)
+        assert server.result() == 4.0
+        server.submit(math.sqrt, -1.0)
+        with pytest.raises(ValueError, match="math domain"):
+            server.result()
+        with pytest.raises(RuntimeError, match="already running"):
+            server.submit(math.sqrt, 1.0)
+            server.submit(math.sqrt, 1.0)
+        assert server.result() == 1.0 and server.alive
+        server.submit(time.sleep, 30.0)  # the child dies mid-fit
+        server.proc.kill()
+        with pytest.raises(RuntimeError, match="died"):
+            server.result()
+        assert not server.alive and not server.busy
+    finally:
+        server.close()
