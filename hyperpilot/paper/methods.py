@@ -2,7 +2,7 @@
 
 The bench builds a method from its name only, so an experiment's ``method_options`` must match
 one of the registered variants: ``hyperpilot`` with ``{full_fidelity: true}`` runs as
-``hyperpilot:full`` (every trial at the max budget), ``{data_rule: fidelity}`` as ``:fid``.
+``hyperpilot:full`` (every trial at the max budget), ``{data_rule: bohb}`` as ``:bohb``.
 """
 
 from __future__ import annotations

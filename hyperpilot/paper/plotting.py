@@ -12,7 +12,8 @@ from typing import Any
 METHOD_ORDER = ["hyperpilot", "hyperpilot-nostop", "hyperpilot-mcdropout", "gp-bo", "hyperband",
                 "random", "optuna-tpe-hyperband", "optuna-tpe-median", "dehb", "smac-mf",
                 "hyperpilot:full", "hyperpilot-mcdropout:full", "gp-bo:full",
-                "hyperpilot-nostop:full", "hyperpilot:fid", "gp-bo:fid"]
+                "hyperpilot-nostop:full", "hyperpilot:fid", "gp-bo:fid", "hyperpilot:bohb",
+                "gp-bo:bohb"]
 
 
 def pyplot() -> Any:

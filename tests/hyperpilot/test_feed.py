@@ -81,5 +81,9 @@ def test_feed_study_uses_predictions_and_resumes_exactly(tmp_path: Path) -> None
 def test_feed_needs_the_bohb_rule_and_a_neural_surrogate() -> None:
     with pytest.raises(UnknownMethod, match="feed"):
         Study(SPACE, FID, "gp-bo:feed", seed=0)
+    from hyperpilot.methods.bo import BOProposer
+
     with pytest.raises(ValueError, match="feed_curves"):
-        Study(SPACE, FID, "hyperpilot:feed", seed=0, method_options={"data_rule": "fidelity"})
+        BOProposer(SPACE, FID.min, feed_curves=True, data_rule="fidelity")
+    with pytest.raises(ValueError, match="feed_curves"):
+        BOProposer(SPACE, FID.min, feed_curves=True, data_rule="bohb", surrogate="gp")
