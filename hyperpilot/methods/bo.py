@@ -71,7 +71,8 @@ class BOProposer(Proposer):
             :meth:`refit_size`.
         optimizer: ``"lbfgs"`` (``optimize_acqf`` from restarts) or ``"pool"`` (greedy over a
             candidate pool; see ``acquisition.pool``).
-        background_fit: refit in a background thread and propose from the last finished fit.
+        background_fit: refit in a background process (``FitServer``) and propose from the last
+            finished fit.
         feed_curves: with the ``"bohb"`` rule, also train on configs whose curves stop below
             the training budget, at their extrapolated value (``hyperpilot.methods.feed``).
             Neural surrogates only (they take the predictions' variances as known noise).

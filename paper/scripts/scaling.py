@@ -16,7 +16,7 @@ Run (about 5 minutes here for hyperband on both executors)::
         --executors local --methods hyperpilot:bg hyperpilot --workers 1 4 16 \
         --trials-per-worker 64 hyperpilot=16 [--batch]
 
-``hyperpilot:bg`` fits the surrogate in a background thread and proposes from a candidate pool
+``hyperpilot:bg`` fits the surrogate in a background process and proposes from a candidate pool
 (``hyperpilot.methods.bo``); the table's model-proposed share says how many new configs came
 from the surrogate rather than the random fraction and the random proposals made before the
 first fit, and how many of those came from a fit older than the refit schedule asked for.
