@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--name", default="default", help="study name inside the storage")
     ti.add_argument("--seeds", type=int, default=10, help="number of fresh test seeds")
     ti.add_argument("--data-dir", dest="data_dir", help="benchmark data (else $HYPERPILOT_DATA)")
+    ti.add_argument("--out", type=Path, help="also write the result as JSON to this file")
     s = sub.add_parser("show", help="list the studies and trials of a store")
     s.add_argument("storage", type=Path)
     s.add_argument("--trials", type=int, default=20, help="how many trials to list per study")
@@ -241,6 +242,11 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
           f"{out['seeds'][0]}..{out['seeds'][-1]}")
     if "test_mean" in out:
         print(f"  held-out test split value: mean {out['test_mean']:.6g}")
+    if args.out is not None:
+        record = {"storage": str(args.storage), "study": args.name, "tuning_seed": found[0]["seed"],
+                  "incumbent": best[0], "tuning_value": best[1], "tuning_budget": best[2], **out}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(record, indent=1, default=str) + "\n")
     return 0
 
 

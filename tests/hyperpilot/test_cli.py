@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -75,8 +76,13 @@ def test_test_incumbent_uses_fresh_seeds(tmp_path: Path) -> None:
     r = _cli("run", "--benchmark", "bandit", "--method", "random", "--budget", "2",
              "--storage", str(db), "--no-progress")
     assert r.returncode == 0, r.stderr
-    t = _cli("test-incumbent", str(db), "--seeds", "3")
+    out = tmp_path / "sub" / "test.json"
+    t = _cli("test-incumbent", str(db), "--seeds", "3", "--out", str(out))
     assert t.returncode == 0, t.stderr
     assert "over seeds 10000..10002" in t.stdout and "mean" in t.stdout
+    rec = json.loads(out.read_text())
+    assert rec["seeds"] == [10000, 10001, 10002] and len(rec["values"]) == 3
+    assert rec["tuning_seed"] == 0 and rec["mean"] == pytest.approx(sum(rec["values"]) / 3)
+    assert set(rec["incumbent"]) and rec["tuning_budget"] > 0
     bad = _cli("test-incumbent", str(db), "--name", "nope")
     assert bad.returncode == 2 and "no study 'nope'" in bad.stderr
