@@ -58,7 +58,8 @@ def load_study(storage: str | Path, name: str = "default") -> pd.DataFrame:
     Returns:
         Columns ``trial_id, config_id, bracket, rung, budget, resume_budget, status, value,
         loss, curve`` (list of ``(budget, value)``), ``config`` (dict), one column per parameter,
-        ``overhead_s, wall_s, ffe`` (cumulative full-fidelity equivalents), ``max_budget``,
+        ``overhead_s, wall_s``, ``spent`` (budget trained: up to the stop for a stopped trial),
+        ``ffe`` (cumulative full-fidelity equivalents, ``cumsum(spent) / max_budget``), ``max_budget``,
         ``incumbent_loss`` (best loss at the max budget so far) and ``direction``.
     """
     from hyperpilot.storage import Storage
@@ -76,7 +77,7 @@ def load_study(storage: str | Path, name: str = "default") -> pd.DataFrame:
     df = pd.DataFrame(recs)
     if df.empty:
         return df
-    df["ffe"] = ((df["budget"] - df["resume_budget"]) / max_budget).cumsum()
+    df["ffe"] = (df["spent"] / max_budget).cumsum()
     df["max_budget"] = max_budget
     at_max = df["loss"].where((df["budget"] >= max_budget) & (df["status"] == "complete"))
     df["incumbent_loss"] = at_max.cummin()
@@ -86,6 +87,8 @@ def load_study(storage: str | Path, name: str = "default") -> pd.DataFrame:
 
 
 def _record(r: Any, direction: str) -> dict[str, Any]:
+    from hyperpilot.study import spent
+
     t, res = r.trial, r.result
     v = res.value
     loss = np.nan if v is None else (-float(v) if direction == "maximize" else float(v))
@@ -93,7 +96,8 @@ def _record(r: Any, direction: str) -> dict[str, Any]:
             "rung": t.rung, "budget": float(t.budget), "resume_budget": float(t.resume_budget),
             "status": str(res.status.value), "value": np.nan if v is None else float(v),
             "loss": loss, "curve": list(res.curve), "config": dict(t.config),
-            "overhead_s": r.overhead, "wall_s": res.wall_time, "source": t.info.get("source")}
+            "overhead_s": r.overhead, "wall_s": res.wall_time, "source": t.info.get("source"),
+            "spent": spent(res)}
 
 
 def learning_curves(df: pd.DataFrame) -> pd.DataFrame:

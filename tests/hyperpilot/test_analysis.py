@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -41,6 +42,28 @@ def test_load_study_rows_ffe_and_incumbent(tiny_study: tuple[Path, float]) -> No
     assert traj["incumbent_loss"].is_monotonic_decreasing and len(A.config_table(traj).columns) == 2
     with pytest.raises(KeyError, match="no study"):
         A.load_study(path, "other")
+
+
+def test_load_study_counts_budget_as_the_study_does(tiny_study: tuple[Path, float]) -> None:
+    """``ffe`` is the study's own count: stopped trials cost only what they trained."""
+    from hyperpilot.storage import Storage
+    from hyperpilot.study import incumbent_trace
+    from hyperpilot.trial import Status
+
+    path, _ = tiny_study
+    df = A.load_study(path, "tiny")
+    st = Storage(path)
+    rows = [r for r in st.load_trials(st.studies()[0]["study_id"]) if r.result is not None]
+    st.close()
+    rows.sort(key=lambda r: r.tell_seq)
+    trace = incumbent_trace([r.result for r in rows], "minimize", float(df["max_budget"].iloc[0]))
+    assert np.allclose(df["ffe"], [f for f, _ in trace])
+    # a trial stopped half way through its rung counts the half it trained
+    r0 = rows[0].result
+    stopped = dataclasses.replace(r0, status=Status.STOPPED, curve=[(r0.trial.budget / 2, 1.0)])
+    row = dataclasses.replace(rows[0], result=stopped)
+    assert A._record(row, "minimize")["spent"] == pytest.approx(
+        r0.trial.budget / 2 - r0.trial.resume_budget)
 
 
 def test_learning_curves_have_brackets(tiny_study: tuple[Path, float]) -> None:
