@@ -44,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--min-steps", type=int, dest="min_steps")
     r.add_argument("--max-steps", type=int, dest="max_steps")
     r.add_argument("--eta", type=float)
+    r.add_argument("--n-seeds", type=int, dest="n_seeds",
+                   help="SB3: training seeds per config, aggregated by the mean")
+    r.add_argument("--eval-every", type=int, dest="eval_every",
+                   help="SB3: env steps between evaluations (the learning curve's spacing)")
+    r.add_argument("--eval-episodes", type=int, dest="eval_episodes",
+                   help="SB3: episodes per evaluation")
+    r.add_argument("--workload-options", type=_json_object, dest="workload_options",
+                   help='other workload settings as JSON, e.g. \'{"value": "auc"}\'')
     r.add_argument("--method", help="random | hyperband | hyperpilot | hyperpilot-mcdropout | gp-bo")
     r.add_argument("--budget", type=float, help="full-fidelity equivalents (sum of budgets / max)")
     r.add_argument("--n-trials", type=int, dest="n_trials")
@@ -67,11 +75,24 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--name", default="default", help="study name inside the storage")
     ti.add_argument("--seeds", type=int, default=10, help="number of fresh test seeds")
     ti.add_argument("--data-dir", dest="data_dir", help="benchmark data (else $HYPERPILOT_DATA)")
+    ti.add_argument("--eval-every", type=int, dest="eval_every",
+                    help="SB3: also evaluate every N env steps and keep each seed's curve")
     ti.add_argument("--out", type=Path, help="also write the result as JSON to this file")
     s = sub.add_parser("show", help="list the studies and trials of a store")
     s.add_argument("storage", type=Path)
     s.add_argument("--trials", type=int, default=20, help="how many trials to list per study")
     return p
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """argparse type: a JSON object (bad JSON is a usage error naming the flag's value)."""
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not JSON ({e.msg}): {text!r}") from None
+    if not isinstance(d, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return d
 
 
 def load_config(path: Path) -> dict[str, Any]:
@@ -237,7 +258,11 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
                               spec.get("workload_options"), args.data_dir, found[0]["seed"])
     print(f"incumbent {json.dumps(best[0], default=str)} (tuning value {best[1]:.6g} at budget "
           f"{best[2]:g}); retraining on {args.seeds} fresh test seeds ...", flush=True)
-    out = evaluate_incumbent(problem, best[0], spec, args.seeds)
+    if args.eval_every is not None and args.eval_every < 1:
+        raise UsageError(f"--eval-every must be >= 1, got {args.eval_every}")
+    if args.eval_every is not None and spec.get("workload") != "sb3":
+        raise UsageError("--eval-every records test learning curves of an SB3 workload only")
+    out = evaluate_incumbent(problem, best[0], spec, args.seeds, eval_every=args.eval_every)
     print(f"  test {out['unit']}: mean {out['mean']:.6g}, std {out['std']:.4g} over seeds "
           f"{out['seeds'][0]}..{out['seeds'][-1]}")
     if "test_mean" in out:

@@ -18,24 +18,38 @@ TEST_SEED_START = 10_000
 
 
 def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: dict[str, Any],
-                   n_seeds: int = 10) -> dict[str, Any]:
+                   n_seeds: int = 10, eval_every: int | None = None) -> dict[str, Any]:
     """Retrain ``config`` at the max budget on ``n_seeds`` fresh seeds and summarise.
 
     For SB3 workloads the agent is retrained from scratch on each test seed and evaluated on
     separate evaluation episodes; other problems are re-run at the max budget with the test seeds
     as their noise/initialisation seeds, reporting ``test_value`` where the problem has one.
 
+    Args:
+        eval_every: SB3 only: also record each test seed's learning curve, evaluated every this
+            many env steps (``"curves"``: one list of ``[steps, return]`` per seed).
+
     Returns:
-        ``{"seeds": [...], "values": [...], "mean": ..., "std": ..., "test_values": [...]?}``.
+        ``{"seeds": [...], "values": [...], "mean": ..., "std": ..., "test_values": [...]?,
+        "curves": [...]?}``.
+
+    Raises:
+        ValueError: ``eval_every`` for a problem that is not an SB3 workload.
     """
     seeds = list(range(TEST_SEED_START, TEST_SEED_START + n_seeds))
     if problem_spec.get("workload") == "sb3":
         from hyperpilot.workloads.sb3 import test_config
 
         opts = problem_spec.get("workload_options") or {}
-        out = test_config(opts["algo"], opts["env"], config, int(problem.fidelity.max), seeds)
+        out = test_config(opts["algo"], opts["env"], config, int(problem.fidelity.max), seeds,
+                          eval_every=eval_every)
         vals = [out["per_seed"][s] for s in seeds]
-        return {"seeds": seeds, "values": vals, **_summary(vals), "unit": "mean return"}
+        res = {"seeds": seeds, "values": vals, **_summary(vals), "unit": "mean return"}
+        if "curves" in out:
+            res["curves"] = [[list(p) for p in out["curves"][s]] for s in seeds]
+        return res
+    if eval_every is not None:
+        raise ValueError("eval_every (test learning curves) needs an SB3 workload")
     values, tests = [], []
     for s in seeds:
         trial = Trial(-1, -1, config, problem.fidelity.max, 0.0, seed=s)

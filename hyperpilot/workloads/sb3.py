@@ -319,15 +319,19 @@ def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: fl
 
 
 def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: list[int] | None = None,
-                n_episodes: int = 10) -> dict[str, Any]:
+                n_episodes: int = 10, eval_every: int | None = None) -> dict[str, Any]:
     """Retrain ``config`` from scratch on fresh seeds and report evaluation returns (not negated).
 
     Args:
         test_seeds: training seeds, all ``>= TEST_SEED_START``; None -> 10 seeds from 10_000.
         n_episodes: deterministic evaluation episodes per seed, on seeds disjoint from training.
+        eval_every: also evaluate every this many env steps and return each seed's learning
+            curve (for steps-to-threshold); None evaluates once, at ``steps``. Evaluation does
+            not touch the training RNG, so the final return is the same either way.
 
     Returns:
-        ``{"mean": ..., "std": ..., "per_seed": {seed: mean return}}`` over seeds.
+        ``{"mean": ..., "std": ..., "per_seed": {seed: mean return at steps}}`` over seeds, plus
+        ``"curves": {seed: [(env steps, mean return), ...]}`` when ``eval_every`` is given.
     """
     import torch
 
@@ -339,11 +343,22 @@ def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: lis
         raise ValueError(f"test seeds must be >= {TEST_SEED_START} (tuning uses [0, {TRAIN_SEED_SPAN}))")
     s = SB3Settings(algo, env, int(steps), int(steps), n_episodes)
     cfg = sb3_spaces.SPACES[algo]().validate(config)
-    per_seed = {}
+    if eval_every is not None and eval_every < 1:
+        raise ValueError(f"eval_every must be >= 1 env step, got {eval_every}")
+    marks = list(range(eval_every, int(steps), eval_every)) if eval_every else []
+    per_seed, curves = {}, {}
     for sd in seeds:
         run = _SeedRun(s, cfg, sd, None)
+        curve = []
+        for m in marks:
+            run.learn_to(m)
+            curve.append((run.steps, run.evaluate()))
         run.learn_to(int(steps))
         per_seed[sd] = run.evaluate()
+        curves[sd] = curve + [(run.steps, per_seed[sd])]
     vals = np.array(list(per_seed.values()))
-    return {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
-            "per_seed": per_seed}
+    out = {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
+           "per_seed": per_seed}
+    if eval_every:
+        out["curves"] = curves
+    return out

@@ -44,6 +44,19 @@ def test_yaml_config(tmp_path: Path) -> None:
     assert "method random, seed 2" in r.stdout
 
 
+def test_workload_flags_reach_the_workload() -> None:
+    from hyperpilot.cli import _parser, _workload_options, settings
+
+    args = _parser().parse_args(["run", "--workload", "sb3", "--algo", "ppo", "--env", "CartPole-v1",
+                                 "--n-seeds", "2", "--eval-every", "500", "--eval-episodes", "3",
+                                 "--workload-options", '{"value": "auc", "eval_every": 9}'])
+    opts = _workload_options(settings(args))
+    assert opts == {"value": "auc", "eval_every": 500, "eval_episodes": 3, "n_seeds": 2,
+                    "algo": "ppo", "env": "CartPole-v1"}
+    r = _cli("run", "--workload-options", "{value: auc}")
+    assert r.returncode == 2 and "not JSON" in r.stderr
+
+
 @pytest.mark.parametrize("args, needle", [
     (["run", "--method", "nope"], "unknown method"),
     (["run", "--benchmark", "nope"], "unknown benchmark"),
@@ -86,3 +99,5 @@ def test_test_incumbent_uses_fresh_seeds(tmp_path: Path) -> None:
     assert set(rec["incumbent"]) and rec["tuning_budget"] > 0
     bad = _cli("test-incumbent", str(db), "--name", "nope")
     assert bad.returncode == 2 and "no study 'nope'" in bad.stderr
+    curves = _cli("test-incumbent", str(db), "--eval-every", "100")
+    assert curves.returncode == 2 and "SB3 workload only" in curves.stderr

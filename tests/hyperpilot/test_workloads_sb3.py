@@ -148,6 +148,20 @@ def test_test_config_uses_fresh_seeds() -> None:
 
 
 @pytest.mark.rl
+def test_test_config_curves_leave_the_final_return_unchanged() -> None:
+    from hyperpilot.workloads.sb3 import test_config
+
+    plain = test_config("ppo", "CartPole-v1", PPO, 384, test_seeds=[10_000], n_episodes=2)
+    curved = test_config("ppo", "CartPole-v1", PPO, 384, test_seeds=[10_000], n_episodes=2,
+                         eval_every=128)
+    assert [s for s, _ in curved["curves"][10_000]] == [128, 256, 384]
+    assert curved["curves"][10_000][-1][1] == curved["per_seed"][10_000]
+    assert curved["per_seed"] == plain["per_seed"] and "curves" not in plain
+    with pytest.raises(ValueError, match="eval_every"):
+        test_config("ppo", "CartPole-v1", PPO, 384, test_seeds=[10_000], eval_every=0)
+
+
+@pytest.mark.rl
 def test_lunar_lander() -> None:
     pytest.importorskip("Box2D", reason="box2d is not installed (pip install swig box2d)")
     w = WORKLOADS["sb3"](algo="ppo", env="LunarLander-v3", min_steps=128, max_steps=128,
