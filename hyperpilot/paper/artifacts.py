@@ -23,6 +23,7 @@ FIGURES: dict[str, Builder] = {
     "full_fidelity_bo_regret": B.regret_figure,
     "surrogate_quality": S.surrogate_quality_figure,
     "scaling": S.scaling_figure,
+    "rl_tuning": S.rl_tuning_figure,
 }
 TABLES: dict[str, Builder] = {
     "headline_final": B.final_table,
@@ -33,6 +34,7 @@ TABLES: dict[str, Builder] = {
     "curve_extrapolation": S.curve_extrapolation_table,
     "space_speed": S.space_speed_table,
     "scaling": S.scaling_table,
+    "rl_tuning": S.rl_tuning_table,
 }
 
 

@@ -145,6 +145,32 @@ def test_resuming_with_another_budget_is_refused(tmp_path: Path) -> None:
         reproduce(p, "smoke")
 
 
+def test_rl_tuning_table_and_figure(tmp_path: Path) -> None:
+    """The RL table states the CI and steps-to-475 (``never`` beyond the budget) per env x method."""
+    src = tmp_path / "compact"
+    src.mkdir()
+    inf = float("inf")
+    pd.DataFrame([
+        {"env": "Acrobot-v1", "method": "hyperpilot", "tuning_seeds_tested": 3, "test_runs": 30,
+         "test_mean": -80.25, "test_ci_low": -85.0, "test_ci_high": -76.5, "steps_to_median": None,
+         "steps_to_ci_low": None, "steps_to_ci_high": None, "reached": None},
+        {"env": "CartPole-v1", "method": "random", "tuning_seeds_tested": 3, "test_runs": 30,
+         "test_mean": 480.0, "test_ci_low": 470.0, "test_ci_high": 490.0, "steps_to_median": 12_500,
+         "steps_to_ci_low": 10_000, "steps_to_ci_high": inf, "reached": 0.9},
+    ]).to_csv(src / "summary.csv", index=False)
+    pd.DataFrame({"env": ["Acrobot-v1"] * 3 + ["CartPole-v1"] * 2,
+                  "method": ["hyperpilot", "hyperpilot", "random", "random", "random"],
+                  "test_return": [-80.0, -90.0, -120.0, 500.0, 460.0]}
+                 ).to_csv(src / "result.csv.gz", index=False)
+    e = load_experiments(ROOT / "paper" / "experiments", "full", only=["rl_tuning"])[0]
+    tex = artifacts.TABLES["rl_tuning"](src, e, tmp_path / "tables", "rl_tuning").read_text()
+    assert "-80.2 [-85.0, -76.5]" in tex and "12.5k [10.0k, never]" in tex and "90\\%" in tex
+    acrobot = next(ln for ln in tex.splitlines() if ln.startswith("Acrobot"))
+    assert acrobot.count("--") == 2  # no steps-to for a task without a threshold
+    figs = artifacts.FIGURES["rl_tuning"](src, e, tmp_path / "figures", "rl_tuning")
+    assert {f.suffix for f in figs} == {".pdf", ".png"} and all(f.stat().st_size > 1000 for f in figs)
+
+
 def test_cli_list_and_unknown_experiment(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "--root", str(ROOT)]) == 0
     assert "headline" in capsys.readouterr().out

@@ -1,0 +1,331 @@
+"""Issue 5's real tuning runs: ``hyperpilot`` against ``random`` on PPO, tuned then tested.
+
+Presets:
+
+* ``acrobot``: PPO Acrobot-v1. Each study gets 1.5M environment steps: 15 full-fidelity
+  equivalents at 100k steps, the budget of rl-zoo's own tuner in ``../shared/FACTS.md`` (15 trials
+  x 100k). Hyperband rungs 11.1k / 33.3k / 100k; value = mean evaluation return over the last 3
+  evaluations (every 5k steps, 10 episodes).
+* ``cartpole``: PPO CartPole-v1, where random configs already reach 500, so the tuners are
+  compared on how fast the incumbent learns: value = area under the evaluation curve (every 2.5k
+  steps, 5 episodes); 750k steps per study (15 x 50k), rungs 5.6k / 16.7k / 50k; the test records
+  each test seed's curve, for steps-to-475.
+
+Tuning seeds ``0..S-1`` are study master seeds (training seeds < 9000); each incumbent is then
+retrained from scratch at the max budget on fresh test seeds (10000, 10001, ...) by
+``hyperpilot test-incumbent``. One lane per method runs side by side, seed by seed (tune, then
+test), so a stopped run leaves both methods with the same number of finished seeds. Everything
+goes through the public CLI, and the run resumes: finished studies and tests are skipped.
+
+Layout: ``RUNS/<preset>/<method>-s<seed>.sqlite`` (study), ``.done``, ``.log``, ``.test.json``;
+``RUNS/<preset>/report.md`` and ``rl.png``/``.pdf``. With ``--out F.csv`` (the paper's
+``rl_tuning`` experiment) it also writes one row per test run to ``F.csv`` and one row per preset
+x method to ``F_summary.csv``. Confidence intervals are 95% percentile bootstraps
+(``scipy.stats.bootstrap``) over a method's pooled test runs.
+
+    cd /work/main && OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/rl_tuning.py \\
+        --presets acrobot cartpole --seeds 3 --runs runs/rl
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from hyperpilot import analysis as A
+from hyperpilot.data import resolve_data_dir
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "acrobot": {"env": "Acrobot-v1", "min_steps": 10_000, "max_steps": 100_000, "budget": 15.0,
+                "eval_every": None, "run": [], "threshold": None},
+    "cartpole": {"env": "CartPole-v1", "min_steps": 5_000, "max_steps": 50_000, "budget": 15.0,
+                 "eval_every": 2_500, "threshold": 475.0,
+                 "run": ["--eval-episodes", "5", "--workload-options", '{"value": "auc"}']},
+}
+COLOURS = {"hyperpilot": "tab:blue", "random": "tab:orange"}
+
+
+# ----------------------------------------------------------------------------------- running
+def _lane(method: str, p: dict[str, Any], d: Path, seeds: int, test_seeds: int,
+          errors: list[str]) -> None:
+    """Tune then test each seed of ``method`` in turn; a failure ends the lane (logged)."""
+    py, env = sys.executable, dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    every = ["--eval-every", str(p["eval_every"])] if p["eval_every"] else []
+    for s in range(seeds):
+        stem = d / f"{method}-s{s}"
+        db = stem.with_suffix(".sqlite")
+        steps = [(stem.with_suffix(".done"),
+                  [py, "-m", "hyperpilot", "run", "--workload", "sb3", "--algo", "ppo", "--env", p["env"],
+                   "--min-steps", str(p["min_steps"]), "--max-steps", str(p["max_steps"]), "--eta", "3",
+                   "--budget", str(p["budget"]), "--workers", "1", "--method", method, "--seed", str(s),
+                   "--storage", str(db), "--resume", "--no-progress", *every, *p["run"]],
+                  stem.with_suffix(".log")),
+                 (stem.with_suffix(".test.json"),
+                  [py, "-m", "hyperpilot", "test-incumbent", str(db), "--seeds", str(test_seeds),
+                   *every, "--out", str(stem.with_suffix(".test.json"))],
+                  stem.with_suffix(".test.log"))]
+        for done, cmd, log in steps:
+            if done.exists():
+                continue
+            with open(log, "w") as f:
+                rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, check=False).returncode
+            if rc != 0:
+                errors.append(f"{' '.join(cmd[2:5])} ... exited {rc}; see {log}")
+                return
+            if done.suffix == ".done":
+                done.touch()
+
+
+def run_preset(p: dict[str, Any], d: Path, methods: list[str], seeds: int, test_seeds: int) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    lanes = [threading.Thread(target=_lane, args=(m, p, d, seeds, test_seeds, errors)) for m in methods]
+    for t in lanes:
+        t.start()
+    for t in lanes:
+        t.join()
+    if errors:
+        raise SystemExit("\n".join(errors))
+
+
+# ----------------------------------------------------------------------------------- summaries
+def rl_zoo_reference(env: str, algo: str = "ppo") -> tuple[float, float, str] | None:
+    """``(mean, std, n_timesteps)`` of rl-zoo's tuned agent, or None without the data directory."""
+    d = resolve_data_dir(None, required=False)
+    path = None if d is None else d / "rl_zoo3" / "classic_control_reference.csv"
+    if path is None or not path.exists():
+        return None
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            if row["algo"] == algo and row["env_id"] == env:
+                return float(row["mean_reward"]), float(row["std_reward"]), row["bench_n_timesteps"]
+    return None
+
+
+def steps_to(curve: list[list[float]], threshold: float) -> float:
+    """Env steps of the first ``(steps, return)`` point at or above ``threshold``; inf if none."""
+    return next((float(b) for b, v in curve if v >= threshold), float("inf"))
+
+
+def study_summary(db: Path, threshold: float | None) -> dict[str, Any]:
+    """Trials, env steps trained (as the study counts them, and as the agents really trained),
+    trial wall time and the incumbent's tuning return of one study.
+
+    ``tuner_steps_to``: env steps the study had trained when one of its evaluations first reached
+    ``threshold`` (inf if none did): how fast the tuner finds a good config.
+    """
+    df = A.load_study(db)
+    top = df["max_budget"].iloc[0]
+    done = df[(df["status"] == "complete") & (df["budget"] >= top)]
+    # curves are indexed by the steps the agent really trained (PPO finishes whole rollouts, so a
+    # trial can pass its budget): the furthest point of each config is what it cost
+    last = df["curve"].map(lambda c: float(c[-1][0]) if c else 0.0)
+    rec = {"trials": len(df), "stopped": int((df["status"] == "stopped").sum()),
+           "study_steps": float(df["spent"].sum()),
+           "actual_steps": float(last.groupby(df["config_id"]).max().sum()), "trial_wall_h": float(df["wall_s"].sum()) / 3600,
+           "tuning_return": -float(done["loss"].min()) if len(done) else np.nan,
+           "trace": pd.DataFrame({"steps": df["spent"].cumsum(), "best": -df["incumbent_loss"]}),
+           "tuner_steps_to": np.nan}
+    if threshold is not None:
+        before = df["spent"].cumsum() - df["spent"]
+        hits = [b0 + (s - r) for b0, c, r in zip(before, df["curve"], df["resume_budget"], strict=True)
+                for s, v in c if -v >= threshold]  # curves hold negated returns
+        rec["tuner_steps_to"] = min(hits) if hits else float("inf")
+    return rec
+
+
+def collect(d: Path, methods: list[str], threshold: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per study (with its trace) and per test run."""
+    studies, tests = [], []
+    for m in methods:
+        for db in sorted(d.glob(f"{m}-s*.sqlite"), key=lambda p: int(p.stem.rsplit("-s", 1)[1])):
+            seed = int(db.stem.rsplit("-s", 1)[1])
+            rec = {"method": m, "tuning_seed": seed, "finished": db.with_suffix(".done").exists(),
+                   **study_summary(db, threshold)}
+            studies.append(rec)
+            tj = db.with_suffix(".test.json")
+            if not tj.exists():
+                continue
+            t = json.loads(tj.read_text())
+            curves = t.get("curves") or [None] * len(t["seeds"])
+            for ts, v, c in zip(t["seeds"], t["values"], curves, strict=True):
+                tests.append({"method": m, "tuning_seed": seed, "test_seed": ts, "test_return": v,
+                              "steps_to": steps_to(c, threshold) if c is not None and threshold else np.nan,
+                              "curve": c, "tuning_return": rec["tuning_return"],
+                              "incumbent": json.dumps(t["incumbent"], sort_keys=True)})
+    return pd.DataFrame(studies), pd.DataFrame(tests)
+
+
+def _ci(values: np.ndarray, stat: Any = np.mean) -> tuple[float, float]:
+    if len(values) < 2 or np.ptp(values) == 0:
+        return float(stat(values)), float(stat(values))
+    r = stats.bootstrap((values,), stat, confidence_level=0.95, n_resamples=5000,
+                        method="percentile", random_state=0)
+    return float(r.confidence_interval.low), float(r.confidence_interval.high)
+
+
+def summarise(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
+    """One row per method: test return mean [CI], steps-to (median [CI], share reached)."""
+    rows = []
+    for m, g in studies.groupby("method", sort=False):
+        t = tests[tests["method"] == m] if len(tests) else tests
+        vals = t["test_return"].to_numpy(float) if len(t) else np.array([])
+        lo, hi = _ci(vals) if len(vals) else (np.nan, np.nan)
+        row = {"preset": name, "env": p["env"], "method": m, "tuning_seeds": len(g),
+               "tuning_seeds_tested": t["tuning_seed"].nunique() if len(t) else 0,
+               "test_runs": len(vals), "test_mean": vals.mean() if len(vals) else np.nan,
+               "test_ci_low": lo, "test_ci_high": hi,
+               "study_steps_median": float(g["study_steps"].median()),
+               "actual_steps_median": float(g["actual_steps"].median()),
+               "trial_wall_h_median": float(g["trial_wall_h"].median())}
+        if p["threshold"] is not None:
+            st = t["steps_to"].to_numpy(float) if len(t) else np.array([])
+            capped = np.where(np.isfinite(st), st, 2 * p["max_steps"])  # never: beyond the budget
+            lo, hi = _ci(capped, np.median) if len(st) else (np.nan, np.nan)
+            med = float(np.median(capped)) if len(st) else np.nan
+            row.update(**{k: (np.inf if v > p["max_steps"] else v) for k, v in
+                          (("steps_to_median", med), ("steps_to_ci_low", lo), ("steps_to_ci_high", hi))},
+                       reached=float(np.isfinite(st).mean()) if len(st) else np.nan,
+                       tuner_steps_to_median=float(np.median(g["tuner_steps_to"])))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _k(x: float, cap: float) -> str:
+    return "never" if not np.isfinite(x) or x > cap else f"{x / 1e3:.1f}k"
+
+
+def report(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFrame,
+           summary: pd.DataFrame) -> str:
+    cap = p["max_steps"]
+    lines = [f"## PPO {p['env']} ({name})", "",
+             "| method | tuning seed | trials (stopped) | env steps: budget (trained) | trial wall h | "
+             "incumbent tuning return | test return (mean ± sd over test seeds) |",
+             "|---|---|---|---|---|---|---|"]
+    for r in studies.itertuples():
+        t = tests[(tests["method"] == r.method) & (tests["tuning_seed"] == r.tuning_seed)] if len(tests) else tests
+        test = (f"{t['test_return'].mean():.1f} ± {t['test_return'].std(ddof=1):.1f} ({len(t)})"
+                if len(t) else "not run")
+        tune = "-" if not np.isfinite(r.tuning_return) else f"{r.tuning_return:.1f}"
+        lines.append(f"| {r.method} | {r.tuning_seed}{'' if r.finished else ' (unfinished)'} | "
+                     f"{r.trials} ({r.stopped}) | {r.study_steps / 1e6:.2f}M ({r.actual_steps / 1e6:.2f}M) | "
+                     f"{r.trial_wall_h:.2f} | "
+                     f"{tune} | {test} |")
+    lines += ["", "| method | tuning seeds tested | test runs | mean test return [95% CI] |",
+              "|---|---|---|---|"]
+    for r in summary.itertuples():
+        ci = f"{r.test_mean:.1f} [{r.test_ci_low:.1f}, {r.test_ci_high:.1f}]" if r.test_runs else "-"
+        lines.append(f"| {r.method} | {r.tuning_seeds_tested} | {r.test_runs} | {ci} |")
+    if p["threshold"] is not None:
+        lines += ["", f"Steps to a return of {p['threshold']:g}. Tuner: env steps the study had "
+                  "trained when one of its evaluations first reached it (per tuning seed). Test: "
+                  "per test run of the incumbent, retrained on a fresh seed and evaluated every "
+                  f"{p['eval_every']} steps up to {cap / 1e3:g}k; median [95% CI] and the share "
+                  "that got there.", "",
+                  "| method | tuner steps-to, per tuning seed | test steps-to, median [95% CI] | reached |",
+                  "|---|---|---|---|"]
+        for r in summary.itertuples():
+            tuner = ", ".join(_k(x, np.inf) for x in studies.loc[studies["method"] == r.method, "tuner_steps_to"])
+            lines.append(f"| {r.method} | {tuner} | {_k(r.steps_to_median, cap)} "
+                         f"[{_k(r.steps_to_ci_low, cap)}, {_k(r.steps_to_ci_high, cap)}] | {r.reached:.0%} |")
+    ref = rl_zoo_reference(p["env"])
+    if ref is not None:
+        lines += ["", f"rl-zoo's tuned PPO on {p['env']}: {ref[0]:.1f} ± {ref[1]:.1f} (trained "
+                  f"{ref[2]} steps; each test run here trains {cap / 1e3:g}k)."]
+    return "\n".join(lines) + "\n"
+
+
+def plot(p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = len(tests) and tests["curve"].notna().any()
+    fig, axes = plt.subplots(1, 3 if curves else 2, figsize=(15 if curves else 10, 3.8))
+    for r in studies.itertuples():
+        axes[0].step(r.trace["steps"] / 1e6, r.trace["best"], where="post",
+                     color=COLOURS.get(r.method, "grey"), alpha=0.8, label=f"{r.method} s{r.tuning_seed}")
+    axes[0].set(xlabel="environment steps trained (M)", ylabel="best tuning value at the max budget",
+                title=f"Tuning on {p['env']}: incumbent vs steps")
+    axes[0].legend(fontsize=7)
+    methods = list(dict.fromkeys(tests["method"])) if len(tests) else []
+    for i, m in enumerate(methods):
+        vals = tests.loc[tests["method"] == m, "test_return"].to_numpy(float)
+        axes[1].scatter(i + np.linspace(-0.2, 0.2, len(vals)), vals, s=12,
+                        color=COLOURS.get(m, "grey"), alpha=0.7)
+        axes[1].hlines(vals.mean(), i - 0.3, i + 0.3, color="k")
+        axes[1].text(i + 0.3, vals.mean(), f" {vals.mean():.1f}", va="center", fontsize=8)
+    axes[1].set_xticks(range(len(methods)), methods)
+    axes[1].set_xlim(-0.6, len(methods) - 0.2)
+    ref = rl_zoo_reference(p["env"])
+    if ref is not None:
+        axes[1].axhspan(ref[0] - ref[1], ref[0] + ref[1], color="green", alpha=0.15,
+                        label=f"rl-zoo tuned ({ref[2]} steps)")
+        axes[1].legend(fontsize=7, loc="lower right")
+    axes[1].set(ylabel="test return (retrained, fresh seed)", title="Test runs of each incumbent")
+    if curves:
+        for r in tests[tests["curve"].notna()].itertuples():
+            c = np.asarray(r.curve, float)
+            axes[2].plot(c[:, 0] / 1e3, c[:, 1], color=COLOURS.get(r.method, "grey"), alpha=0.25, lw=0.8)
+        axes[2].set(xlabel="env steps (k)", ylabel="evaluation return", title="Test learning curves")
+    fig.tight_layout()
+    fig.savefig(path.with_suffix(".png"), dpi=150)
+    fig.savefig(path.with_suffix(".pdf"))
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--presets", nargs="+", default=list(PRESETS), choices=list(PRESETS))
+    ap.add_argument("--methods", nargs="+", default=["hyperpilot", "random"])
+    ap.add_argument("--seeds", type=int, default=3, help="tuning seeds per method")
+    ap.add_argument("--test-seeds", type=int, default=10, help="fresh test seeds per incumbent")
+    ap.add_argument("--runs", type=Path, help="study folders (default: next to --out, else runs/rl)")
+    ap.add_argument("--out", type=Path, help="write per-test-run rows here (and *_summary.csv)")
+    ap.add_argument("--no-run", action="store_true", help="only summarise what exists")
+    for k in ("min_steps", "max_steps", "eval_every"):
+        ap.add_argument(f"--{k.replace('_', '-')}", type=int, dest=k, help="override every preset's")
+    ap.add_argument("--budget", type=float, help="override every preset's (full-fidelity equivalents)")
+    a = ap.parse_args()
+    if a.seeds < 1 or a.test_seeds < 2:
+        ap.error("--seeds must be >= 1 and --test-seeds >= 2")
+    runs = a.runs or (a.out.parent if a.out else Path("runs/rl"))
+    all_tests, all_summary = [], []
+    for name in a.presets:
+        p = dict(PRESETS[name])
+        p.update({k: getattr(a, k) for k in ("min_steps", "max_steps", "eval_every", "budget")
+                  if getattr(a, k) is not None})
+        d = runs / name
+        if not a.no_run:
+            run_preset(p, d, a.methods, a.seeds, a.test_seeds)
+        studies, tests = collect(d, a.methods, p["threshold"])
+        if studies.empty:
+            raise SystemExit(f"no studies under {d}")
+        summary = summarise(name, p, studies, tests)
+        text = report(name, p, studies, tests, summary)
+        (d / "report.md").write_text(text)
+        plot(p, studies, tests, d / "rl")
+        print(text)
+        all_tests.append(tests.assign(preset=name, env=p["env"]))
+        all_summary.append(summary)
+    if a.out:
+        t = pd.concat(all_tests, ignore_index=True).drop(columns=["curve"], errors="ignore")
+        t.to_csv(a.out, index=False)
+        pd.concat(all_summary, ignore_index=True).to_csv(a.out.with_name(a.out.stem + "_summary.csv"),
+                                                         index=False)
+
+
+if __name__ == "__main__":
+    main()
