@@ -8,7 +8,7 @@ Presets:
   evaluations (every 5k steps, 10 episodes).
 * ``cartpole``: PPO CartPole-v1, where random configs already reach 500, so the tuners are
   compared on how fast the incumbent learns: value = area under the evaluation curve (every 2.5k
-  steps, 5 episodes); 750k steps per study (15 x 50k), rungs 5.6k / 16.7k / 50k; the test records
+  steps, 5 episodes); 500k steps per study (10 x 50k), rungs 5.6k / 16.7k / 50k; the test records
   each test seed's curve, for steps-to-475.
 
 Tuning seeds ``0..S-1`` are study master seeds (training seeds < 9000); each incumbent is then
@@ -49,7 +49,7 @@ from hyperpilot.data import resolve_data_dir
 PRESETS: dict[str, dict[str, Any]] = {
     "acrobot": {"env": "Acrobot-v1", "min_steps": 10_000, "max_steps": 100_000, "budget": 15.0,
                 "eval_every": None, "run": [], "threshold": None},
-    "cartpole": {"env": "CartPole-v1", "min_steps": 5_000, "max_steps": 50_000, "budget": 15.0,
+    "cartpole": {"env": "CartPole-v1", "min_steps": 5_000, "max_steps": 50_000, "budget": 10.0,
                  "eval_every": 2_500, "threshold": 475.0,
                  "run": ["--eval-episodes", "5", "--workload-options", '{"value": "auc"}']},
 }
