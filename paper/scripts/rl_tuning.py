@@ -132,7 +132,7 @@ def study_summary(db: Path, threshold: float | None) -> dict[str, Any]:
     # trial can pass its budget): the furthest point of each config is what it cost
     last = df["curve"].map(lambda c: float(c[-1][0]) if c else 0.0)
     rec = {"trials": len(df), "stopped": int((df["status"] == "stopped").sum()),
-           "study_steps": float(df["spent"].sum()),
+           "study_steps": float(df["spent"].sum()), "optimizer_s": float(df["overhead_s"].sum()),
            "actual_steps": float(last.groupby(df["config_id"]).max().sum()), "trial_wall_h": float(df["wall_s"].sum()) / 3600,
            "tuning_return": -float(done["loss"].min()) if len(done) else np.nan,
            "trace": pd.DataFrame({"steps": df["spent"].cumsum(), "best": -df["incumbent_loss"]}),
@@ -211,8 +211,8 @@ def report(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFr
     cap = p["max_steps"]
     lines = [f"## PPO {p['env']} ({name})", "",
              "| method | tuning seed | trials (stopped) | env steps: budget (trained) | trial wall h | "
-             "incumbent tuning return | test return (mean ± sd over test seeds) |",
-             "|---|---|---|---|---|---|---|"]
+             "optimizer s | incumbent tuning return | test return (mean ± sd over test seeds) |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in studies.itertuples():
         t = tests[(tests["method"] == r.method) & (tests["tuning_seed"] == r.tuning_seed)] if len(tests) else tests
         test = (f"{t['test_return'].mean():.1f} ± {t['test_return'].std(ddof=1):.1f} ({len(t)})"
@@ -220,7 +220,7 @@ def report(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFr
         tune = "-" if not np.isfinite(r.tuning_return) else f"{r.tuning_return:.1f}"
         lines.append(f"| {r.method} | {r.tuning_seed}{'' if r.finished else ' (unfinished)'} | "
                      f"{r.trials} ({r.stopped}) | {r.study_steps / 1e6:.2f}M ({r.actual_steps / 1e6:.2f}M) | "
-                     f"{r.trial_wall_h:.2f} | "
+                     f"{r.trial_wall_h:.2f} | {r.optimizer_s:.0f} | "
                      f"{tune} | {test} |")
     lines += ["", "| method | tuning seeds tested | test runs | mean test return [95% CI] |",
               "|---|---|---|---|"]
