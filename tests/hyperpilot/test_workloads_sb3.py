@@ -124,6 +124,20 @@ def test_missing_checkpoint_trains_from_scratch_and_says_so(tmp_path: Path) -> N
 
 
 @pytest.mark.rl
+def test_tensorboard_logs_per_trial_and_seed(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard", reason="tensorboard is part of the rl extra")
+    tb = tmp_path / "tb"
+    w = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=128, max_steps=256,
+                         eval_every=128, eval_episodes=1, n_seeds=2, tensorboard_dir=str(tb))
+    c = ctx(PPO, tmp_path / "ckpt")
+    w.objective(PPO, 256, 0, c)
+    assert not any("tensorboard" in n for n in c.extras["workload_info"]["repairs"])
+    runs = {p.relative_to(tb).parts[:2] for p in tb.rglob("events.out.tfevents.*")}
+    # one folder per config, one run per training seed (continued across evaluation chunks)
+    assert {r[0] for r in runs} == {"config0"} and len(runs) == 2
+
+
+@pytest.mark.rl
 def test_report_stops_and_seeds_aggregate() -> None:
     w = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=128, max_steps=512,
                          eval_every=128, eval_episodes=1, n_seeds=2)
