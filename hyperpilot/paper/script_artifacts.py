@@ -112,7 +112,8 @@ def rl_tuning_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     t = pd.DataFrame(rows).fillna("--")
     cap = ("PPO tuned by \\texttt{hyperpilot} and by random search with equal step budgets, each "
            "incumbent then retrained from scratch at the maximum budget on fresh test seeds never "
-           "used in tuning: mean test return over all test runs with a 95\\% bootstrap interval "
+           "used in tuning: mean test return over the test runs of the tuning seeds tested for "
+           "both methods, with a 95\\% bootstrap interval "
            "and, on CartPole, the environment steps a test run needed to reach a return of 475 "
            f"(median; ``never'' = not within the budget) ({_ref(e)}).")
     return latex.write(latex.table(t, cap, name, resize=True), tabs, name)

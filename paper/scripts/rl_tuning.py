@@ -175,9 +175,21 @@ def _ci(values: np.ndarray, stat: Any = np.mean) -> tuple[float, float]:
     return float(r.confidence_interval.low), float(r.confidence_interval.high)
 
 
+def common_seeds(tests: pd.DataFrame, methods: list[str]) -> list[int]:
+    """Tuning seeds whose incumbent was tested for every method (the paired comparison)."""
+    if tests.empty:
+        return []
+    per = [set(tests.loc[tests["method"] == m, "tuning_seed"]) for m in methods]
+    return sorted(set.intersection(*per)) if per else []
+
+
 def summarise(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame:
-    """One row per method: test return mean [CI], steps-to (median [CI], share reached)."""
+    """One row per method over the tuning seeds tested for every method (so a run cut short
+    compares like with like): test return mean [CI], steps-to (median [CI], share reached)."""
     rows = []
+    seeds = common_seeds(tests, list(dict.fromkeys(studies["method"])))
+    if len(tests):
+        tests = tests[tests["tuning_seed"].isin(seeds)]
     for m, g in studies.groupby("method", sort=False):
         t = tests[tests["method"] == m] if len(tests) else tests
         vals = t["test_return"].to_numpy(float) if len(t) else np.array([])
@@ -222,8 +234,8 @@ def report(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFr
                      f"{r.trials} ({r.stopped}) | {r.study_steps / 1e6:.2f}M ({r.actual_steps / 1e6:.2f}M) | "
                      f"{r.trial_wall_h:.2f} | {r.optimizer_s:.0f} | "
                      f"{tune} | {test} |")
-    lines += ["", "| method | tuning seeds tested | test runs | mean test return [95% CI] |",
-              "|---|---|---|---|"]
+    lines += ["", "Over the tuning seeds tested for every method:", "",
+              "| method | tuning seeds | test runs | mean test return [95% CI] |", "|---|---|---|---|"]
     for r in summary.itertuples():
         ci = f"{r.test_mean:.1f} [{r.test_ci_low:.1f}, {r.test_ci_high:.1f}]" if r.test_runs else "-"
         lines.append(f"| {r.method} | {r.tuning_seeds_tested} | {r.test_runs} | {ci} |")
