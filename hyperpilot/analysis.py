@@ -80,7 +80,7 @@ def load_study(storage: str | Path, name: str = "default") -> pd.DataFrame:
     df["ffe"] = (df["spent"] / max_budget).cumsum()
     df["max_budget"] = max_budget
     at_max = df["loss"].where((df["budget"] >= max_budget) & (df["status"] == "complete"))
-    df["incumbent_loss"] = at_max.cummin()
+    df["incumbent_loss"] = at_max.cummin().ffill()  # cummin leaves NaN where a row is not at max
     df["direction"] = direction
     params = pd.DataFrame(list(df["config"]), index=df.index)
     return pd.concat([df, params.add_prefix("param_")], axis=1)

@@ -36,6 +36,9 @@ def test_load_study_rows_ffe_and_incumbent(tiny_study: tuple[Path, float]) -> No
     assert np.all(np.diff(df["ffe"]) > 0) and df["ffe"].iloc[-1] >= 8
     inc = df["incumbent_loss"].dropna()
     assert len(inc) and np.all(np.diff(inc) <= 0) and inc.min() >= opt
+    # defined at every row from the first max-budget result on, not only at max-budget rows
+    first = int(np.argmax((df["budget"] >= df["max_budget"]) & (df["status"] == "complete")))
+    assert df["incumbent_loss"].iloc[first:].notna().all() and len(inc) == len(df) - first
     at = A.anytime(df, opt)
     assert (at["regret"].dropna() >= 0).all()
     traj = A.incumbent_trajectory(df)
