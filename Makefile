@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # other torch request downloads a multi-GB CUDA build. Override with `make TORCH_PIN=torch ...`.
 TORCH_PIN ?= torch==2.13.0
 EXTRAS_RUN := bench
-EXTRAS_TEST := dev,bench,rl,peers,dist,paper
+EXTRAS_TEST := dev,bench,rl,box2d,peers,dist,paper
 
 .PHONY: run test test-ray lint typecheck bench clean paper
 

@@ -177,7 +177,8 @@ def test_test_config_curves_leave_the_final_return_unchanged() -> None:
 
 @pytest.mark.rl
 def test_lunar_lander() -> None:
-    pytest.importorskip("Box2D", reason="box2d is not installed (pip install swig box2d)")
+    pytest.importorskip("Box2D", reason='box2d is not installed (pip install "hyperpilot[box2d]")')
+    pytest.importorskip("pygame", reason='pygame is not installed (pip install "hyperpilot[box2d]")')
     w = WORKLOADS["sb3"](algo="ppo", env="LunarLander-v3", min_steps=128, max_steps=128,
                          eval_every=128, eval_episodes=1)
     value, curve, _ = w.objective(PPO, 128, 0, ctx(PPO))
