@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 import warnings
@@ -165,6 +166,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                   cfg["data_dir"], cfg["seed"])
         slug = problem.name.replace(":", "-").replace("/", "-")
         storage = Path(cfg["storage"] or f"runs/{slug}-{cfg['method']}-s{cfg['seed']}.sqlite")
+        lock = lock_store(storage)  # held until this process exits (released even on SIGKILL)
         existed = storage.exists() and storage.stat().st_size > 0
         spec = {"benchmark": cfg["benchmark"], "workload": cfg["workload"],
                 "workload_options": _workload_options(cfg) if cfg["workload"] else None}
@@ -180,15 +182,51 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"study '{cfg['name']}': {problem.name}, method {cfg['method']}, seed {cfg['seed']}, "
           f"budget {cfg['budget'] or '-'} FFE, {cfg['workers']} worker(s) -> {storage}", flush=True)
     t0 = time.perf_counter()
-    study.run(problem.objective, n_trials=cfg["n_trials"], budget=cfg["budget"],
-              n_workers=cfg["workers"], batch_size=cfg["batch_size"], timeout=cfg["timeout"],
-              progress=not args.no_progress, executor=executor, retries=cfg["retries"])
+    try:
+        study.run(problem.objective, n_trials=cfg["n_trials"], budget=cfg["budget"],
+                  n_workers=cfg["workers"], batch_size=cfg["batch_size"], timeout=cfg["timeout"],
+                  progress=not args.no_progress, executor=executor, retries=cfg["retries"])
+    finally:
+        if lock is not None:
+            lock.close()
     print_summary(study, problem.optimum, time.perf_counter() - t0)
     failed = failure_message(study)
     if failed:
         print(f"hyperpilot: {failed}", file=sys.stderr)
         return 1
     return 0
+
+
+def lock_store(storage: Path) -> Any:
+    """Take an exclusive lock on ``<storage>.lock`` so that two runs never drive one store.
+
+    A second ``hyperpilot run`` on the same store (say, a resume started while the first still
+    runs) would re-run its pending trials and race it for results. The lock is an advisory
+    ``flock``: the kernel drops it when the holder exits, however it exits. Returns the open lock
+    file, which must stay referenced while the run lasts.
+
+    Raises:
+        UsageError: when another process holds the lock (its pid is in the message).
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return None
+    storage.parent.mkdir(parents=True, exist_ok=True)
+    f = open(storage.with_name(storage.name + ".lock"), "a+")  # noqa: SIM115 (held for the run)
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip() or "unknown"
+        f.close()
+        raise UsageError(f"{storage} is being run by another process (pid {holder}); "
+                         "wait for it or stop it before resuming") from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    return f
 
 
 def print_summary(study: Any, optimum: float | None, seconds: float) -> None:

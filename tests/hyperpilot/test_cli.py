@@ -44,6 +44,24 @@ def test_yaml_config(tmp_path: Path) -> None:
     assert "method random, seed 2" in r.stdout
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="the store lock uses POSIX flock")
+def test_a_store_being_run_cannot_be_run_twice(tmp_path: Path) -> None:
+    import fcntl
+
+    db = tmp_path / "s.sqlite"
+    args = ("run", "--benchmark", "bandit", "--method", "random", "--budget", "1", "--storage", str(db),
+            "--no-progress", "--resume")
+    with open(tmp_path / "s.sqlite.lock", "w") as held:  # another live run holds the lock
+        held.write("4242")
+        held.flush()
+        fcntl.flock(held, fcntl.LOCK_EX)
+        r = _cli(*args)
+        assert r.returncode == 2 and "being run by another process (pid 4242)" in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and not db.exists()
+    ok = _cli(*args)  # the holder is gone (its lock went with it): the run proceeds
+    assert ok.returncode == 0, ok.stderr
+
+
 def test_workload_flags_reach_the_workload() -> None:
     from hyperpilot.cli import _parser, _workload_options, settings
 
