@@ -41,9 +41,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hyperpilot import analysis as A
+from hyperpilot.bench.stats import bootstrap_ci
 from hyperpilot.data import resolve_data_dir
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -126,15 +126,14 @@ def study_summary(db: Path, threshold: float | None) -> dict[str, Any]:
     ``threshold`` (inf if none did): how fast the tuner finds a good config.
     """
     df = A.load_study(db)
-    top = df["max_budget"].iloc[0]
-    done = df[(df["status"] == "complete") & (df["budget"] >= top)]
     # curves are indexed by the steps the agent really trained (PPO finishes whole rollouts, so a
     # trial can pass its budget): the furthest point of each config is what it cost
     last = df["curve"].map(lambda c: float(c[-1][0]) if c else 0.0)
     rec = {"trials": len(df), "stopped": int((df["status"] == "stopped").sum()),
            "study_steps": float(df["spent"].sum()), "optimizer_s": float(df["overhead_s"].sum()),
-           "actual_steps": float(last.groupby(df["config_id"]).max().sum()), "trial_wall_h": float(df["wall_s"].sum()) / 3600,
-           "tuning_return": -float(done["loss"].min()) if len(done) else np.nan,
+           "actual_steps": float(last.groupby(df["config_id"]).max().sum()),
+           "trial_wall_h": float(df["wall_s"].sum()) / 3600,
+           "tuning_return": -float(df["incumbent_loss"].iloc[-1]),  # NaN before a max-budget result
            "trace": pd.DataFrame({"steps": df["spent"].cumsum(), "best": -df["incumbent_loss"]}),
            "tuner_steps_to": np.nan}
     if threshold is not None:
@@ -167,12 +166,9 @@ def collect(d: Path, methods: list[str], threshold: float | None) -> tuple[pd.Da
     return pd.DataFrame(studies), pd.DataFrame(tests)
 
 
-def _ci(values: np.ndarray, stat: Any = np.mean) -> tuple[float, float]:
-    if len(values) < 2 or np.ptp(values) == 0:
-        return float(stat(values)), float(stat(values))
-    r = stats.bootstrap((values,), stat, confidence_level=0.95, n_resamples=5000,
-                        method="percentile", random_state=0)
-    return float(r.confidence_interval.low), float(r.confidence_interval.high)
+def _ci(values: np.ndarray, statistic: str = "mean") -> tuple[float, float]:
+    """95% percentile-bootstrap CI (the bench's ``bootstrap_ci``, seeded for identical reports)."""
+    return bootstrap_ci(values, np.random.default_rng(0), statistic, n_resamples=5000)
 
 
 def common_seeds(tests: pd.DataFrame, methods: list[str]) -> list[int]:
@@ -204,7 +200,7 @@ def summarise(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.Dat
         if p["threshold"] is not None:
             st = t["steps_to"].to_numpy(float) if len(t) else np.array([])
             capped = np.where(np.isfinite(st), st, 2 * p["max_steps"])  # never: beyond the budget
-            lo, hi = _ci(capped, np.median) if len(st) else (np.nan, np.nan)
+            lo, hi = _ci(capped, "median") if len(st) else (np.nan, np.nan)
             med = float(np.median(capped)) if len(st) else np.nan
             row.update(**{k: (np.inf if v > p["max_steps"] else v) for k, v in
                           (("steps_to_median", med), ("steps_to_ci_low", lo), ("steps_to_ci_high", hi))},
@@ -219,7 +215,7 @@ def _k(x: float, cap: float) -> str:
 
 
 def report(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFrame,
-           summary: pd.DataFrame) -> str:
+           summary: pd.DataFrame, ref: tuple[float, float, str] | None) -> str:
     cap = p["max_steps"]
     lines = [f"## PPO {p['env']} ({name})", "",
              "| method | tuning seed | trials (stopped) | env steps: budget (trained) | trial wall h | "
@@ -251,14 +247,14 @@ def report(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFr
             tuner = ", ".join(_k(x, np.inf) for x in studies.loc[studies["method"] == r.method, "tuner_steps_to"])
             lines.append(f"| {r.method} | {tuner} | {_k(r.steps_to_median, cap)} "
                          f"[{_k(r.steps_to_ci_low, cap)}, {_k(r.steps_to_ci_high, cap)}] | {r.reached:.0%} |")
-    ref = rl_zoo_reference(p["env"])
     if ref is not None:
         lines += ["", f"rl-zoo's tuned PPO on {p['env']}: {ref[0]:.1f} ± {ref[1]:.1f} (trained "
                   f"{ref[2]} steps; each test run here trains {cap / 1e3:g}k)."]
     return "\n".join(lines) + "\n"
 
 
-def plot(p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFrame, path: Path) -> None:
+def plot(p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFrame, path: Path,
+         ref: tuple[float, float, str] | None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -281,7 +277,6 @@ def plot(p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFrame, path: Pa
         axes[1].text(i + 0.3, vals.mean(), f" {vals.mean():.1f}", va="center", fontsize=8)
     axes[1].set_xticks(range(len(methods)), methods)
     axes[1].set_xlim(-0.6, len(methods) - 0.2)
-    ref = rl_zoo_reference(p["env"])
     if ref is not None:
         axes[1].axhspan(ref[0] - ref[1], ref[0] + ref[1], color="green", alpha=0.15,
                         label=f"rl-zoo tuned ({ref[2]} steps)")
@@ -326,9 +321,10 @@ def main() -> None:
         if studies.empty:
             raise SystemExit(f"no studies under {d}")
         summary = summarise(name, p, studies, tests)
-        text = report(name, p, studies, tests, summary)
+        ref = rl_zoo_reference(p["env"])
+        text = report(name, p, studies, tests, summary, ref)
         (d / "report.md").write_text(text)
-        plot(p, studies, tests, d / "rl")
+        plot(p, studies, tests, d / "rl", ref)
         print(text)
         all_tests.append(tests.assign(preset=name, env=p["env"]))
         all_summary.append(summary)
