@@ -76,8 +76,14 @@ def cmd_report(a: argparse.Namespace) -> int:
     from hyperpilot.bench.report import make_report
 
     at = [float(x) for x in _csv(a.at)] if a.at else None
-    out = make_report(a.out, at=at, seed=a.seed, false_stop_cap=a.false_stop_cap,
-                      html=not a.no_html, figures=not a.no_figures)
+    try:
+        out = make_report(a.out, at=at, seed=a.seed, false_stop_cap=a.false_stop_cap,
+                          html=not a.no_html, figures=not a.no_figures,
+                          methods=_csv(a.methods) if a.methods else None,
+                          complete=a.complete, name=a.name)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(f"report -> {out}")
     return 0
 
@@ -132,6 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     q.add_argument("--seed", type=int, default=0, help="seed of the bootstrap generator")
     q.add_argument("--false-stop-cap", type=int, default=50,
                    help="max stopped/discarded configs re-evaluated per cell")
+    q.add_argument("--methods", default=None, help="comma list: report only these methods")
+    q.add_argument("--complete", action="store_true",
+                   help="only (benchmark, seed) pairs that every reported method has finished "
+                        "(for a grid still running)")
+    q.add_argument("--name", default="report", help="report folder under OUT (default: report)")
     q.add_argument("--no-html", action="store_true")
     q.add_argument("--no-figures", action="store_true")
     q.set_defaults(fn=cmd_report)

@@ -16,8 +16,12 @@ from hyperpilot.bench.stats import bootstrap_ci, iqm, rank_methods
 CELL = ["method", "benchmark", "seed"]
 
 
-def load_trials(out: Path) -> pd.DataFrame:
-    """``trials.parquet`` (or ``.csv``), else the cell files; adds the ``score`` column."""
+def load_trials(out: Path, test_scores: bool = True) -> pd.DataFrame:
+    """``trials.parquet`` (or ``.csv``), else the cell files; adds the ``score`` column.
+
+    With ``test_scores``, noisy benchmarks are scored by the incumbent's held-out test regret
+    (``bench.testscore``; adds ``tuning_score`` and ``test_scored``).
+    """
     from hyperpilot.bench.runner import collect, read_table
 
     for name in ("trials.parquet", "trials.csv"):
@@ -33,7 +37,46 @@ def load_trials(out: Path) -> pd.DataFrame:
     df["spent"] = df["spent"].fillna(df["budget"] - df["resume_budget"])
     has_opt = df.groupby("benchmark")["regret"].transform(lambda s: s.notna().any())
     df["score"] = np.where(has_opt, df["regret"], df["incumbent_loss"])
-    return df.sort_values(CELL + ["trial_index"], kind="stable").reset_index(drop=True)
+    df = df.sort_values(CELL + ["trial_index"], kind="stable").reset_index(drop=True)
+    if test_scores:
+        from hyperpilot.bench.testscore import apply_test_scores
+
+        df = apply_test_scores(df, out, data_dir(out))
+    return df
+
+
+def data_dir(out: Path) -> str | None:
+    """The data directory the bench at ``out`` was run with (None: ``$HYPERPILOT_DATA``)."""
+    import json
+
+    cfg = out / "config.json"
+    return json.loads(cfg.read_text()).get("data_dir") if cfg.exists() else None
+
+
+def select(df: pd.DataFrame, methods: list[str] | None = None, complete: bool = False
+           ) -> pd.DataFrame:
+    """Rows of ``methods`` (default all); with ``complete``, only the (benchmark, seed) pairs
+    that every selected method has finished, so ranks and medians compare like with like on a
+    grid that is still running.
+
+    Raises:
+        ValueError: for a method not in ``df``, or when nothing is left.
+    """
+    if methods:
+        missing = sorted(set(methods) - set(df["method"]))
+        if missing:
+            raise ValueError(f"methods not in the results: {missing}; present: "
+                             f"{sorted(df['method'].unique())}")
+        df = df[df["method"].isin(methods)]
+    if complete:
+        n = df["method"].nunique()
+        have = df.groupby(["benchmark", "seed"])["method"].nunique()
+        keep = have[have == n].reset_index()[["benchmark", "seed"]]
+        df = df.merge(keep, on=["benchmark", "seed"]).sort_values(
+            CELL + ["trial_index"], kind="stable").reset_index(drop=True)
+    if df.empty:
+        raise ValueError("no cells left after selecting methods/complete seeds")
+    return df
 
 
 def ffe_grid(df: pd.DataFrame, budget: float, n: int = 40) -> np.ndarray:

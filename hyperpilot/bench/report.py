@@ -15,6 +15,7 @@ import pandas as pd
 from hyperpilot.bench import analysis, tables
 from hyperpilot.bench.falsestop import false_stops
 from hyperpilot.bench.stats import speedup_to_target
+from hyperpilot.bench.testscore import TEST_SEEDS
 
 
 def _budget(out: Path, df: pd.DataFrame) -> float:
@@ -23,17 +24,21 @@ def _budget(out: Path, df: pd.DataFrame) -> float:
 
 
 def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
-                false_stop_cap: int = 50, html: bool = True, figures: bool = True) -> Path:
-    """Analyse ``out`` and write its report; returns the report folder.
+                false_stop_cap: int = 50, html: bool = True, figures: bool = True,
+                methods: list[str] | None = None, complete: bool = False,
+                name: str = "report") -> Path:
+    """Analyse ``out`` and write its report; returns the report folder (``out/<name>``).
 
     Args:
+        methods: report only these methods (default: all in the results).
+        complete: only the (benchmark, seed) pairs that every reported method has finished.
         at: FFE budgets for the final tables; default 10%, 30% and 100% of the bench budget.
         seed: seeds the bootstrap and the false-stop sampling (``np.random.default_rng``).
         false_stop_cap: configs re-evaluated per cell and kind for the false-stop rates.
     """
     out = Path(out)
-    rep, tdir = out / "report", out / "report" / "tables"
-    df = analysis.load_trials(out)
+    rep, tdir = out / name, out / name / "tables"
+    df = analysis.select(analysis.load_trials(out), methods, complete)
     budget = _budget(out, df)
     at = sorted(at or [round(budget * f, 6) for f in (0.1, 0.3, 1.0)])
     rng = np.random.default_rng(seed)
@@ -44,9 +49,15 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
     final = analysis.final_table(df, at)
     rep.mkdir(parents=True, exist_ok=True)
     summary.to_csv(rep / "curves.csv", index=False)
+    noisy = sorted(df.loc[df["test_scored"], "benchmark"].unique()) if "test_scored" in df else []
+    seeds = df.groupby("benchmark")["seed"].nunique()
     md = [f"# Bench report: {out.name}\n", f"Budget {budget:g} FFE per cell; "
-          f"{df.groupby(analysis.CELL).ngroups} cells; score = regret (incumbent loss where no "
-          "optimum is known).\n"]
+          f"{df.groupby(analysis.CELL).ngroups} cells; {df['method'].nunique()} methods; seeds "
+          f"per benchmark {seeds.min()}-{seeds.max()}"
+          f"{' (complete seeds only)' if complete else ''}; score = regret (incumbent loss where "
+          "no optimum is known)"
+          + (f"; on noisy benchmarks ({', '.join(noisy)}) the incumbent's test regret, its mean "
+             f"over {len(TEST_SEEDS)} held-out noise seeds" if noisy else "") + ".\n"]
     shown: dict[str, pd.DataFrame] = {}
     for b in at:
         w = tables.wide_final(final, b)
@@ -62,7 +73,7 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
     over = analysis.overhead(df)
     fb = analysis.fallbacks(df)
     saved = analysis.compute_saved(df)
-    fs = false_stops(df, _data_dir(out), rng, false_stop_cap)
+    fs = false_stops(df, analysis.data_dir(out), rng, false_stop_cap)
     for name, t, title in (("mean_rank", rank_at, "Mean rank at each budget over benchmarks x seeds (1 = best)"),
                            ("speedup", sp, "Speed-up to random search's final median regret"),
                            ("overhead", over, "Optimizer overhead per proposal [s], median by "
@@ -95,8 +106,3 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
                    shown, notes=f"Budget {budget:g} FFE per cell. Bands: 25-75% (median), "
                    "95% bootstrap CI (IQM).")
     return rep
-
-
-def _data_dir(out: Path) -> str | None:
-    cfg = out / "config.json"
-    return json.loads(cfg.read_text()).get("data_dir") if cfg.exists() else None

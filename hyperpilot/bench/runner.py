@@ -58,7 +58,12 @@ class Cell:
 
 
 def cells(cfg: BenchConfig) -> list[Cell]:
-    return [Cell(m, b, s) for b in cfg.benchmarks for m in cfg.methods for s in cfg.seeds]
+    """The grid, seed-major: every method x benchmark of seed 0, then of seed 1, ...
+
+    A run stopped part-way thus leaves complete seeds (all methods on all benchmarks), which
+    the report can compare (``--complete``), rather than some methods with every seed.
+    """
+    return [Cell(m, b, s) for s in cfg.seeds for b in cfg.benchmarks for m in cfg.methods]
 
 
 def cell_path(out: Path, cell: Cell) -> Path:

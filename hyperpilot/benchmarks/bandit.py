@@ -146,6 +146,10 @@ class Bandit(Benchmark):
     drift: float = 0.01
     n_curve_points: int = 8
 
+    @property
+    def noisy(self) -> bool:
+        return True
+
     def _evaluate(self, config: Config, budget: float, resume_budget: float, seed: int) -> Evaluation:
         steps = max(1, math.floor(budget + 0.5))
         prob = bandit_problem(self.n_arms, self.n_runs, self.drift, int(self.fidelity.max))

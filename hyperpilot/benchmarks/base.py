@@ -63,6 +63,11 @@ class Benchmark(ABC):
     def _evaluate(self, config: Config, budget: float, resume_budget: float, seed: int) -> Evaluation:
         """The objective on a validated config; ``0 <= resume_budget <= budget <= max``."""
 
+    @property
+    def noisy(self) -> bool:
+        """True when the value depends on the noise seed (then a tuning seed's value is one draw)."""
+        return False
+
     def regret(self, value: float) -> float:
         """Simple regret ``value - optimum`` (same units as the value)."""
         return float(value) - self.optimum

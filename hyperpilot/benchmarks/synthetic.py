@@ -81,6 +81,10 @@ class SyntheticBenchmark(Benchmark):
         b = np.maximum(np.asarray(budget, dtype=float), f.min)
         return np.clip(np.log(b / f.min) / math.log(f.max / f.min), 0.0, 1.0)
 
+    @property
+    def noisy(self) -> bool:
+        return self.noise_std > 0
+
     def _evaluate(self, config: Config, budget: float, resume_budget: float, seed: int) -> Evaluation:
         budgets = curve_budgets(resume_budget, budget, self.fidelity.min, self.n_curve_points)
         x = np.array([[config[n] for n in self.space.names]], dtype=float)
