@@ -25,11 +25,11 @@ def load_trials(out: Path, test_scores: bool = True) -> pd.DataFrame:
     from hyperpilot.bench.runner import collect, read_table
 
     for name in ("trials.parquet", "trials.csv"):
-        if (out / name).exists():
+        if (out / name).exists() and not _cells_newer(out, out / name):
             df = read_table(out / name)
             break
     else:
-        df = collect(out)
+        df = collect(out)  # also refreshes trials.parquet (a grid may still be running)
     if df.empty:
         raise FileNotFoundError(f"no finished cells under {out}")
     if "spent" not in df:  # tables written before the column existed (see ``bench rebuild``)
@@ -43,6 +43,15 @@ def load_trials(out: Path, test_scores: bool = True) -> pd.DataFrame:
 
         df = apply_test_scores(df, out, data_dir(out))
     return df
+
+
+def _cells_newer(out: Path, table: Path) -> bool:
+    """True when a cell was written or removed after ``table`` was (then re-collect)."""
+    cells = out / "cells"
+    if not cells.is_dir():
+        return False
+    stamps = [cells.stat().st_mtime] + [p.stat().st_mtime for p in cells.iterdir()]
+    return max(stamps) > table.stat().st_mtime
 
 
 def data_dir(out: Path) -> str | None:

@@ -27,6 +27,14 @@ def _curves(src: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return inc, analysis.scores_at(inc, grid)
 
 
+def seeds_text(inc: pd.DataFrame) -> str:
+    """"10 seeds", or "2-3 seeds per benchmark" when benchmarks have different counts."""
+    n = inc.groupby("benchmark")["seed"].nunique()
+    if n.min() == n.max():
+        return f"{n.min()} seed{'' if n.min() == 1 else 's'}"
+    return f"{n.min()}-{n.max()} seeds per benchmark"
+
+
 def regret_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
     """One panel per benchmark: median score over seeds with its 25-75% band, log FFE axis."""
     _, curves = _curves(src)
@@ -87,7 +95,7 @@ def final_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     df.loc[len(df)] = ["mean rank", *rank.to_list()]
     bold = [(i, 1 + int(np.nanargmin(r))) for i, r in enumerate(df[methods].to_numpy(float))
             if np.isfinite(r).any()]
-    cap = (f"Median over {len(e.seeds)} seeds of the final regret (incumbent loss where the optimum "
+    cap = (f"Median over {seeds_text(inc)} of the final regret (incumbent loss where the optimum "
            f"is unknown) at {budget:g} FFE, and the mean rank over benchmarks and seeds "
            f"(experiment \\texttt{{{latex.tex(e.name)}}}, \\resultscale{{}} scale). Best in bold.")
     return latex.write(latex.table(df, cap, name, bold=bold, resize=True), tabs, name)
@@ -103,7 +111,7 @@ def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     t.columns = [f"@{c:g} FFE" for c in t.columns]
     t = t.loc[plotting.ordered(t.index)].reset_index()
     bold = [(int(np.nanargmin(t[c].to_numpy(float))), j + 1) for j, c in enumerate(t.columns[1:])]
-    cap = (f"Mean rank (1 = best) over benchmarks and {len(e.seeds)} seeds at 10\\%, 30\\% and "
+    cap = (f"Mean rank (1 = best) over benchmarks and {seeds_text(inc)} at 10\\%, 30\\% and "
            f"100\\% of the budget (experiment \\texttt{{{latex.tex(e.name)}}}).")
     return latex.write(latex.table(t, cap, name, bold=bold), tabs, name)
 

@@ -75,10 +75,14 @@ def cells(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def compact_bench(run_dir: Path, dest: Path) -> Path:
-    """Write the compact files of the bench results in ``run_dir`` into ``dest``."""
-    from hyperpilot.bench.analysis import load_trials
+    """Write the compact files of the bench results in ``run_dir`` into ``dest``.
 
-    df = load_trials(run_dir)
+    Only (benchmark, seed) pairs that every method has finished are kept, so a grid still
+    running gives like-for-like comparisons (``cells.csv`` lists what was used).
+    """
+    from hyperpilot.bench.analysis import load_trials, select
+
+    df = select(load_trials(run_dir), complete=True)
     write_csv(incumbents(df), dest / "incumbents.csv.gz")
     write_csv(overhead(df), dest / "overhead.csv")
     write_csv(cells(df), dest / "cells.csv")

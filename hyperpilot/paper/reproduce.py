@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hyperpilot.paper import artifacts, checklist, runner
+from hyperpilot.paper import artifacts, checklist, compact, runner
 from hyperpilot.paper.experiments import Scale, load_experiments
 
 log = logging.getLogger("hyperpilot.paper")
@@ -48,7 +48,9 @@ def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
     Args:
         only: experiment names (default: all); the generated checklist covers only these.
         export: copy the compact results used into ``runs/reference/<scale>/<name>``.
-        run: when False, use only existing results (reference or earlier runs), never run.
+        run: when False, use only existing results (reference or earlier runs), never run; a
+            bench experiment's cells (even of a grid still running) are compacted first, keeping
+            the seeds that every method has finished.
     """
     sources = []
     for e in load_experiments(paths.experiments, scale, only):
@@ -60,7 +62,10 @@ def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
             src = checklist.Source(e, runner.run_experiment(e, paths.out, paths.root, data_dir,
                                                             progress), "run")
         else:
-            src = checklist.Source(e, runner.run_dir(paths.out, e) / "compact", "run")
+            d = runner.run_dir(paths.out, e)
+            if e.kind == "bench" and (d / "cells").is_dir():  # a grid maybe still running
+                compact.compact_bench(d, d / "compact")
+            src = checklist.Source(e, d / "compact", "run")
             if not src.path.is_dir():
                 raise FileNotFoundError(f"{e.name}: no results in {ref} or {src.path}; "
                                         "run without --no-run")

@@ -186,3 +186,15 @@ def test_smoke_paper_builds(tmp_path: Path) -> None:
         pytest.skip("pdflatex is not installed")
     subprocess.run(["bash", str(ROOT / "paper" / "build.sh")], check=True, cwd=ROOT)
     assert (ROOT / "paper" / "build" / "main.pdf").stat().st_size > 10_000
+
+
+def test_no_run_compacts_a_partial_grid_keeping_complete_seeds(tmp_path: Path) -> None:
+    p = _paths(tmp_path, "a")
+    reproduce(p, "smoke")
+    d = p.out / "smoke" / "tiny"
+    (d / "compact").rename(tmp_path / "old_compact")
+    (d / "cells" / "hyperband__branin__s1.parquet").unlink()  # a grid stopped part-way
+    src = reproduce(p, "smoke", run=False)
+    cells = pd.read_csv(src[0].path / "cells.csv")
+    assert sorted(zip(cells["method"], cells["seed"], strict=True)) == [("hyperband", 0), ("random", 0)]
+    assert "Median over 1 seed of" in (p.paper / "tables" / "headline_final.tex").read_text()
