@@ -150,6 +150,36 @@ def final_table(df: pd.DataFrame, budgets: list[float]) -> pd.DataFrame:
     return out
 
 
+def versus(df: pd.DataFrame, budgets: list[float], focus: str, rivals: list[str]) -> pd.DataFrame:
+    """Where ``focus`` stands on each benchmark at each budget, against the best of ``rivals``.
+
+    Per (benchmark, ffe): ``place`` (focus's position among all methods by mean rank over seeds,
+    1 = best), ``focus_rank`` (its mean rank), ``best_rival`` (the rival with the lowest mean
+    rank), the medians of both, ``ratio`` (focus median / rival median; < 1: focus leads) and
+    ``win_rate`` (share of seeds where focus's score is lower than the rival's; ties count half).
+    """
+    at = scores_at(df, np.asarray(budgets, dtype=float))
+    at["rank"] = rank_methods(at, ["benchmark", "seed", "ffe"])
+    rows = []
+    for (b, f), g in at.groupby(["benchmark", "ffe"], sort=False):
+        mr = g.groupby("method")["rank"].mean().sort_values()
+        present = [r for r in rivals if r in mr.index]
+        if focus not in mr.index or not present:
+            continue
+        best = min(present, key=lambda r: mr[r])
+        mine = g[g["method"] == focus].set_index("seed")["score"].astype(float)
+        theirs = g[g["method"] == best].set_index("seed")["score"].astype(float)
+        a, c = mine.fillna(np.inf).align(theirs.fillna(np.inf), join="inner")
+        wins = float(np.mean((a < c) + 0.5 * (a == c))) if len(a) else np.nan
+        m_f, m_r = float(mine.median()), float(theirs.median())
+        rows.append({"benchmark": b, "ffe": f, "place": int(list(mr.index).index(focus)) + 1,
+                     "of": len(mr), "focus_rank": float(mr[focus]), "best_rival": best,
+                     "rival_rank": float(mr[best]), "focus_median": m_f, "rival_median": m_r,
+                     "ratio": m_f / m_r if m_r != 0 else np.nan, "win_rate": wins,
+                     "n_seeds": len(a)})
+    return pd.DataFrame(rows)
+
+
 def overhead(df: pd.DataFrame, bins: tuple[int, ...] = (0, 10, 30, 100, 300, 1000, 10**9)
              ) -> pd.DataFrame:
     """Median optimizer seconds per proposal by method and by trial index bin (data size)."""

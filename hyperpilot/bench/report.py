@@ -26,12 +26,13 @@ def _budget(out: Path, df: pd.DataFrame) -> float:
 def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
                 false_stop_cap: int = 50, html: bool = True, figures: bool = True,
                 methods: list[str] | None = None, complete: bool = False,
-                name: str = "report") -> Path:
+                name: str = "report", focus: str = "hyperpilot") -> Path:
     """Analyse ``out`` and write its report; returns the report folder (``out/<name>``).
 
     Args:
         methods: report only these methods (default: all in the results).
         complete: only the (benchmark, seed) pairs that every reported method has finished.
+        focus: the method compared with the best peer on each benchmark (``versus_peers``).
         at: FFE budgets for the final tables; default 10%, 30% and 100% of the bench budget.
         seed: seeds the bootstrap and the false-stop sampling (``np.random.default_rng``).
         false_stop_cap: configs re-evaluated per cell and kind for the false-stop rates.
@@ -70,12 +71,19 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
     rank_at.columns = [f"rank@{c:g}" for c in rank_at.columns]
     rank_at = rank_at.sort_values(rank_at.columns[-1]).reset_index()
     sp = speedup_to_target(df, score="score") if "random" in set(df["method"]) else pd.DataFrame()
+    from hyperpilot.bench.peers import PEERS
+
+    peers = [m for m in df["method"].unique() if m in PEERS]
+    vs = analysis.versus(df, at, focus, peers) if focus in set(df["method"]) else pd.DataFrame()
     over = analysis.overhead(df)
     fb = analysis.fallbacks(df)
     saved = analysis.compute_saved(df)
     fs = false_stops(df, analysis.data_dir(out), rng, false_stop_cap)
     for name, t, title in (("mean_rank", rank_at, "Mean rank at each budget over benchmarks x seeds (1 = best)"),
                            ("speedup", sp, "Speed-up to random search's final median regret"),
+                           ("versus_peers", vs, f"{focus} against the best peer on each benchmark "
+                            "(place among all methods by mean rank; ratio = median regret / best "
+                            "peer's, < 1 leads; win rate over seeds)"),
                            ("overhead", over, "Optimizer overhead per proposal [s], median by "
                                                "trial index"),
                            ("fallbacks", fb, "Model fallbacks and failed trials"),

@@ -80,3 +80,14 @@ def test_select_complete_keeps_pairs_every_method_finished() -> None:
     assert len(only_a) == 3
     with pytest.raises(ValueError, match="not in the results"):
         analysis.select(df, methods=["c"])
+
+
+def test_versus_finds_the_best_rival_and_the_ratio() -> None:
+    final = {("hp", 0): 1.0, ("hp", 1): 4.0, ("p1", 0): 2.0, ("p1", 1): 2.0,
+             ("p2", 0): 3.0, ("p2", 1): 3.0, ("rs", 0): 0.5, ("rs", 1): 0.5}
+    df = pd.DataFrame([{"method": m, "benchmark": "b", "seed": s, "trial_index": 0, "ffe": 1.0,
+                        "score": v} for (m, s), v in final.items()])
+    v = analysis.versus(df, [1.0], "hp", ["p1", "p2"]).iloc[0]
+    assert v["best_rival"] == "p1" and v["place"] == 3 and v["of"] == 4  # rs 1.0, p1 2.5, hp 3.0, p2 3.5
+    assert v["ratio"] == pytest.approx(2.5 / 2.0) and v["win_rate"] == 0.5
+    assert analysis.versus(df, [1.0], "hp", ["absent"]).empty
