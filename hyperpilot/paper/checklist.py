@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from hyperpilot.bench.testscore import TEST_SEEDS
 from hyperpilot.paper import latex
 from hyperpilot.paper.experiments import Experiment
 
@@ -53,13 +54,19 @@ def macros(sources: list[Source], scale: str, full: dict[str, Experiment]) -> st
             lines.append(rf"\newcommand{{\{c}Origin}}{{{s.origin}}}")
             continue
         f = full.get(e.name, e)
-        vals = {"Seeds": len(e.seeds), "Budget": f"{e.budget:g}", "Methods": len(e.methods),
+        vals = {"Seeds": _seeds_done(s.path), "Budget": f"{e.budget:g}", "Methods": len(e.methods),
                 "Benchmarks": len(_benchmarks(s)), "Origin": s.origin,
                 "FullSeeds": len(f.seeds), "FullBudget": f"{f.budget:g}",
                 "Best": latex.tex(_best(s.path)), "Fallbacks": _cells_sum(s.path, "fallbacks"),
                 "Stopped": _cells_sum(s.path, "stopped"), "Failed": _cells_sum(s.path, "failed")}
         lines += [rf"\newcommand{{\{c}{k}}}{{{v}}}" for k, v in vals.items()]
     return "\n".join(lines) + "\n"
+
+
+def _seeds_done(src: Path) -> str:
+    """Seeds in the results per benchmark, ``"10"`` or ``"1--2"`` (a grid stopped part-way)."""
+    n = pd.read_csv(src / "cells.csv").groupby("benchmark")["seed"].nunique()
+    return str(n.min()) if n.min() == n.max() else f"{n.min()}--{n.max()}"
 
 
 def _cells_sum(src: Path, column: str) -> int:
@@ -81,8 +88,8 @@ def _ref_scale(s: Source) -> str:
 
 
 def _benchmarks(s: Source) -> list[str]:
-    p = s.path / "config.json"
-    return list(json.loads(p.read_text())["benchmarks"]) if p.exists() else list(s.experiment.benchmarks)
+    p = s.path / "cells.csv"
+    return sorted(pd.read_csv(p)["benchmark"].unique()) if p.exists() else list(s.experiment.benchmarks)
 
 
 def hardware(sources: list[Source]) -> str:
@@ -167,11 +174,16 @@ def checklist(sources: list[Source]) -> str:
         ("Tuning budget", "; ".join(
             f"{s.experiment.name}: {s.experiment.budget:g} FFE per run, equal for all methods, "
             f"{len(s.experiment.methods)} methods x {len(_benchmarks(s))} benchmarks" for s in bench)),
-        ("Tuning seeds", "; ".join(f"{s.experiment.name}: {_seed_text(s.experiment.seeds)}"
-                                   for s in bench)),
+        ("Tuning seeds", "; ".join(
+            f"{s.experiment.name}: {_seed_text(s.experiment.seeds)}"
+            + ("" if _seeds_done(s.path) == str(len(s.experiment.seeds))
+               else f" configured, {_seeds_done(s.path)} per benchmark in these results")
+            for s in bench)),
         ("Test seeds (disjoint from tuning seeds)", "; ".join(
             f"{s.experiment.name}: {_seed_text(s.experiment.test_seeds)}" for s in bench)
-         + " (surrogate and synthetic benchmarks report the incumbent's value directly)"),
+         + f" (noisy benchmarks, the bandit: the incumbent's mean over noise seeds "
+           f"{TEST_SEEDS[0]}--{TEST_SEEDS[-1]}; noise-free surrogate and synthetic benchmarks "
+           "report the incumbent's value directly)"),
         ("Final incumbents", r"Table~\ref{tab:incumbents}."),
         ("Software versions", ", ".join(f"{k} {v}" for k, v in sorted(vers.items()))
          + (f"; Python {metas[0].get('python')}" if metas else "")),
