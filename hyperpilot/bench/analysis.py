@@ -150,6 +150,20 @@ def final_table(df: pd.DataFrame, budgets: list[float]) -> pd.DataFrame:
     return out
 
 
+def family_ranks(final: pd.DataFrame) -> pd.DataFrame:
+    """Mean rank per benchmark family (``lcbench:3945`` -> ``lcbench``) and budget.
+
+    ``final``: ``final_table``'s rows. Returns one row per method with ``<family>@<ffe>`` columns,
+    each the mean over the family's benchmarks and seeds (a family of one is its benchmark).
+    """
+    f = final.assign(family=final["benchmark"].str.partition(":")[0])
+    w = (f.assign(w=f["mean_rank"] * f["n_seeds"]).groupby(["method", "family", "ffe"])[["w", "n_seeds"]]
+         .sum())
+    t = (w["w"] / w["n_seeds"]).unstack(["family", "ffe"])
+    t.columns = [f"{fam}@{x:g}" for fam, x in t.columns]
+    return t[sorted(t.columns, key=lambda c: (c.split("@")[0], float(c.split("@")[1])))].reset_index()
+
+
 def versus(df: pd.DataFrame, budgets: list[float], focus: str, rivals: list[str]) -> pd.DataFrame:
     """Where ``focus`` stands on each benchmark at each budget, against the best of ``rivals``.
 

@@ -75,11 +75,14 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
 
     peers = [m for m in df["method"].unique() if m in PEERS]
     vs = analysis.versus(df, at, focus, peers) if focus in set(df["method"]) else pd.DataFrame()
+    fam = analysis.family_ranks(final)
     over = analysis.overhead(df)
     fb = analysis.fallbacks(df)
     saved = analysis.compute_saved(df)
     fs = false_stops(df, analysis.data_dir(out), rng, false_stop_cap)
     for name, t, title in (("mean_rank", rank_at, "Mean rank at each budget over benchmarks x seeds (1 = best)"),
+                           ("family_rank", fam, "Mean rank by benchmark family (lcbench = the "
+                            "mean over its tasks and seeds) at each budget"),
                            ("speedup", sp, "Speed-up to random search's final median regret"),
                            ("versus_peers", vs, f"{focus} against the best peer on each benchmark "
                             "(place among all methods by mean rank; ratio = median regret / best "

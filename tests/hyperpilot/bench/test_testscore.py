@@ -91,3 +91,14 @@ def test_versus_finds_the_best_rival_and_the_ratio() -> None:
     assert v["best_rival"] == "p1" and v["place"] == 3 and v["of"] == 4  # rs 1.0, p1 2.5, hp 3.0, p2 3.5
     assert v["ratio"] == pytest.approx(2.5 / 2.0) and v["win_rate"] == 0.5
     assert analysis.versus(df, [1.0], "hp", ["absent"]).empty
+
+
+def test_family_ranks_pool_the_tasks_of_a_family() -> None:
+    final = pd.DataFrame({"benchmark": ["lc:1", "lc:1", "lc:2", "lc:2", "h", "h"],
+                          "method": ["a", "b"] * 3, "ffe": 10.0,
+                          "mean_rank": [1.0, 2.0, 2.0, 1.0, 1.5, 1.5],
+                          "n_seeds": [3, 3, 1, 1, 2, 2]})
+    t = analysis.family_ranks(final).set_index("method")
+    assert list(t.columns) == ["h@10", "lc@10"]
+    assert t.loc["a", "lc@10"] == pytest.approx((3 * 1.0 + 1 * 2.0) / 4)
+    assert t.loc["b", "h@10"] == 1.5
