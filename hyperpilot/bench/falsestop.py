@@ -50,3 +50,11 @@ def false_stops(df: pd.DataFrame, data_dir: str | None, rng: np.random.Generator
         ["n", "evaluated", "false"]].sum()
     t["rate"] = t["false"] / t["evaluated"].where(t["evaluated"] > 0)
     return t
+
+
+def pooled(fs: pd.DataFrame) -> pd.DataFrame:
+    """``false_stops`` rows pooled over benchmarks: one row per method and kind with any configs."""
+    t = fs.groupby(["method", "kind"], as_index=False)[["n", "evaluated", "false"]].sum()
+    t = t[t["n"] > 0].reset_index(drop=True)
+    t["rate"] = t["false"] / t["evaluated"].where(t["evaluated"] > 0)
+    return t

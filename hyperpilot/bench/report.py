@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from hyperpilot.bench import analysis, tables
-from hyperpilot.bench.falsestop import false_stops
+from hyperpilot.bench.falsestop import false_stops, pooled
 from hyperpilot.bench.stats import speedup_to_target
 from hyperpilot.bench.testscore import TEST_SEEDS
 
@@ -93,6 +93,8 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
                            ("compute_saved", saved, "Training budget saved by checkpoint resume "
                                                     "(vs retraining promotions from scratch) and "
                                                     "by early stopping"),
+                           ("false_stops_pooled", pooled(fs) if len(fs) else fs,
+                            "False-stop rates pooled over benchmarks"),
                            ("false_stops", fs, "False-stop rates (full-budget value beats the "
                                                "final incumbent)")):
         if len(t):

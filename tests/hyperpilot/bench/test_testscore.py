@@ -102,3 +102,14 @@ def test_family_ranks_pool_the_tasks_of_a_family() -> None:
     assert list(t.columns) == ["h@10", "lc@10"]
     assert t.loc["a", "lc@10"] == pytest.approx((3 * 1.0 + 1 * 2.0) / 4)
     assert t.loc["b", "h@10"] == 1.5
+
+
+def test_false_stops_pool_over_benchmarks() -> None:
+    from hyperpilot.bench.falsestop import pooled
+
+    fs = pd.DataFrame({"method": ["m", "m", "m"], "benchmark": ["a", "b", "a"],
+                       "kind": ["stopped", "stopped", "discarded"], "n": [10, 30, 0],
+                       "evaluated": [10, 20, 0], "false": [1, 2, 0]})
+    t = pooled(fs)
+    assert t[["kind", "n", "evaluated", "false"]].values.tolist() == [["stopped", 40, 30, 3]]
+    assert t["rate"].iloc[0] == pytest.approx(0.1)
