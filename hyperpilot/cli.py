@@ -314,6 +314,9 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from hyperpilot.executor import huge_page_malloc
+
+    huge_page_malloc()  # for the worker processes this command starts
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         argv = ["run"]

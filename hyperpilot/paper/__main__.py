@@ -49,6 +49,9 @@ def cmd_list(a: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from hyperpilot.executor import huge_page_malloc
+
+    huge_page_malloc()  # for the worker processes this command starts
     p = argparse.ArgumentParser(prog="python -m hyperpilot.paper", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,18 @@ def test_workers_and_timeout(tmp_path: Path) -> None:
     assert all(r.status == hp.Status.FAILED and "timeout" in (r.reason or "") for r in s.results)
     p = minimize(branin_mf, SPACE, fidelity=FIDELITY, method="hyperband", n_trials=30, n_workers=2)
     assert sum(r.status == hp.Status.COMPLETE for r in p.results) == 30
+
+
+def test_huge_page_malloc_is_added_once_and_keeps_user_tunables(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from hyperpilot.executor import MALLOC_TUNABLE, huge_page_malloc
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
+    huge_page_malloc()
+    huge_page_malloc()
+    assert os.environ["GLIBC_TUNABLES"] == f"glibc.malloc.arena_max=2:{MALLOC_TUNABLE}"
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0")
+    huge_page_malloc()
+    assert os.environ["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=0"
