@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 import warnings
@@ -201,32 +200,18 @@ def lock_store(storage: Path) -> Any:
     """Take an exclusive lock on ``<storage>.lock`` so that two runs never drive one store.
 
     A second ``hyperpilot run`` on the same store (say, a resume started while the first still
-    runs) would re-run its pending trials and race it for results. The lock is an advisory
-    ``flock``: the kernel drops it when the holder exits, however it exits. Returns the open lock
-    file, which must stay referenced while the run lasts.
+    runs) would re-run its pending trials and race it for results (``hyperpilot.locking``).
+    Returns the open lock file, which must stay referenced while the run lasts.
 
     Raises:
         UsageError: when another process holds the lock (its pid is in the message).
     """
+    from hyperpilot.locking import LockedError, hold_lock
+
     try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        return None
-    storage.parent.mkdir(parents=True, exist_ok=True)
-    f = open(storage.with_name(storage.name + ".lock"), "a+")  # noqa: SIM115 (held for the run)
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.seek(0)
-        holder = f.read().strip() or "unknown"
-        f.close()
-        raise UsageError(f"{storage} is being run by another process (pid {holder}); "
-                         "wait for it or stop it before resuming") from None
-    f.seek(0)
-    f.truncate()
-    f.write(str(os.getpid()))
-    f.flush()
-    return f
+        return hold_lock(storage.with_name(storage.name + ".lock"), str(storage))
+    except LockedError as e:
+        raise UsageError(str(e)) from None
 
 
 def print_summary(study: Any, optimum: float | None, seconds: float) -> None:

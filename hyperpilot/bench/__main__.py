@@ -60,12 +60,17 @@ def cmd_run(a: argparse.Namespace) -> int:
     _load_methods(imports)
     methods = _csv(a.methods)
     check_methods(methods)
-    data_dir = a.data_dir or os.environ.get("HYPERPILOT_DATA") or (
-        "/work/shared/data" if os.path.isdir("/work/shared/data") else None)
+    data_dir = a.data_dir or os.environ.get("HYPERPILOT_DATA") or None
     cfg = BenchConfig(methods=methods, benchmarks=expand_benchmarks(_csv(a.benchmarks)),
                       seeds=_seeds(a.seeds), budget=a.budget, out=a.out, workers=a.workers,
                       batch_size=a.batch_size, data_dir=data_dir, imports=imports)
-    meta = run_bench(cfg, progress=not a.quiet)
+    from hyperpilot.locking import LockedError
+
+    try:
+        meta = run_bench(cfg, progress=not a.quiet)
+    except LockedError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     last = meta["runs"][-1]
     print(f"{last['ran']} cells run, {last['skipped']} skipped, {last['failed']} failed "
           f"in {last['wall_s']:.1f} s -> {a.out}")

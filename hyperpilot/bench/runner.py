@@ -194,18 +194,27 @@ def rebuild_cells(out: Path) -> int:
 
 
 def run_bench(cfg: BenchConfig, progress: bool = True) -> dict[str, Any]:
-    """Run every unfinished cell (``cfg.workers`` in parallel); returns the run's summary."""
+    """Run every unfinished cell (``cfg.workers`` in parallel); returns the run's summary.
+
+    Raises:
+        LockedError: when another process is running a bench into the same folder.
+    """
     from hyperpilot.bench.meta import write_meta
+    from hyperpilot.locking import hold_lock
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    lock = hold_lock(out / "run.lock", f"bench folder {out}")  # two runners would race the cells
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
     start = time.time()
     finished = done_cells(out)
     todo = [c for c in cells(cfg) if c.key not in finished]
     summaries = _execute(cfg, todo, progress, skipped=len(cells(cfg)) - len(todo))
     collect(out)
-    return write_meta(out, cfg, start, time.time(), summaries, skipped=len(cells(cfg)) - len(todo))
+    meta = write_meta(out, cfg, start, time.time(), summaries, skipped=len(cells(cfg)) - len(todo))
+    if lock is not None:
+        lock.close()
+    return meta
 
 
 def _execute(cfg: BenchConfig, todo: list[Cell], progress: bool, skipped: int) -> list[dict[str, Any]]:

@@ -109,3 +109,17 @@ def test_rebuild_reproduces_cells_from_the_study_databases(bench_out: Path) -> N
     cols = [c for c in COLUMNS if c not in ("overhead_s", "wall_s", "elapsed_s")]
     pd.testing.assert_frame_equal(before[cols], after[cols])
     assert np.allclose(before["overhead_s"], after["overhead_s"])
+
+
+def test_a_second_runner_on_a_live_bench_folder_is_refused(bench_out: Path) -> None:
+    from hyperpilot.locking import hold_lock
+
+    held = hold_lock(bench_out / "run.lock", "test")  # this process plays the live runner
+    try:
+        r = _bench("run", "--methods", "random", "--benchmarks", "branin", "--seeds", "1",
+                   "--budget", "2", "--out", str(bench_out), "--quiet")
+        assert r.returncode == 2
+        assert f"pid {os.getpid()}" in r.stderr and "being run by another process" in r.stderr
+    finally:
+        assert held is not None
+        held.close()
