@@ -169,7 +169,9 @@ def versus(df: pd.DataFrame, budgets: list[float], focus: str, rivals: list[str]
 
     Per (benchmark, ffe): ``place`` (focus's position among all methods by mean rank over seeds,
     1 = best), ``focus_rank`` (its mean rank), ``best_rival`` (the rival with the lowest mean
-    rank), the medians of both, ``ratio`` (focus median / rival median; < 1: focus leads) and
+    rank), the medians of both, ``diff`` (focus median - rival median; < 0: focus leads),
+    ``ratio`` (focus median / rival median, only where both are >= 0 and the rival's > 0: an
+    estimated optimum can make regrets slightly negative) and
     ``win_rate`` (share of seeds where focus's score is lower than the rival's; ties count half).
     """
     at = scores_at(df, np.asarray(budgets, dtype=float))
@@ -189,7 +191,8 @@ def versus(df: pd.DataFrame, budgets: list[float], focus: str, rivals: list[str]
         rows.append({"benchmark": b, "ffe": f, "place": int(list(mr.index).index(focus)) + 1,
                      "of": len(mr), "focus_rank": float(mr[focus]), "best_rival": best,
                      "rival_rank": float(mr[best]), "focus_median": m_f, "rival_median": m_r,
-                     "ratio": m_f / m_r if m_r != 0 else np.nan, "win_rate": wins,
+                     "diff": m_f - m_r, "ratio": m_f / m_r if m_r > 0 and m_f >= 0 else np.nan,
+                     "win_rate": wins,
                      "n_seeds": len(a)})
     return pd.DataFrame(rows)
 

@@ -85,8 +85,8 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
                             "mean over its tasks and seeds) at each budget"),
                            ("speedup", sp, "Speed-up to random search's final median regret"),
                            ("versus_peers", vs, f"{focus} against the best peer on each benchmark "
-                            "(place among all methods by mean rank; ratio = median regret / best "
-                            "peer's, < 1 leads; win rate over seeds)"),
+                            "(place among all methods by mean rank; diff and ratio of the median "
+                            "regrets, < 0 and < 1 lead; win rate over seeds)"),
                            ("overhead", over, "Optimizer overhead per proposal [s], median by "
                                                "trial index"),
                            ("fallbacks", fb, "Model fallbacks and failed trials"),
