@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from hyperpilot.bench.peers import PEERS
+
 
 def _plt():  # type: ignore[no-untyped-def]
     import matplotlib
@@ -39,7 +41,8 @@ def regret_curves(summary: pd.DataFrame, folder: Path, stat: str = "median") -> 
     for ax, b in zip(axes.flat, benches, strict=False):
         s = summary[summary["benchmark"] == b]
         for m, g in s.groupby("method"):
-            ax.plot(g["ffe"], g[stat], label=m, color=palette[m])
+            ax.plot(g["ffe"], g[stat], label=m, color=palette[m],
+                    ls="--" if m.split(":")[0] in PEERS else "-")  # peers dashed
             ax.fill_between(g["ffe"], g[lo], g[hi], alpha=0.2, color=palette[m])
         ax.set_xscale("log")
         if (s[stat].dropna() > 0).all() and s[stat].notna().any():

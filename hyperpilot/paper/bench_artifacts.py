@@ -48,7 +48,8 @@ def regret_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]
         s = summary[summary["benchmark"] == b]
         for m in plotting.ordered(s["method"]):
             g = s[s["method"] == m]
-            ax.plot(g["ffe"], g["median"], label=m, color=plotting.colour(m), lw=1.2)
+            ax.plot(g["ffe"], g["median"], label=m, color=plotting.colour(m), lw=1.2,
+                    ls=plotting.linestyle(m))
             ax.fill_between(g["ffe"], g["q25"], g["q75"], alpha=0.15, color=plotting.colour(m), lw=0)
         ax.set_xscale("log")
         if s["median"].notna().any() and (s["median"].dropna() > 0).all():
@@ -74,7 +75,8 @@ def rank_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
     fig, ax = plt.subplots(figsize=(4.5, 3.0))
     for m in plotting.ordered(ranks["method"]):
         g = ranks[ranks["method"] == m]
-        ax.plot(g["ffe"], g["mean_rank"], label=m, color=plotting.colour(m), lw=1.2)
+        ax.plot(g["ffe"], g["mean_rank"], label=m, color=plotting.colour(m), lw=1.2,
+                ls=plotting.linestyle(m))
     ax.set_xscale("log")
     ax.set_xlabel("full-fidelity equivalents")
     ax.set_ylabel("mean rank (1 = best)")

@@ -44,6 +44,13 @@ def colour(method: str) -> Any:
     return matplotlib.colormaps["tab20"](i % 20)
 
 
+def linestyle(method: str) -> str:
+    """Peers dashed, our methods solid, so the two groups read apart at a glance."""
+    from hyperpilot.bench.peers import PEERS
+
+    return "--" if method.split(":")[0] in PEERS else "-"
+
+
 def save(fig: Any, folder: Path, name: str) -> list[Path]:
     """``name.pdf`` and ``name.png`` (150 dpi) without timestamps; closes ``fig``."""
     plt = pyplot()
