@@ -32,10 +32,18 @@ def versions() -> dict[str, str]:
 
 
 def write_meta(out: Path, cfg: BenchConfig, start: float, end: float,
-               summaries: list[dict[str, Any]], skipped: int) -> dict[str, Any]:
-    """Merge this run into ``out/meta.json`` (earlier runs' cell summaries are kept)."""
+               summaries: list[dict[str, Any]], skipped: int,
+               finished: bool = True) -> dict[str, Any]:
+    """Merge this run into ``out/meta.json`` (earlier runs' cell summaries are kept).
+
+    The runner calls it after every finished cell with ``finished=False`` and once at the end,
+    so a run that is stopped part-way still leaves its metadata; a call replaces the entry in
+    ``runs`` that has the same ``start``.
+    """
     path = out / "meta.json"
     old = json.loads(path.read_text()) if path.exists() else {}
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(start))
+    old["runs"] = [r for r in old.get("runs", []) if r.get("start") != stamp]
     cells = {**old.get("cells", {}), **{s["cell"]: s for s in summaries}}
     env = environment_info()
     meta = {"versions": versions(), "git_commit": env.get("git_commit"),
@@ -44,12 +52,13 @@ def write_meta(out: Path, cfg: BenchConfig, start: float, end: float,
                         "cpu_count": os.cpu_count(),
                         "omp_num_threads": os.environ.get("OMP_NUM_THREADS")},
             "seeds": cfg.seeds, "config": asdict(cfg),
-            "runs": old.get("runs", []) + [{
-                "start": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(start)),
-                "end": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(end)),
+            "runs": old["runs"] + [{
+                "start": stamp, "end": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(end)),
                 "wall_s": round(end - start, 2), "ran": len(summaries), "skipped": skipped,
-                "failed": sum("error" in s for s in summaries)}],
+                "failed": sum("error" in s for s in summaries), "finished": finished}],
             "cells": cells,
             "fallbacks": {k: s.get("fallbacks", 0) for k, s in cells.items()}}
-    path.write_text(json.dumps(meta, indent=2, default=str))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(meta, indent=2, default=str))
+    os.replace(tmp, path)  # readers (a report while the grid runs) never see half a file
     return meta

@@ -22,6 +22,7 @@ import os
 import re
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,12 @@ def run_bench(cfg: BenchConfig, progress: bool = True) -> dict[str, Any]:
     start = time.time()
     finished = done_cells(out)
     todo = [c for c in cells(cfg) if c.key not in finished]
-    summaries = _execute(cfg, todo, progress, skipped=len(cells(cfg)) - len(todo))
+    skipped = len(cells(cfg)) - len(todo)
+
+    def done(res: list[dict[str, Any]]) -> None:  # metadata survives a run stopped part-way
+        write_meta(out, cfg, start, time.time(), res, skipped=skipped, finished=False)
+
+    summaries = _execute(cfg, todo, progress, skipped=skipped, on_cell=done)
     collect(out)
     meta = write_meta(out, cfg, start, time.time(), summaries, skipped=len(cells(cfg)) - len(todo))
     if lock is not None:
@@ -217,7 +223,9 @@ def run_bench(cfg: BenchConfig, progress: bool = True) -> dict[str, Any]:
     return meta
 
 
-def _execute(cfg: BenchConfig, todo: list[Cell], progress: bool, skipped: int) -> list[dict[str, Any]]:
+def _execute(cfg: BenchConfig, todo: list[Cell], progress: bool, skipped: int,
+             on_cell: Callable[[list[dict[str, Any]]], None] | None = None) -> list[dict[str, Any]]:
+    """Run ``todo``; ``on_cell(summaries so far)`` after each finished cell."""
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo), unit="cell", disable=not progress, dynamic_ncols=True,
@@ -229,6 +237,8 @@ def _execute(cfg: BenchConfig, todo: list[Cell], progress: bool, skipped: int) -
                 bar.set_postfix_str(c.key)
                 res.append(_safe_run_cell(cfg, c))
                 bar.update()
+                if on_cell:
+                    on_cell(res)
         else:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -238,6 +248,8 @@ def _execute(cfg: BenchConfig, todo: list[Cell], progress: bool, skipped: int) -
                 for f in as_completed(futs):
                     res.append(f.result())
                     bar.update()
+                    if on_cell:
+                        on_cell(res)
     finally:
         bar.close()
     return res

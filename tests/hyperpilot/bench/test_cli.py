@@ -123,3 +123,12 @@ def test_a_second_runner_on_a_live_bench_folder_is_refused(bench_out: Path) -> N
     finally:
         assert held is not None
         held.close()
+
+
+def test_meta_has_one_entry_per_run_and_every_cell(bench_out: Path) -> None:
+    import json
+
+    meta = json.loads((bench_out / "meta.json").read_text())
+    assert [r["finished"] for r in meta["runs"]] == [True, True]  # first run, then the resume
+    assert [r["ran"] for r in meta["runs"]] == [4, 0]
+    assert len(meta["cells"]) == 4
