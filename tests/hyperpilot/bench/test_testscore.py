@@ -113,3 +113,10 @@ def test_false_stops_pool_over_benchmarks() -> None:
     t = pooled(fs)
     assert t[["kind", "n", "evaluated", "false"]].values.tolist() == [["stopped", 40, 30, 3]]
     assert t["rate"].iloc[0] == pytest.approx(0.1)
+
+
+def test_data_backed_benchmarks_without_data_are_not_checked(monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.delenv("HYPERPILOT_DATA", raising=False)
+    assert testscore.noisy_benchmarks(["lcbench:3945", "bandit", "hartmann6"], None) == ["bandit"]
+    assert "lcbench:3945: not checked for noise" in caplog.text
