@@ -6,6 +6,7 @@ smaller-is-better); a cell has no score until its first evaluation at the max bu
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +57,6 @@ def _cells_newer(out: Path, table: Path) -> bool:
 
 def data_dir(out: Path) -> str | None:
     """The data directory the bench at ``out`` was run with (None: ``$HYPERPILOT_DATA``)."""
-    import json
-
     cfg = out / "config.json"
     return json.loads(cfg.read_text()).get("data_dir") if cfg.exists() else None
 

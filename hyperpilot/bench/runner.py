@@ -217,7 +217,7 @@ def run_bench(cfg: BenchConfig, progress: bool = True) -> dict[str, Any]:
 
     summaries = _execute(cfg, todo, progress, skipped=skipped, on_cell=done)
     collect(out)
-    meta = write_meta(out, cfg, start, time.time(), summaries, skipped=len(cells(cfg)) - len(todo))
+    meta = write_meta(out, cfg, start, time.time(), summaries, skipped=skipped)
     if lock is not None:
         lock.close()
     return meta
