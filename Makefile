@@ -31,7 +31,7 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	OMP_NUM_THREADS=1 $(BIN)/python -m hyperpilot run
+	OMP_NUM_THREADS=1 $(BIN)/python -m hyperpilot
 
 test: $(VENV)/.installed-test
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q

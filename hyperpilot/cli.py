@@ -298,14 +298,17 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
     return 0
 
 
+def default_argv(argv: list[str]) -> list[str]:
+    """No arguments runs the default study, resuming it if a store already holds it (a
+    finished one just prints its summary), so ``make run`` can be repeated."""
+    return argv or ["run", "--resume"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from hyperpilot.executor import huge_page_malloc
 
     huge_page_malloc()  # for the worker processes this command starts
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
-        argv = ["run"]
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(default_argv(list(sys.argv[1:] if argv is None else argv)))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # BoTorch retries a failed L-BFGS restart with new initial conditions and says so each time;
     # that is not a fallback of ours (those are logged and counted), so keep the terminal readable.

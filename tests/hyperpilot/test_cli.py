@@ -30,9 +30,20 @@ def test_run_and_show(tmp_path: Path) -> None:
     again = _cli("run", "--benchmark", "branin", "--method", "hyperband", "--budget", "3",
                  "--storage", str(db), "--no-progress")
     assert again.returncode == 2 and "--resume" in again.stderr
+    done = _cli("run", "--benchmark", "branin", "--method", "hyperband", "--budget", "3",
+                "--storage", str(db), "--no-progress", "--resume")  # finished: just the summary
+    assert done.returncode == 0 and "best value" in done.stdout, done.stderr
+    assert _cli("show", str(db)).stdout == s.stdout  # no trial added
     more = _cli("run", "--benchmark", "branin", "--method", "hyperband", "--budget", "5",
                 "--storage", str(db), "--no-progress", "--resume")
     assert more.returncode == 0, more.stderr
+
+
+def test_no_arguments_runs_or_resumes_the_default_study() -> None:
+    from hyperpilot.cli import default_argv
+
+    assert default_argv([]) == ["run", "--resume"]
+    assert default_argv(["show", "x.sqlite"]) == ["show", "x.sqlite"]
 
 
 def test_yaml_config(tmp_path: Path) -> None:
