@@ -30,7 +30,7 @@ def cmd_reproduce(a: argparse.Namespace) -> int:
     t0 = time.time()
     only = [x.strip() for x in a.only.split(",") if x.strip()] if a.only else None
     sources = reproduce(paths, a.scale, only, _data_dir(a.data_dir), export=a.export_reference,
-                        run=not a.no_run, progress=a.progress)
+                        run=not a.no_run, progress=a.progress, merge=a.merge)
     for s in sources:
         print(f"{s.experiment.name:22s} {s.origin:9s} {s.path}")
     print(f"figures -> {paths.paper / 'figures'}, tables -> {paths.paper / 'tables'} "
@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--export-reference", action="store_true",
                    help="copy the compact results into runs/reference/<scale>/<name>")
     r.add_argument("--no-run", action="store_true", help="never run; use existing results")
+    r.add_argument("--merge", action="store_true",
+                   help="never run; add the seeds of a bench grid run in pieces (bench run "
+                        "--seeds 2,3 --out <out>/<scale>/<name>) to runs/reference/<scale>/<name>")
     r.add_argument("--progress", action="store_true", help="the bench's progress bars")
     r.add_argument("--root", default=".", help=argparse.SUPPRESS)
     r.set_defaults(fn=cmd_reproduce)
@@ -72,11 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     li.set_defaults(fn=cmd_list)
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    from hyperpilot.paper.compact import MergeError
     from hyperpilot.paper.experiments import ExperimentError
 
     try:
         return int(a.fn(a))
-    except (ExperimentError, FileNotFoundError) as err:
+    except (ExperimentError, FileNotFoundError, MergeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

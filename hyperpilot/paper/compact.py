@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -103,3 +104,63 @@ def load_incumbents(dest: Path) -> pd.DataFrame:
 def is_compact(dest: Path) -> bool:
     return (dest / "incumbents.csv.gz").exists() or (dest / "result.csv.gz").exists()
 
+
+#: Config keys that must agree for two pieces of one bench grid to be merged.
+SAME_CONFIG = ("methods", "benchmarks", "budget", "batch_size", "imports")
+
+
+class MergeError(ValueError):
+    """Two compact bench results that are not pieces of one experiment."""
+
+
+def merge_bench(old: Path, new: Path, dest: Path) -> Path:
+    """Merge two compact bench results of one grid (run in pieces) into ``dest``.
+
+    A grid can be run across sessions and machines in pieces of seeds (``bench run --seeds
+    2,3``). ``new`` wins for a (benchmark, seed) pair present in both; ``old`` contributes the
+    pairs ``new`` lacks. ``meta.json`` keeps every piece's runs and commit under ``pieces``.
+
+    Raises:
+        MergeError: when the two configs differ in methods, benchmarks, budget, batch size or
+            imports (seeds, workers, out and data directory may differ).
+    """
+    cfg_old, cfg_new = (_json(p / "config.json") for p in (old, new))
+    diff = [k for k in SAME_CONFIG if cfg_old.get(k) != cfg_new.get(k)]
+    if diff:
+        raise MergeError(f"cannot merge {new} into {old}: configs differ in {diff}")
+    meta_old, meta_new = (_json(p / "meta.json") for p in (old, new))
+    pieces = (meta_old.get("pieces") or [_piece(meta_old, old)]) + [_piece(meta_new, new)]
+    frames = {}
+    for name in ("incumbents.csv.gz", "overhead.csv", "cells.csv"):
+        a, b = (pd.read_csv(p / name, keep_default_na=True) for p in (old, new))
+        pairs = set(zip(b["benchmark"], b["seed"], strict=True))
+        keep = [(bm, s) not in pairs for bm, s in zip(a["benchmark"], a["seed"], strict=True)]
+        frames[name] = pd.concat([a[keep], b], ignore_index=True).sort_values(
+            CELL, kind="stable").reset_index(drop=True)
+    seeds = sorted({int(s) for s in frames["cells.csv"]["seed"]} | set(cfg_old.get("seeds", []))
+                   | set(cfg_new.get("seeds", [])))
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, df in frames.items():
+        if "config" in df.columns:
+            df["config"] = df["config"].fillna("")
+        write_csv(df, dest / name)
+    cfg = dict(cfg_new, seeds=seeds)
+    meta = dict(meta_new, seeds=seeds, config=cfg,
+                runs=meta_old.get("runs", []) + meta_new.get("runs", []),
+                cells={**meta_old.get("cells", {}), **meta_new.get("cells", {})}, pieces=pieces)
+    (dest / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    (dest / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return dest
+
+
+def _json(path: Path) -> dict:
+    if not path.exists():
+        raise MergeError(f"{path} is missing: not a compact bench result")
+    return dict(json.loads(path.read_text()))
+
+
+def _piece(meta: dict, src: Path) -> dict:
+    """One piece of a merged grid: its commit, versions and the seeds its cells cover."""
+    seeds = sorted({int(s) for s in pd.read_csv(src / "cells.csv")["seed"]})
+    return {"git_commit": meta.get("git_commit"), "versions": meta.get("versions"),
+            "seeds": seeds, "runs": len(meta.get("runs", []))}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hyperpilot.paper import artifacts, checklist, compact, runner
-from hyperpilot.paper.experiments import Scale, load_experiments
+from hyperpilot.paper.experiments import Experiment, ExperimentError, Scale, load_experiments
 
 log = logging.getLogger("hyperpilot.paper")
 
@@ -42,7 +42,7 @@ class Paths:
 
 def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
               data_dir: str | None = None, export: bool = False, run: bool = True,
-              progress: bool = False) -> list[checklist.Source]:
+              progress: bool = False, merge: bool = False) -> list[checklist.Source]:
     """Run (if needed) and build the artifacts of the experiments; returns their sources.
 
     Args:
@@ -51,14 +51,19 @@ def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
         run: when False, use only existing results (reference or earlier runs), never run; a
             bench experiment's cells (even of a grid still running) are compacted first, keeping
             the seeds that every method has finished.
+        merge: never run; add the seeds of a bench run under ``<out>`` to the committed
+            reference (a grid run in pieces across sessions, ``bench run --seeds 2,3``): pairs
+            the run has replace the reference's, the others are kept (``compact.merge_bench``).
     """
     sources = []
     for e in load_experiments(paths.experiments, scale, only):
         ref = runner.reference_dir(paths.reference, e)
         t0 = time.time()
-        if (scale == "full" or not run) and (ref / "meta.json").exists():
+        if merge:
+            _merge_run(e, runner.run_dir(paths.out, e), ref)
+        if (scale == "full" or not run or merge) and (ref / "meta.json").exists():
             src = checklist.Source(e, ref, "reference")
-        elif run:
+        elif run and not merge:
             src = checklist.Source(e, runner.run_experiment(e, paths.out, paths.root, data_dir,
                                                             progress), "run")
         else:
@@ -77,3 +82,16 @@ def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
     full = {e.name: e for e in load_experiments(paths.experiments, "full", only)}
     checklist.write_all(sources, scale, paths.paper / "tables", data_dir, full)
     return sources
+
+
+def _merge_run(e: Experiment, d: Path, ref: Path) -> None:
+    """Compact the bench run in ``d`` and merge it into the reference ``ref`` (or start it)."""
+    if e.kind != "bench":
+        raise ExperimentError(f"{e.name}: only bench experiments are run in pieces (--merge)")
+    if not (d / "cells").is_dir():
+        raise FileNotFoundError(f"{e.name}: no bench run in {d} to merge")
+    compact.compact_bench(d, d / "compact")
+    if (ref / "meta.json").exists():
+        compact.merge_bench(ref, d / "compact", ref)
+    else:
+        runner.export_reference(d / "compact", ref)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -198,3 +199,38 @@ def test_no_run_compacts_a_partial_grid_keeping_complete_seeds(tmp_path: Path) -
     cells = pd.read_csv(src[0].path / "cells.csv")
     assert sorted(zip(cells["method"], cells["seed"], strict=True)) == [("hyperband", 0), ("random", 0)]
     assert "Median over 1 seed of" in (p.paper / "tables" / "headline_final.tex").read_text()
+
+
+def test_merge_adds_a_later_piece_of_seeds_to_the_reference(tmp_path: Path) -> None:
+    from hyperpilot.bench.runner import BenchConfig, run_bench
+    from hyperpilot.paper.compact import MergeError, load_incumbents
+
+    p = _paths(tmp_path, "a")
+    reproduce(p, "smoke", export=True)  # seeds 0, 1 -> the reference
+    ref = p.reference / "smoke" / "tiny"
+    before = pd.read_csv(ref / "cells.csv")
+    piece = Paths(ROOT, p.experiments, tmp_path / "b", p.reference, tmp_path / "paper_b")
+    run_bench(BenchConfig(methods=["random", "hyperband"], benchmarks=["branin"], seeds=[2],
+                          budget=2, out=str(piece.out / "smoke" / "tiny"), workers=1))
+    src = reproduce(piece, "smoke", merge=True)
+    assert src[0].origin == "reference" and src[0].path == ref
+    cells = pd.read_csv(ref / "cells.csv")
+    assert sorted(set(zip(cells["method"], cells["seed"], strict=True))) == [
+        (m, s) for m in ("hyperband", "random") for s in (0, 1, 2)]
+    pd.testing.assert_frame_equal(cells[cells["seed"] < 2].reset_index(drop=True),
+                                  before.sort_values(["method", "benchmark", "seed"])
+                                  .reset_index(drop=True), check_dtype=False)
+    meta = json.loads((ref / "meta.json").read_text())
+    assert [x["seeds"] for x in meta["pieces"]] == [[0, 1], [2]] and meta["seeds"] == [0, 1, 2]
+    assert "Median over 3 seeds of" in (piece.paper / "tables" / "headline_final.tex").read_text()
+    # the merged pieces equal one run of seeds 0, 1, 2 (timing columns aside)
+    pc = _paths(tmp_path, "c")
+    (pc.experiments / "tiny.yaml").write_text(TINY.replace("seeds: 2", "seeds: 3"))
+    whole = reproduce(pc, "smoke")[0].path
+    pd.testing.assert_frame_equal(load_incumbents(ref), load_incumbents(whole))
+    # a piece of another experiment (here: another budget) is refused
+    other = Paths(ROOT, p.experiments, tmp_path / "d", p.reference, tmp_path / "paper_d")
+    run_bench(BenchConfig(methods=["random", "hyperband"], benchmarks=["branin"], seeds=[3],
+                          budget=3, out=str(other.out / "smoke" / "tiny"), workers=1))
+    with pytest.raises(MergeError, match="budget"):
+        reproduce(other, "smoke", merge=True)
