@@ -208,11 +208,23 @@ def overhead(df: pd.DataFrame, bins: tuple[int, ...] = (0, 10, 30, 100, 300, 100
     return t.reset_index()
 
 
-def compute_saved(df: pd.DataFrame) -> pd.DataFrame:
+def budget_sums(df: pd.DataFrame) -> pd.DataFrame:
+    """Per cell: ``trials``, ``promotions``, ``stopped`` (counts) and the sums of ``asked``
+    (budget - resume_budget), ``spent`` and ``resume_budget`` (budget units). Sums add up over
+    cells, so ``compute_saved`` can pool pieces of a grid run at different times."""
+    d = df.assign(asked=df["budget"] - df["resume_budget"], promoted=df["resume_budget"] > 0)
+    return d.groupby(CELL, sort=False).agg(
+        trials=("trial_index", "size"), promotions=("promoted", "sum"), stopped=("stopped", "sum"),
+        asked=("asked", "sum"), spent=("spent", "sum"),
+        resume_budget=("resume_budget", "sum")).reset_index()
+
+
+def compute_saved(df: pd.DataFrame | None = None, sums: pd.DataFrame | None = None) -> pd.DataFrame:
     """Training budget saved by checkpoint resume and by early stopping, per method.
 
-    Pooled over every trial of a method (budget units, so benchmarks with different budget
-    scales are only compared as ratios):
+    From the trials ``df`` or from ``budget_sums`` rows ``sums`` (the same numbers). Pooled over
+    every trial of a method (budget units, so benchmarks with different budget scales are only
+    compared as ratios):
 
     * ``resume_saved``: ``sum(resume_budget) / sum(spent + resume_budget)``: the share of the
       budget that retraining every promoted trial from scratch would have added;
@@ -220,15 +232,15 @@ def compute_saved(df: pd.DataFrame) -> pd.DataFrame:
       share of the asked budget that runs stopped early did not train;
     * ``promotions`` and ``stopped``: trial counts. Methods without either are left out.
     """
-    d = df.assign(asked=df["budget"] - df["resume_budget"],
-                  promoted=df["resume_budget"] > 0)
-    g = d.groupby("method")
+    if sums is None:
+        if df is None:
+            raise ValueError("compute_saved needs the trials or their budget_sums")
+        sums = budget_sums(df)
+    g = sums.groupby("method").sum(numeric_only=True)
     out = pd.DataFrame({
-        "trials": g.size(),
-        "promotions": g["promoted"].sum(),
-        "stopped": g["stopped"].sum(),
-        "resume_saved": g["resume_budget"].sum() / (g["spent"].sum() + g["resume_budget"].sum()),
-        "stop_saved": (g["asked"].sum() - g["spent"].sum()) / g["asked"].sum(),
+        "trials": g["trials"], "promotions": g["promotions"], "stopped": g["stopped"],
+        "resume_saved": g["resume_budget"] / (g["spent"] + g["resume_budget"]),
+        "stop_saved": (g["asked"] - g["spent"]) / g["asked"],
     }).reset_index()
     return out[(out["promotions"] > 0) | (out["stopped"] > 0)].reset_index(drop=True)
 

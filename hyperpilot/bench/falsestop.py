@@ -10,18 +10,25 @@ multi-fidelity method discarded (never ran at the max budget), as ``false_discar
 from __future__ import annotations
 
 import json
+import zlib
 
 import numpy as np
 import pandas as pd
 
 from hyperpilot.bench.analysis import CELL
 
+COLUMNS = ["method", "benchmark", "seed", "kind", "n", "evaluated", "false"]
 
-def false_stops(df: pd.DataFrame, data_dir: str | None, rng: np.random.Generator,
-                cap: int = 50) -> pd.DataFrame:
-    """Rows ``method, benchmark, kind (stopped|discarded), n, evaluated, false, rate``.
+
+def false_stops_by_cell(df: pd.DataFrame, data_dir: str | None, seed: int = 0,
+                        cap: int = 50) -> pd.DataFrame:
+    """Rows ``method, benchmark, seed, kind (stopped|discarded), n, evaluated, false`` per cell.
+
+    Counts add up over cells, so pieces of a grid run at different times can be pooled.
 
     Args:
+        seed: with the cell's method, benchmark and seed, seeds the sample of configs evaluated
+            (each cell draws its own sample, whatever other cells are present).
         cap: at most this many configs per cell and kind are re-evaluated (a seeded sample).
     """
     from hyperpilot.bench.targets import bench_problem, is_workload
@@ -36,6 +43,7 @@ def false_stops(df: pd.DataFrame, data_dir: str | None, rng: np.random.Generator
         reached = set(c.loc[c["budget"] >= problem.fidelity.max * (1 - 1e-9), "config_id"])
         stopped = c.loc[c["stopped"], "config"].drop_duplicates()
         discarded = c.loc[~c["config_id"].isin(reached) & ~c["stopped"], "config"].drop_duplicates()
+        rng = np.random.default_rng([seed, int(s), zlib.crc32(f"{m}|{b}".encode())])
         for kind, configs in (("stopped", stopped), ("discarded", discarded)):
             pick = configs.to_numpy()
             if len(pick) > cap:
@@ -44,12 +52,22 @@ def false_stops(df: pd.DataFrame, data_dir: str | None, rng: np.random.Generator
                       for x in pick]
             rows.append({"method": m, "benchmark": b, "seed": s, "kind": kind, "n": len(configs),
                          "evaluated": len(pick), "false": int(np.sum(np.less(losses, final)))})
-    if not rows:
-        return pd.DataFrame(columns=["method", "benchmark", "kind", "n", "evaluated", "false", "rate"])
-    t = pd.DataFrame(rows).groupby(["method", "benchmark", "kind"], as_index=False)[
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def by_benchmark(cells: pd.DataFrame) -> pd.DataFrame:
+    """``false_stops_by_cell`` rows summed over seeds: ``method, benchmark, kind, n, evaluated,
+    false, rate``."""
+    t = cells.groupby(["method", "benchmark", "kind"], as_index=False, sort=False)[
         ["n", "evaluated", "false"]].sum()
     t["rate"] = t["false"] / t["evaluated"].where(t["evaluated"] > 0)
     return t
+
+
+def false_stops(df: pd.DataFrame, data_dir: str | None, seed: int = 0,
+                cap: int = 50) -> pd.DataFrame:
+    """Rows ``method, benchmark, kind (stopped|discarded), n, evaluated, false, rate``."""
+    return by_benchmark(false_stops_by_cell(df, data_dir, seed, cap))
 
 
 def pooled(fs: pd.DataFrame) -> pd.DataFrame:

@@ -71,10 +71,12 @@ def rank_curves(ranks: pd.DataFrame, folder: Path) -> list[Path]:
     return paths
 
 
-def overhead_plot(df: pd.DataFrame, folder: Path) -> list[Path]:
-    """Optimizer seconds per proposal against the trial index (median over cells)."""
+def overhead_plot(d: pd.DataFrame, folder: Path) -> list[Path]:
+    """Optimizer seconds per proposal against the trial index.
+
+    ``d``: rows ``method, trial_index, overhead_s`` (a median over cells).
+    """
     plt, sns = _plt()
-    d = df.groupby(["method", "trial_index"], as_index=False)["overhead_s"].median()
     fig, ax = plt.subplots(figsize=(5, 3.4))
     sns.lineplot(data=d, x="trial_index", y="overhead_s", hue="method", ax=ax)
     ax.set_yscale("log")

@@ -1,5 +1,9 @@
 """``bench report``: everything under ``<out>/report/`` from the trials table.
 
+``out`` may also be a compact result (``runs/reference/<scale>/<name>``, a grid merged from
+pieces): the same tables and figures, with overhead from its per-bin medians and the compute
+saved and false stops from its per-cell sums where the pieces carry them.
+
 Writes ``summary.md`` (all tables), ``tables/*.{csv,md,tex}``, ``figures/*.{png,pdf}``,
 ``curves.csv`` (the summarized anytime curves) and ``report.html``.
 """
@@ -12,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hyperpilot.bench import analysis, tables
-from hyperpilot.bench.falsestop import false_stops, pooled
+from hyperpilot.bench import analysis, compacted, tables
+from hyperpilot.bench.falsestop import by_benchmark, false_stops_by_cell, pooled
 from hyperpilot.bench.stats import speedup_to_target
 from hyperpilot.bench.testscore import TEST_SEEDS
 
@@ -39,7 +43,9 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
     """
     out = Path(out)
     rep, tdir = out / name, out / name / "tables"
-    df = analysis.select(analysis.load_trials(out), methods, complete)
+    is_compact = compacted.is_compact(out)
+    df = analysis.select(compacted.load_incumbents(out) if is_compact else analysis.load_trials(out),
+                         methods, complete)
     budget = _budget(out, df)
     at = sorted(at or [round(budget * f, 6) for f in (0.1, 0.3, 1.0)])
     rng = np.random.default_rng(seed)
@@ -50,7 +56,12 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
     final = analysis.final_table(df, at)
     rep.mkdir(parents=True, exist_ok=True)
     summary.to_csv(rep / "curves.csv", index=False)
-    noisy = sorted(df.loc[df["test_scored"], "benchmark"].unique()) if "test_scored" in df else []
+    if is_compact:  # compacted from test-scored trials (``analysis.load_trials``)
+        from hyperpilot.bench.testscore import noisy_benchmarks
+
+        noisy = noisy_benchmarks(sorted(df["benchmark"].unique()), analysis.data_dir(out))
+    else:
+        noisy = sorted(df.loc[df["test_scored"], "benchmark"].unique()) if "test_scored" in df else []
     seeds = df.groupby("benchmark")["seed"].nunique()
     md = [f"# Bench report: {out.name}\n", f"Budget {budget:g} FFE per cell; "
           f"{df.groupby(analysis.CELL).ngroups} cells; {df['method'].nunique()} methods; seeds "
@@ -76,10 +87,16 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
     peers = [m for m in df["method"].unique() if m in PEERS]
     vs = analysis.versus(df, at, focus, peers) if focus in set(df["method"]) else pd.DataFrame()
     fam = analysis.family_ranks(final)
-    over = analysis.overhead(df)
-    fb = analysis.fallbacks(df)
-    saved = analysis.compute_saved(df)
-    fs = false_stops(df, analysis.data_dir(out), rng, false_stop_cap)
+    saved_of = ""
+    if is_compact:
+        over, ov_curve, fb, saved, fs_cells, sums = _compact_tables(out, df)
+        saved_of = _coverage(sums, df)
+    else:
+        over, fb, saved = analysis.overhead(df), analysis.fallbacks(df), analysis.compute_saved(df)
+        ov_curve = df.groupby(["method", "trial_index"], as_index=False)["overhead_s"].median()
+        fs_cells = false_stops_by_cell(df, analysis.data_dir(out), seed, false_stop_cap)
+    fs = by_benchmark(fs_cells) if fs_cells is not None and len(fs_cells) else pd.DataFrame()
+    fs_of = _coverage(fs_cells, df)
     for name, t, title in (("mean_rank", rank_at, "Mean rank at each budget over benchmarks x seeds (1 = best)"),
                            ("family_rank", fam, "Mean rank by benchmark family (lcbench = the "
                             "mean over its tasks and seeds) at each budget"),
@@ -88,15 +105,17 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
                             "(place among all methods by mean rank; diff and ratio of the median "
                             "regrets, < 0 and < 1 lead; win rate over seeds)"),
                            ("overhead", over, "Optimizer overhead per proposal [s], median by "
-                                               "trial index"),
+                                               "trial index" + (" (median over cells of each "
+                                               "cell's median; mean over all proposals)"
+                                               if is_compact else "")),
                            ("fallbacks", fb, "Model fallbacks and failed trials"),
                            ("compute_saved", saved, "Training budget saved by checkpoint resume "
                                                     "(vs retraining promotions from scratch) and "
-                                                    "by early stopping"),
+                                                    f"by early stopping{saved_of}"),
                            ("false_stops_pooled", pooled(fs) if len(fs) else fs,
-                            "False-stop rates pooled over benchmarks"),
+                            f"False-stop rates pooled over benchmarks{fs_of}"),
                            ("false_stops", fs, "False-stop rates (full-budget value beats the "
-                                               "final incumbent)")):
+                                               f"final incumbent){fs_of}")):
         if len(t):
             md += [f"\n## {title}\n", tables.write_all(t, tdir, name, title)]
             shown[name] = t
@@ -108,14 +127,45 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
         F.regret_curves(summary, fdir, "median")
         F.regret_curves(summary, fdir, "iqm")
         F.rank_curves(ranks, fdir)
-        F.overhead_plot(df, fdir)
+        F.overhead_plot(ov_curve, fdir)
         if len(sp):
             F.speedup_plot(sp, fdir)
     if html:
         from hyperpilot.bench.html import write_html
 
-        ov = df.groupby(["method", "trial_index"], as_index=False)["overhead_s"].median()
-        write_html(rep / "report.html", f"HyperPilot bench: {out.name}", summary, ranks, ov,
+        write_html(rep / "report.html", f"HyperPilot bench: {out.name}", summary, ranks, ov_curve,
                    shown, notes=f"Budget {budget:g} FFE per cell. Bands: 25-75% (median), "
                    "95% bootstrap CI (IQM).")
     return rep
+
+
+CELLS = analysis.CELL
+
+
+def _coverage(per_cell: pd.DataFrame | None, df: pd.DataFrame) -> str:
+    """`` (seeds 2-3 of 0-3: N cells)`` when ``per_cell`` covers fewer cells than ``df``."""
+    if per_cell is None or not len(per_cell):
+        return ""
+    have, want = per_cell[CELLS].drop_duplicates(), df[CELLS].drop_duplicates()
+    if len(have) >= len(want):
+        return ""
+    s, a = sorted(have["seed"].unique()), sorted(want["seed"].unique())
+    return (f" (only the {len(have)} of {len(want)} cells that carry it: seeds "
+            f"{', '.join(map(str, s))} of {', '.join(map(str, a))})")
+
+
+def _compact_tables(out: Path, df: pd.DataFrame) -> tuple[
+        pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None,
+        pd.DataFrame | None]:
+    """Overhead table and curve, fallbacks, compute saved, per-cell false stops and budget sums
+    of a compact result, for the cells in ``df`` (empty frames / None where pieces lack a file)."""
+    bins = compacted.cell_table(out, "overhead.csv", df)
+    cells = compacted.cell_table(out, "cells.csv", df)
+    sums = compacted.cell_table(out, "budget.csv", df)
+    fs = compacted.cell_table(out, "false_stops.csv", df)
+    empty = pd.DataFrame()
+    over = compacted.overhead(bins) if bins is not None and len(bins) else empty
+    curve = compacted.overhead_curve(bins) if bins is not None and len(bins) else empty
+    fb = compacted.fallbacks(cells) if cells is not None else empty
+    saved = analysis.compute_saved(sums=sums) if sums is not None and len(sums) else empty
+    return over, curve, fb, saved, fs, sums

@@ -6,7 +6,10 @@ A bench run's full trials table grows to hundreds of MB at full scale; the paper
   loss without a known optimum) changes, and its last row, with the incumbent's config at each
   change. ``bench.analysis.scores_at`` gives the same anytime curves from it as from all rows;
 * ``overhead.csv``: optimizer seconds per proposal, per cell and trial-index bin (median, mean, n);
-* ``cells.csv``: per cell, trials, FFE, fallbacks, failed and stopped trials, final score.
+* ``cells.csv``: per cell, trials, FFE, fallbacks, failed and stopped trials, final score;
+* ``budget.csv``: per cell, the budget sums behind the compute saved by resume and stopping;
+* ``false_stops.csv``: per cell and kind, stopped/discarded configs re-evaluated at the max
+  budget and how many beat the final incumbent (absent when the benchmark data is not at hand).
 
 Figures and tables are always computed from these files, whether they come from a fresh run or
 from the committed ``runs/reference``, so both give identical artifacts.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -24,10 +28,15 @@ import pandas as pd
 
 from hyperpilot.bench.analysis import CELL
 
+log = logging.getLogger("hyperpilot.paper")
+
 INCUMBENT_COLS = ["method", "benchmark", "seed", "trial_index", "ffe", "score",
                   "incumbent_value", "regret", "config"]
 BINS = (0, 10, 30, 100, 300, 1000, 10**9)
 FILES = ("incumbents.csv.gz", "overhead.csv", "cells.csv", "config.json", "meta.json")
+#: Per-cell files that compact runs since 2026-12-01 add; a merged reference may hold them for
+#: only some of its pieces.
+OPTIONAL = ("budget.csv", "false_stops.csv")
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
@@ -81,12 +90,20 @@ def compact_bench(run_dir: Path, dest: Path) -> Path:
     Only (benchmark, seed) pairs that every method has finished are kept, so a grid still
     running gives like-for-like comparisons (``cells.csv`` lists what was used).
     """
-    from hyperpilot.bench.analysis import load_trials, select
+    from hyperpilot.bench.analysis import budget_sums, data_dir, load_trials, select
+    from hyperpilot.bench.falsestop import false_stops_by_cell
+    from hyperpilot.data import DataDirError
 
     df = select(load_trials(run_dir), complete=True)
     write_csv(incumbents(df), dest / "incumbents.csv.gz")
     write_csv(overhead(df), dest / "overhead.csv")
     write_csv(cells(df), dest / "cells.csv")
+    write_csv(budget_sums(df), dest / "budget.csv")
+    try:
+        write_csv(false_stops_by_cell(df, data_dir(run_dir)), dest / "false_stops.csv")
+    except DataDirError as err:
+        log.warning("no false_stops.csv: %s", err)
+        (dest / "false_stops.csv").unlink(missing_ok=True)
     for name in ("config.json", "meta.json"):
         if (run_dir / name).exists() and run_dir != dest:
             shutil.copyfile(run_dir / name, dest / name)
@@ -95,10 +112,9 @@ def compact_bench(run_dir: Path, dest: Path) -> Path:
 
 def load_incumbents(dest: Path) -> pd.DataFrame:
     """``incumbents.csv.gz`` sorted by cell and trial index, as ``bench.analysis`` expects."""
-    df = pd.read_csv(dest / "incumbents.csv.gz", keep_default_na=True)
-    df["config"] = df["config"].fillna("")
-    df["score"] = df["score"].astype(float)
-    return df.sort_values(CELL + ["trial_index"], kind="stable").reset_index(drop=True)
+    from hyperpilot.bench import compacted
+
+    return compacted.load_incumbents(dest)
 
 
 def is_compact(dest: Path) -> bool:
@@ -131,12 +147,17 @@ def merge_bench(old: Path, new: Path, dest: Path) -> Path:
     meta_old, meta_new = (_json(p / "meta.json") for p in (old, new))
     pieces = (meta_old.get("pieces") or [_piece(meta_old, old)]) + [_piece(meta_new, new)]
     frames = {}
-    for name in ("incumbents.csv.gz", "overhead.csv", "cells.csv"):
-        a, b = (pd.read_csv(p / name, keep_default_na=True) for p in (old, new))
-        pairs = set(zip(b["benchmark"], b["seed"], strict=True))
-        keep = [(bm, s) not in pairs for bm, s in zip(a["benchmark"], a["seed"], strict=True)]
-        frames[name] = pd.concat([a[keep], b], ignore_index=True).sort_values(
-            CELL, kind="stable").reset_index(drop=True)
+    for name in ("incumbents.csv.gz", "overhead.csv", "cells.csv", *OPTIONAL):
+        a, b = (pd.read_csv(p / name, keep_default_na=True) if (p / name).exists() else None
+                for p in (old, new))
+        if a is not None and b is not None:
+            pairs = set(zip(b["benchmark"], b["seed"], strict=True))
+            keep = [(bm, s) not in pairs for bm, s in zip(a["benchmark"], a["seed"], strict=True)]
+            a = a[keep]
+        parts = [x for x in (a, b) if x is not None and len(x)]
+        if parts:
+            frames[name] = pd.concat(parts, ignore_index=True).sort_values(
+                CELL, kind="stable").reset_index(drop=True)
     seeds = sorted({int(s) for s in frames["cells.csv"]["seed"]} | set(cfg_old.get("seeds", []))
                    | set(cfg_new.get("seeds", [])))
     dest.mkdir(parents=True, exist_ok=True)

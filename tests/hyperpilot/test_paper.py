@@ -202,6 +202,7 @@ def test_no_run_compacts_a_partial_grid_keeping_complete_seeds(tmp_path: Path) -
 
 
 def test_merge_adds_a_later_piece_of_seeds_to_the_reference(tmp_path: Path) -> None:
+    from hyperpilot.bench.report import make_report
     from hyperpilot.bench.runner import BenchConfig, run_bench
     from hyperpilot.paper.compact import MergeError, load_incumbents
 
@@ -209,6 +210,7 @@ def test_merge_adds_a_later_piece_of_seeds_to_the_reference(tmp_path: Path) -> N
     reproduce(p, "smoke", export=True)  # seeds 0, 1 -> the reference
     ref = p.reference / "smoke" / "tiny"
     before = pd.read_csv(ref / "cells.csv")
+    (ref / "budget.csv").unlink()  # as in a reference compacted before the file existed
     piece = Paths(ROOT, p.experiments, tmp_path / "b", p.reference, tmp_path / "paper_b")
     run_bench(BenchConfig(methods=["random", "hyperband"], benchmarks=["branin"], seeds=[2],
                           budget=2, out=str(piece.out / "smoke" / "tiny"), workers=1))
@@ -223,6 +225,11 @@ def test_merge_adds_a_later_piece_of_seeds_to_the_reference(tmp_path: Path) -> N
     meta = json.loads((ref / "meta.json").read_text())
     assert [x["seeds"] for x in meta["pieces"]] == [[0, 1], [2]] and meta["seeds"] == [0, 1, 2]
     assert "Median over 3 seeds of" in (piece.paper / "tables" / "headline_final.tex").read_text()
+    assert set(pd.read_csv(ref / "false_stops.csv")["seed"]) == {0, 1, 2}
+    assert set(pd.read_csv(ref / "budget.csv")["seed"]) == {2}
+    summary = (make_report(ref, html=False, figures=False) / "summary.md").read_text()
+    assert "6 cells; 2 methods; seeds per benchmark 3-3" in summary
+    assert "by early stopping (only the 2 of 6 cells that carry it: seeds 2 of 0, 1, 2)" in summary
     # the merged pieces equal one run of seeds 0, 1, 2 (timing columns aside)
     pc = _paths(tmp_path, "c")
     (pc.experiments / "tiny.yaml").write_text(TINY.replace("seeds: 2", "seeds: 3"))

@@ -132,3 +132,21 @@ def test_meta_has_one_entry_per_run_and_every_cell(bench_out: Path) -> None:
     assert [r["finished"] for r in meta["runs"]] == [True, True]  # first run, then the resume
     assert [r["ran"] for r in meta["runs"]] == [4, 0]
     assert len(meta["cells"]) == 4
+
+
+def test_report_from_compact_results_matches_the_trials(bench_out: Path, tmp_path: Path) -> None:
+    """A compact result (what runs/reference commits) gives the report's tables unchanged."""
+    from hyperpilot.bench.report import make_report
+    from hyperpilot.paper.compact import compact_bench
+
+    src = compact_bench(bench_out, tmp_path / "compact")
+    assert {"budget.csv", "false_stops.csv"} <= {p.name for p in src.iterdir()}
+    rep = make_report(src, html=False)
+    raw = bench_out / "report" / "tables"
+    for name in ("mean_rank", "final_regret_long", "family_rank", "speedup", "fallbacks",
+                 "compute_saved", "false_stops"):  # hyperband promotes and discards here
+        pd.testing.assert_frame_equal(pd.read_csv(rep / "tables" / f"{name}.csv"),
+                                      pd.read_csv(raw / f"{name}.csv"), obj=name)
+    over = pd.read_csv(rep / "tables" / "overhead.csv").set_index("method")
+    assert set(over.index) == {"random", "hyperband"} and (over["mean"] > 0).all()
+    assert (rep / "figures" / "overhead.png").exists()

@@ -70,10 +70,11 @@ def test_latex_is_booktabs_and_escaped() -> None:
 
 
 def test_compute_saved_on_hand_made_trials() -> None:
-    from hyperpilot.bench.analysis import compute_saved
+    from hyperpilot.bench.analysis import budget_sums, compute_saved
 
     df = pd.DataFrame({
-        "method": ["hb", "hb", "hb", "rs"],
+        "method": ["hb", "hb", "hb", "rs"], "benchmark": "b", "seed": [0, 0, 1, 0],
+        "trial_index": [0, 1, 0, 0],
         "budget": [3.0, 9.0, 9.0, 9.0],
         "resume_budget": [0.0, 3.0, 0.0, 0.0],
         "spent": [3.0, 6.0, 2.0, 9.0],  # the third run was stopped at budget 2 of 9
@@ -84,3 +85,6 @@ def test_compute_saved_on_hand_made_trials() -> None:
     assert t.loc["hb", "resume_saved"] == pytest.approx(3 / 14)  # 3 of (11 spent + 3 resumed)
     assert t.loc["hb", "stop_saved"] == pytest.approx(7 / 18)  # 7 of 18 asked
     assert t.loc["hb", "promotions"] == 1 and t.loc["hb", "stopped"] == 1
+    # per-cell sums of two pieces of the grid (seed 0, seed 1) pool to the same numbers
+    pieces = pd.concat([budget_sums(df[df["seed"] == 0]), budget_sums(df[df["seed"] == 1])])
+    pd.testing.assert_frame_equal(compute_saved(sums=pieces), t.reset_index())
