@@ -1,0 +1,121 @@
+"""The README's headline tables from a bench report of the headline grid (Markdown on stdout).
+
+Usage::
+
+    python -m hyperpilot.bench report runs/reference/full/headline --at 10,30,100
+    python paper/scripts/headline_summary.py runs/reference/full/headline
+
+Prints: the mean rank of every method at 10/30/100 FFE with a 95% bootstrap CI at 100 FFE (over
+benchmark-seed pairs) and by benchmark family at 100 FFE; ``hyperpilot`` against the best peer
+per benchmark; the speed-up to random search (median over benchmarks); pooled false stops and
+compute saved; overhead per proposal. Every number is read from ``<src>/<report>/tables`` or,
+for the rank CI, from the compact ``incumbents.csv.gz``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hyperpilot.bench import analysis, compacted
+from hyperpilot.bench.stats import bootstrap_ci, rank_methods
+
+
+def _fmt(x: float, nd: int = 2) -> str:
+    return "-" if not np.isfinite(x) else f"{x:.{nd}f}"
+
+
+def rank_table(src: Path, tables: Path, budgets: list[float], seed: int) -> str:
+    """Mean rank at each budget, its CI at the last budget, and family ranks at the last."""
+    ranks = pd.read_csv(tables / "mean_rank.csv").set_index("method")
+    fam = pd.read_csv(tables / "family_rank.csv").set_index("method")
+    last = budgets[-1]
+    df = compacted.load_incumbents(src) if compacted.is_compact(src) else analysis.load_trials(src)
+    methods = set(ranks.index)
+    at = analysis.scores_at(df[df["method"].isin(methods)], np.asarray([last]))
+    at["rank"] = rank_methods(at, ["benchmark", "seed", "ffe"])
+    rng = np.random.default_rng(seed)
+    ci = {m: bootstrap_ci(g["rank"].to_numpy(), rng, "mean") for m, g in at.groupby("method")}
+    fams = sorted({c.split("@")[0] for c in fam.columns})
+    head = ([f"@{b:g}" for b in budgets] + [f"95% CI @{last:g}"]
+            + [f"{f} @{last:g}" for f in fams])
+    rows = ["| method | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    best = {c: ranks[c].min() for c in ranks.columns}
+    best_f = {f: fam[f"{f}@{last:g}"].min() for f in fams}
+    for m in ranks.sort_values(ranks.columns[-1]).index:
+        cells = [("**" + _fmt(ranks.loc[m, c]) + "**") if np.isclose(ranks.loc[m, c], best[c])
+                 else _fmt(ranks.loc[m, c]) for c in ranks.columns]
+        cells.append(f"{_fmt(ci[m][0])}-{_fmt(ci[m][1])}")
+        for f in fams:
+            v = fam.loc[m, f"{f}@{last:g}"]
+            cells.append("**" + _fmt(v) + "**" if np.isclose(v, best_f[f]) else _fmt(v))
+        rows.append(f"| {m} | " + " | ".join(cells) + " |")
+    n_pairs = at.groupby(["benchmark", "seed"]).ngroups
+    return "\n".join(rows) + f"\n\n({n_pairs} benchmark-seed pairs.)"
+
+
+def versus(tables: Path, last: float) -> str:
+    vs = pd.read_csv(tables / "versus_peers.csv")
+    vs = vs[np.isclose(vs["ffe"], last)]
+    rows = ["| benchmark | place | best peer | hyperpilot median | peer median | ratio | win rate |",
+            "|---|---|---|---|---|---|---|"]
+    for _, r in vs.iterrows():
+        rows.append(f"| {r['benchmark']} | {int(r['place'])} of {int(r['of'])} | {r['best_rival']} "
+                    f"| {r['focus_median']:.4g} | {r['rival_median']:.4g} | "
+                    f"{_fmt(r['ratio'])} | {r['win_rate']:.2f} |")
+    lead = int((vs["diff"] < 0).sum())
+    return "\n".join(rows) + f"\n\nhyperpilot has the lower median on {lead} of {len(vs)} benchmarks."
+
+
+def others(tables: Path) -> str:
+    out = []
+    sp = tables / "speedup.csv"
+    if sp.exists():
+        s = pd.read_csv(sp).groupby("method")["speedup"].median().sort_values(ascending=False)
+        out.append("Speed-up to random's final median regret (median over benchmarks): "
+                   + ", ".join(f"{m} {v:.1f}x" for m, v in s.items()))
+    fs = tables / "false_stops_pooled.csv"
+    if fs.exists():
+        t = pd.read_csv(fs)
+        out.append("False stops (pooled): " + "; ".join(
+            f"{r['method']} {r['kind']}: {int(r['false'])} of {int(r['evaluated'])} evaluated "
+            f"({int(r['n'])} in all)" for _, r in t.iterrows()))
+    cs = tables / "compute_saved.csv"
+    if cs.exists():
+        t = pd.read_csv(cs)
+        out.append("Compute saved: " + "; ".join(
+            f"{r['method']} resume {100 * r['resume_saved']:.1f}%, stop {100 * r['stop_saved']:.1f}%"
+            f" ({int(r['stopped'])} stopped)" for _, r in t.iterrows()))
+    ov = pd.read_csv(tables / "overhead.csv").set_index("method")
+    big = [c for c in ov.columns if c.endswith("+")]
+    out.append("Overhead per proposal, mean [s]" + (f" (median at {big[0]} obs.)" if big else "")
+               + ": " + ", ".join(f"{m} {r['mean']:.3g}" + (f" ({r[big[0]]:.3g})" if big and
+                                                               np.isfinite(r[big[0]]) else "")
+                                  for m, r in ov.sort_values("mean").iterrows()))
+    fb = pd.read_csv(tables / "fallbacks.csv")
+    out.append(f"Fallbacks {int(fb['fallbacks'].sum())}, failed trials {int(fb['failed'].sum())} "
+               f"of {int(fb['trials'].sum()):,} trials.")
+    return "\n".join(f"- {x}" for x in out)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("src", type=Path, help="the bench folder or compact result that was reported")
+    p.add_argument("--report", default="report", help="report folder name under SRC")
+    p.add_argument("--at", default="10,30,100", help="the report's budgets")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    a = p.parse_args()
+    tables = a.src / a.report / "tables"
+    budgets = [float(x) for x in a.at.split(",")]
+    print(rank_table(a.src, tables, budgets, a.seed), "\n")
+    if (tables / "versus_peers.csv").exists():
+        print(versus(tables, budgets[-1]), "\n")
+    print(others(tables))
+
+
+if __name__ == "__main__":
+    main()
