@@ -23,11 +23,15 @@ def _csv(s: str) -> list[str]:
 
 
 def _seeds(s: str) -> list[int]:
-    """``"5"`` -> seeds 0..4; ``"0,3,7"`` -> those seeds."""
+    """``"5"`` -> seeds 0..4; ``"0,3,7"`` -> those seeds; ``"2-9"`` -> 2..9 (``"2-2"``: seed 2)."""
     parts = _csv(s)
     if len(parts) == 1 and "-" not in parts[0]:
         return list(range(int(parts[0])))
-    return [int(p) for p in parts]
+    out: list[int] = []
+    for p in parts:
+        lo, sep, hi = p.partition("-")
+        out += list(range(int(lo), int(hi) + 1)) if sep else [int(p)]
+    return out
 
 
 def _load_methods(imports: list[str]) -> None:
@@ -129,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     r = sub.add_parser("run", help="run the grid method x benchmark x seed (resumable)")
     r.add_argument("--methods", required=True, help="comma list: ours and peers")
     r.add_argument("--benchmarks", required=True, help="comma list of benchmarks and suites")
-    r.add_argument("--seeds", default="5", help="N (seeds 0..N-1) or a comma list")
+    r.add_argument("--seeds", default="5", help="N (seeds 0..N-1), a comma list, or a range "
+                   "a-b (a piece of a grid: 2-9, or 2-2 for seed 2 alone)")
     r.add_argument("--budget", type=float, required=True, help="full-fidelity equivalents per cell")
     r.add_argument("--workers", type=int, default=1, help="cells run in parallel (processes)")
     r.add_argument("--out", required=True, help="output folder, e.g. runs/bench/NAME")

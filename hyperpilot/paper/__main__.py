@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--no-run", action="store_true", help="never run; use existing results")
     r.add_argument("--merge", action="store_true",
                    help="never run; add the seeds of a bench grid run in pieces (bench run "
-                        "--seeds 2,3 --out <out>/<scale>/<name>) to runs/reference/<scale>/<name>")
+                        "--seeds 2-3 --out <out>/<scale>/<name>) to runs/reference/<scale>/<name>")
     r.add_argument("--progress", action="store_true", help="the bench's progress bars")
     r.add_argument("--root", default=".", help=argparse.SUPPRESS)
     r.set_defaults(fn=cmd_reproduce)

@@ -52,7 +52,7 @@ def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
             bench experiment's cells (even of a grid still running) are compacted first, keeping
             the seeds that every method has finished.
         merge: never run; add the seeds of a bench run under ``<out>`` to the committed
-            reference (a grid run in pieces across sessions, ``bench run --seeds 2,3``): pairs
+            reference (a grid run in pieces across sessions, ``bench run --seeds 2-3``): pairs
             the run has replace the reference's, the others are kept (``compact.merge_bench``).
     """
     sources = []

@@ -70,7 +70,17 @@ def versus(tables: Path, last: float) -> str:
     return "\n".join(rows) + f"\n\nhyperpilot has the lower median on {lead} of {len(vs)} benchmarks."
 
 
-def others(tables: Path) -> str:
+def _seeds_of(src: Path, name: str) -> str:
+    """`` (seeds 2, 3 only)`` when a compact per-cell file covers fewer seeds than the grid."""
+    p = src / name
+    if not p.exists() or not (src / "cells.csv").exists():
+        return ""
+    have = sorted(pd.read_csv(p)["seed"].unique())
+    want = sorted(pd.read_csv(src / "cells.csv")["seed"].unique())
+    return "" if have == want else f" (seeds {', '.join(map(str, have))} only)"
+
+
+def others(src: Path, tables: Path) -> str:
     out = []
     sp = tables / "speedup.csv"
     if sp.exists():
@@ -80,13 +90,13 @@ def others(tables: Path) -> str:
     fs = tables / "false_stops_pooled.csv"
     if fs.exists():
         t = pd.read_csv(fs)
-        out.append("False stops (pooled): " + "; ".join(
+        out.append(f"False stops, pooled{_seeds_of(src, 'false_stops.csv')}: " + "; ".join(
             f"{r['method']} {r['kind']}: {int(r['false'])} of {int(r['evaluated'])} evaluated "
             f"({int(r['n'])} in all)" for _, r in t.iterrows()))
     cs = tables / "compute_saved.csv"
     if cs.exists():
         t = pd.read_csv(cs)
-        out.append("Compute saved: " + "; ".join(
+        out.append(f"Compute saved{_seeds_of(src, 'budget.csv')}: " + "; ".join(
             f"{r['method']} resume {100 * r['resume_saved']:.1f}%, stop {100 * r['stop_saved']:.1f}%"
             f" ({int(r['stopped'])} stopped)" for _, r in t.iterrows()))
     ov = pd.read_csv(tables / "overhead.csv").set_index("method")
@@ -114,7 +124,7 @@ def main() -> None:
     print(rank_table(a.src, tables, budgets, a.seed), "\n")
     if (tables / "versus_peers.csv").exists():
         print(versus(tables, budgets[-1]), "\n")
-    print(others(tables))
+    print(others(a.src, tables))
 
 
 if __name__ == "__main__":

@@ -162,3 +162,10 @@ def test_headline_summary_script_prints_the_readme_tables(bench_out: Path) -> No
     assert f"{ranks.loc['hyperband', 'rank@2']:.2f}" in line
     assert "(4 benchmark-seed pairs.)" not in p.stdout and "(2 benchmark-seed pairs.)" in p.stdout
     assert "failed trials 0 of" in p.stdout
+
+
+def test_seed_arguments_count_list_and_range() -> None:
+    from hyperpilot.bench.__main__ import _seeds
+
+    assert _seeds("3") == [0, 1, 2] and _seeds("0,3") == [0, 3]
+    assert _seeds("2-2") == [2] and _seeds("2-4,7") == [2, 3, 4, 7]
