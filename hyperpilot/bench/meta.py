@@ -31,6 +31,35 @@ def versions() -> dict[str, str]:
     return out
 
 
+def cpu_info() -> dict[str, Any]:
+    """CPU model, the vector extensions present and the kernel path torch picked.
+
+    Float results of BLAS, torch and onnxruntime kernels depend on the instruction set, so a
+    model-based method can take another path on another CPU from the same seed (runs on one
+    machine are identical); this records which CPU a piece of a grid ran on.
+    """
+    info: dict[str, Any] = {}
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, val = line.partition(":")
+        if key.strip() == "model name" and "model" not in info:
+            info["model"] = val.strip()
+        elif key.strip() == "flags" and "isa" not in info:
+            flags = set(val.split())
+            info["isa"] = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
+                           if f in flags]
+    try:
+        import torch
+
+        info["torch_capability"] = torch.backends.cpu.get_cpu_capability()
+    except (ImportError, AttributeError):
+        pass
+    return info
+
+
 def write_meta(out: Path, cfg: BenchConfig, start: float, end: float,
                summaries: list[dict[str, Any]], skipped: int,
                finished: bool = True) -> dict[str, Any]:
@@ -50,7 +79,8 @@ def write_meta(out: Path, cfg: BenchConfig, start: float, end: float,
             "python": env.get("python"),
             "machine": {"platform": platform.platform(), "machine": platform.machine(),
                         "cpu_count": os.cpu_count(),
-                        "omp_num_threads": os.environ.get("OMP_NUM_THREADS")},
+                        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+                        "cpu": cpu_info()},
             "seeds": cfg.seeds, "config": asdict(cfg),
             "runs": old["runs"] + [{
                 "start": stamp, "end": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(end)),

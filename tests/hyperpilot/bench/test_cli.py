@@ -132,6 +132,8 @@ def test_meta_has_one_entry_per_run_and_every_cell(bench_out: Path) -> None:
     assert [r["finished"] for r in meta["runs"]] == [True, True]  # first run, then the resume
     assert [r["ran"] for r in meta["runs"]] == [4, 0]
     assert len(meta["cells"]) == 4
+    cpu = meta["machine"]["cpu"]  # float paths depend on the CPU: recorded per run
+    assert cpu["torch_capability"] in ("DEFAULT", "AVX2", "AVX512", "ZVECTOR", "VSX", "SVE256")
 
 
 def test_report_from_compact_results_matches_the_trials(bench_out: Path, tmp_path: Path) -> None:
