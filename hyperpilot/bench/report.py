@@ -21,6 +21,8 @@ from hyperpilot.bench.falsestop import by_benchmark, false_stops_by_cell, pooled
 from hyperpilot.bench.stats import speedup_to_target
 from hyperpilot.bench.testscore import TEST_SEEDS
 
+CELLS = analysis.CELL
+
 
 def _budget(out: Path, df: pd.DataFrame) -> float:
     cfg = out / "config.json"
@@ -139,11 +141,9 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
     return rep
 
 
-CELLS = analysis.CELL
-
-
 def _coverage(per_cell: pd.DataFrame | None, df: pd.DataFrame) -> str:
-    """`` (seeds 2-3 of 0-3: N cells)`` when ``per_cell`` covers fewer cells than ``df``."""
+    """`` (only the N of M cells that carry it: seeds 2 of 0, 1, 2)`` when ``per_cell`` (a
+    compact per-cell file) covers fewer cells than ``df``; else ``""``."""
     if per_cell is None or not len(per_cell):
         return ""
     have, want = per_cell[CELLS].drop_duplicates(), df[CELLS].drop_duplicates()

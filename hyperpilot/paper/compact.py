@@ -133,7 +133,7 @@ def merge_bench(old: Path, new: Path, dest: Path) -> Path:
     """Merge two compact bench results of one grid (run in pieces) into ``dest``.
 
     A grid can be run across sessions and machines in pieces of seeds (``bench run --seeds
-    2,3``). ``new`` wins for a (benchmark, seed) pair present in both; ``old`` contributes the
+    2-3``). ``new`` wins for a (benchmark, seed) pair present in both; ``old`` contributes the
     pairs ``new`` lacks. ``meta.json`` keeps every piece's runs and commit under ``pieces``.
 
     Raises:
