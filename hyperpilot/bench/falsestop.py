@@ -64,12 +64,6 @@ def by_benchmark(cells: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def false_stops(df: pd.DataFrame, data_dir: str | None, seed: int = 0,
-                cap: int = 50) -> pd.DataFrame:
-    """Rows ``method, benchmark, kind (stopped|discarded), n, evaluated, false, rate``."""
-    return by_benchmark(false_stops_by_cell(df, data_dir, seed, cap))
-
-
 def pooled(fs: pd.DataFrame) -> pd.DataFrame:
     """``false_stops`` rows pooled over benchmarks: one row per method and kind with any configs."""
     t = fs.groupby(["method", "kind"], as_index=False)[["n", "evaluated", "false"]].sum()
