@@ -27,8 +27,11 @@ from pathlib import Path
 import pandas as pd
 
 from hyperpilot.bench.analysis import CELL
+from hyperpilot.bench.compacted import load_incumbents
 
 log = logging.getLogger("hyperpilot.paper")
+
+__all__ = ["compact_bench", "load_incumbents", "merge_bench", "MergeError"]
 
 INCUMBENT_COLS = ["method", "benchmark", "seed", "trial_index", "ffe", "score",
                   "incumbent_value", "regret", "config"]
@@ -108,13 +111,6 @@ def compact_bench(run_dir: Path, dest: Path) -> Path:
         if (run_dir / name).exists() and run_dir != dest:
             shutil.copyfile(run_dir / name, dest / name)
     return dest
-
-
-def load_incumbents(dest: Path) -> pd.DataFrame:
-    """``incumbents.csv.gz`` sorted by cell and trial index, as ``bench.analysis`` expects."""
-    from hyperpilot.bench import compacted
-
-    return compacted.load_incumbents(dest)
 
 
 def is_compact(dest: Path) -> bool:

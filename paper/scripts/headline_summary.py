@@ -87,18 +87,17 @@ def others(src: Path, tables: Path) -> str:
         s = pd.read_csv(sp).groupby("method")["speedup"].median().sort_values(ascending=False)
         out.append("Speed-up to random's final median regret (median over benchmarks): "
                    + ", ".join(f"{m} {v:.1f}x" for m, v in s.items()))
-    fs = tables / "false_stops_pooled.csv"
-    if fs.exists():
-        t = pd.read_csv(fs)
-        out.append(f"False stops, pooled{_seeds_of(src, 'false_stops.csv')}: " + "; ".join(
-            f"{r['method']} {r['kind']}: {int(r['false'])} of {int(r['evaluated'])} evaluated "
-            f"({int(r['n'])} in all)" for _, r in t.iterrows()))
-    cs = tables / "compute_saved.csv"
-    if cs.exists():
-        t = pd.read_csv(cs)
-        out.append(f"Compute saved{_seeds_of(src, 'budget.csv')}: " + "; ".join(
-            f"{r['method']} resume {100 * r['resume_saved']:.1f}%, stop {100 * r['stop_saved']:.1f}%"
-            f" ({int(r['stopped'])} stopped)" for _, r in t.iterrows()))
+    for name, per_cell, title, fmt in (
+            ("false_stops_pooled", "false_stops.csv", "False stops, pooled",
+             "{method} {kind}: {false:.0f} of {evaluated:.0f} evaluated ({n:.0f} in all)"),
+            ("compute_saved", "budget.csv", "Compute saved",
+             "{method} resume {resume_pct:.1f}%, stop {stop_pct:.1f}% ({stopped:.0f} stopped)")):
+        if (tables / f"{name}.csv").exists():
+            t = pd.read_csv(tables / f"{name}.csv")
+            if "resume_saved" in t:
+                t = t.assign(resume_pct=100 * t["resume_saved"], stop_pct=100 * t["stop_saved"])
+            out.append(f"{title}{_seeds_of(src, per_cell)}: "
+                       + "; ".join(fmt.format(**r) for r in t.to_dict("records")))
     ov = pd.read_csv(tables / "overhead.csv").set_index("method")
     big = [c for c in ov.columns if c.endswith("+")]
     out.append("Overhead per proposal, mean [s]" + (f" (median at {big[0]} obs.)" if big else "")
