@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -31,12 +32,14 @@ def versions() -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def cpu_info() -> dict[str, Any]:
     """CPU model, the vector extensions present and the kernel path torch picked.
 
     Float results of BLAS, torch and onnxruntime kernels depend on the instruction set, so a
     model-based method can take another path on another CPU from the same seed (runs on one
-    machine are identical); this records which CPU a piece of a grid ran on.
+    machine are identical); this records which CPU a piece of a grid ran on. Read once per
+    process (``meta.json`` is rewritten after every cell).
     """
     info: dict[str, Any] = {}
     try:
