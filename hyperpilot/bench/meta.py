@@ -70,12 +70,14 @@ def write_meta(out: Path, cfg: BenchConfig, start: float, end: float,
 
     The runner calls it after every finished cell with ``finished=False`` and once at the end,
     so a run that is stopped part-way still leaves its metadata; a call replaces the entry in
-    ``runs`` that has the same ``start``.
+    ``runs`` with the same ``id`` (the start time in microseconds and the process id: two runs
+    can start within one second, e.g. a resume right after a short run).
     """
     path = out / "meta.json"
     old = json.loads(path.read_text()) if path.exists() else {}
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(start))
-    old["runs"] = [r for r in old.get("runs", []) if r.get("start") != stamp]
+    run_id = f"{start:.6f}-{os.getpid()}"
+    old["runs"] = [r for r in old.get("runs", []) if r.get("id", r.get("start")) != run_id]
     cells = {**old.get("cells", {}), **{s["cell"]: s for s in summaries}}
     env = environment_info()
     meta = {"versions": versions(), "git_commit": env.get("git_commit"),
@@ -86,7 +88,7 @@ def write_meta(out: Path, cfg: BenchConfig, start: float, end: float,
                         "cpu": cpu_info()},
             "seeds": cfg.seeds, "config": asdict(cfg),
             "runs": old["runs"] + [{
-                "start": stamp, "end": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(end)),
+                "id": run_id, "start": stamp, "end": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(end)),
                 "wall_s": round(end - start, 2), "ran": len(summaries), "skipped": skipped,
                 "failed": sum("error" in s for s in summaries), "finished": finished}],
             "cells": cells,

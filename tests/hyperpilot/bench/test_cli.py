@@ -136,6 +136,20 @@ def test_meta_has_one_entry_per_run_and_every_cell(bench_out: Path) -> None:
     assert cpu["torch_capability"] in ("DEFAULT", "AVX2", "AVX512", "ZVECTOR", "VSX", "SVE256")
 
 
+def test_meta_keeps_two_runs_that_start_within_one_second(tmp_path: Path) -> None:
+    """Runs are told apart by a sub-second id, not the printed start (CI resumes fast)."""
+    from hyperpilot.bench.meta import write_meta
+    from hyperpilot.bench.runner import BenchConfig
+
+    cfg = BenchConfig(methods=["random"], benchmarks=["branin"], seeds=[0], budget=1.0,
+                      out=str(tmp_path))
+    write_meta(tmp_path, cfg, 1000.1, 1000.2, [], skipped=0, finished=False)
+    write_meta(tmp_path, cfg, 1000.1, 1000.3, [], skipped=0)  # same run: replaced
+    meta = write_meta(tmp_path, cfg, 1000.6, 1000.7, [], skipped=1)  # a resume, same second
+    assert [(r["finished"], r["skipped"]) for r in meta["runs"]] == [(True, 0), (True, 1)]
+    assert meta["runs"][0]["start"] == meta["runs"][1]["start"]
+
+
 def test_report_from_compact_results_matches_the_trials(bench_out: Path, tmp_path: Path) -> None:
     """A compact result (what runs/reference commits) gives the report's tables unchanged."""
     from hyperpilot.bench.report import make_report
