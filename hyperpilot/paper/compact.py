@@ -113,10 +113,6 @@ def compact_bench(run_dir: Path, dest: Path) -> Path:
     return dest
 
 
-def is_compact(dest: Path) -> bool:
-    return (dest / "incumbents.csv.gz").exists() or (dest / "result.csv.gz").exists()
-
-
 #: Config keys that must agree for two pieces of one bench grid to be merged.
 SAME_CONFIG = ("methods", "benchmarks", "budget", "batch_size", "imports")
 
