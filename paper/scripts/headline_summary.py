@@ -9,7 +9,10 @@ Prints: the mean rank of every method at 10/30/100 FFE with a 95% bootstrap CI a
 benchmark-seed pairs) and by benchmark family at 100 FFE; ``hyperpilot`` against the best peer
 per benchmark; the speed-up to random search (median over benchmarks); pooled false stops and
 compute saved; overhead per proposal. Every number is read from ``<src>/<report>/tables`` or,
-for the rank CI, from the compact ``incumbents.csv.gz``.
+for the rank CI and the per-piece ranks, from the compact ``incumbents.csv.gz``.
+
+``--pieces 0-1,2-5`` adds the mean ranks over each piece's seeds alone (pieces of a grid run on
+different machines can differ in the last bit; see the README's provenance note).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ def rank_table(src: Path, tables: Path, budgets: list[float], seed: int) -> str:
     ranks = pd.read_csv(tables / "mean_rank.csv").set_index("method")
     fam = pd.read_csv(tables / "family_rank.csv").set_index("method")
     last = budgets[-1]
-    df = compacted.load_incumbents(src) if compacted.is_compact(src) else analysis.load_trials(src)
+    df = _load(src)
     methods = set(ranks.index)
     at = analysis.scores_at(df[df["method"].isin(methods)], np.asarray([last]))
     at["rank"] = rank_methods(at, ["benchmark", "seed", "ffe"])
@@ -55,6 +58,30 @@ def rank_table(src: Path, tables: Path, budgets: list[float], seed: int) -> str:
         rows.append(f"| {m} | " + " | ".join(cells) + " |")
     n_pairs = at.groupby(["benchmark", "seed"]).ngroups
     return "\n".join(rows) + f"\n\n({n_pairs} benchmark-seed pairs.)"
+
+
+def _load(src: Path) -> pd.DataFrame:
+    return compacted.load_incumbents(src) if compacted.is_compact(src) else analysis.load_trials(src)
+
+
+def piece_ranks(src: Path, methods: list[str], budgets: list[float], pieces: list[list[int]]) -> str:
+    """Mean rank at each budget over the seeds of each piece alone (methods ranked as a whole)."""
+    df = _load(src)
+    df = df[df["method"].isin(methods)]
+    out = []
+    for seeds in pieces:
+        at = analysis.scores_at(df[df["seed"].isin(seeds)], np.asarray(budgets))
+        if at.empty:
+            raise SystemExit(f"no cells for seeds {seeds}")
+        at["rank"] = rank_methods(at, ["benchmark", "seed", "ffe"])
+        r = at.groupby(["method", "ffe"])["rank"].mean().unstack("ffe")
+        r = r.sort_values(r.columns[-1])
+        n = at.groupby(["benchmark", "seed"]).ngroups
+        out.append(f"Seeds {seeds[0]}-{seeds[-1]} alone ({n} pairs), mean rank at "
+                   + "/".join(f"{b:g}" for b in budgets) + ": "
+                   + "; ".join(f"{m} " + " / ".join(_fmt(v) for v in row)
+                               for m, row in r.iterrows()))
+    return "\n".join(f"- {x}" for x in out)
 
 
 def versus(tables: Path, last: float) -> str:
@@ -117,6 +144,7 @@ def main() -> None:
     p.add_argument("--report", default="report", help="report folder name under SRC")
     p.add_argument("--at", default="10,30,100", help="the report's budgets")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    p.add_argument("--pieces", default="", help="seed ranges ranked apart, e.g. 0-1,2-5")
     a = p.parse_args()
     tables = a.src / a.report / "tables"
     budgets = [float(x) for x in a.at.split(",")]
@@ -124,6 +152,11 @@ def main() -> None:
     if (tables / "versus_peers.csv").exists():
         print(versus(tables, budgets[-1]), "\n")
     print(others(a.src, tables))
+    if a.pieces:
+        methods = list(pd.read_csv(tables / "mean_rank.csv")["method"])
+        pieces = [list(range(int(x.split("-")[0]), int(x.split("-")[-1]) + 1))
+                  for x in a.pieces.split(",")]
+        print("\n" + piece_ranks(a.src, methods, budgets, pieces))
 
 
 if __name__ == "__main__":

@@ -170,14 +170,20 @@ def test_report_from_compact_results_matches_the_trials(bench_out: Path, tmp_pat
 
 def test_headline_summary_script_prints_the_readme_tables(bench_out: Path) -> None:
     p = subprocess.run([sys.executable, str(REPO / "paper" / "scripts" / "headline_summary.py"),
-                        str(bench_out), "--at", "0.2,0.6,2"], cwd=REPO, capture_output=True,
-                       text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+                        str(bench_out), "--at", "0.2,0.6,2", "--pieces", "0-0,1-1"], cwd=REPO,
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
     assert p.returncode == 0, p.stderr[-2000:]
     ranks = pd.read_csv(bench_out / "report" / "tables" / "mean_rank.csv").set_index("method")
     line = next(x for x in p.stdout.splitlines() if x.startswith("| hyperband |"))
     assert f"{ranks.loc['hyperband', 'rank@2']:.2f}" in line
     assert "(4 benchmark-seed pairs.)" not in p.stdout and "(2 benchmark-seed pairs.)" in p.stdout
     assert "failed trials 0 of" in p.stdout
+    # one seed per piece: the two pieces' mean ranks average to the whole run's
+    pieces = [x for x in p.stdout.splitlines() if x.startswith("- Seeds ")]
+    assert [x.split(" alone")[0] for x in pieces] == ["- Seeds 0-0", "- Seeds 1-1"]
+    hb = [float(re.search(r"hyperband [\d.]+ / [\d.]+ / ([\d.]+)", x).group(1)) for x in pieces]
+    assert np.isclose(np.mean(hb), ranks.loc["hyperband", "rank@2"], atol=0.006)
 
 
 def test_seed_arguments_count_list_and_range() -> None:
