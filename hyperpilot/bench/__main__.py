@@ -22,7 +22,7 @@ def _csv(s: str) -> list[str]:
     return [x.strip() for x in s.split(",") if x.strip()]
 
 
-def _seeds(s: str) -> list[int]:
+def parse_seeds(s: str) -> list[int]:
     """``"5"`` -> seeds 0..4; ``"0,3,7"`` -> those seeds; ``"2-9"`` -> 2..9 (``"2-2"``: seed 2)."""
     parts = _csv(s)
     if len(parts) == 1 and "-" not in parts[0]:
@@ -66,7 +66,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     check_methods(methods)
     data_dir = a.data_dir or os.environ.get("HYPERPILOT_DATA") or None
     cfg = BenchConfig(methods=methods, benchmarks=expand_benchmarks(_csv(a.benchmarks)),
-                      seeds=_seeds(a.seeds), budget=a.budget, out=a.out, workers=a.workers,
+                      seeds=parse_seeds(a.seeds), budget=a.budget, out=a.out, workers=a.workers,
                       batch_size=a.batch_size, data_dir=data_dir, imports=imports)
     from hyperpilot.locking import LockedError
 

@@ -77,7 +77,7 @@ def write_meta(out: Path, cfg: BenchConfig, start: float, end: float,
     old = json.loads(path.read_text()) if path.exists() else {}
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(start))
     run_id = f"{start:.6f}-{os.getpid()}"
-    old["runs"] = [r for r in old.get("runs", []) if r.get("id", r.get("start")) != run_id]
+    old["runs"] = [r for r in old.get("runs", []) if r.get("id") != run_id]
     cells = {**old.get("cells", {}), **{s["cell"]: s for s in summaries}}
     env = environment_info()
     meta = {"versions": versions(), "git_commit": env.get("git_commit"),

@@ -11,7 +11,7 @@ per benchmark; the speed-up to random search (median over benchmarks); pooled fa
 compute saved; overhead per proposal. Every number is read from ``<src>/<report>/tables`` or,
 for the rank CI and the per-piece ranks, from the compact ``incumbents.csv.gz``.
 
-``--pieces 0-1,2-5`` adds the mean ranks over each piece's seeds alone (pieces of a grid run on
+``--pieces 0-1 2-5`` adds the mean ranks over each piece's seeds alone (pieces of a grid run on
 different machines can differ in the last bit; see the README's provenance note).
 """
 
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hyperpilot.bench import analysis, compacted
+from hyperpilot.bench.__main__ import parse_seeds
 from hyperpilot.bench.stats import bootstrap_ci, rank_methods
 
 
@@ -31,12 +32,11 @@ def _fmt(x: float, nd: int = 2) -> str:
     return "-" if not np.isfinite(x) else f"{x:.{nd}f}"
 
 
-def rank_table(src: Path, tables: Path, budgets: list[float], seed: int) -> str:
+def rank_table(df: pd.DataFrame, tables: Path, budgets: list[float], seed: int) -> str:
     """Mean rank at each budget, its CI at the last budget, and family ranks at the last."""
     ranks = pd.read_csv(tables / "mean_rank.csv").set_index("method")
     fam = pd.read_csv(tables / "family_rank.csv").set_index("method")
     last = budgets[-1]
-    df = _load(src)
     methods = set(ranks.index)
     at = analysis.scores_at(df[df["method"].isin(methods)], np.asarray([last]))
     at["rank"] = rank_methods(at, ["benchmark", "seed", "ffe"])
@@ -60,23 +60,19 @@ def rank_table(src: Path, tables: Path, budgets: list[float], seed: int) -> str:
     return "\n".join(rows) + f"\n\n({n_pairs} benchmark-seed pairs.)"
 
 
-def _load(src: Path) -> pd.DataFrame:
-    return compacted.load_incumbents(src) if compacted.is_compact(src) else analysis.load_trials(src)
-
-
-def piece_ranks(src: Path, methods: list[str], budgets: list[float], pieces: list[list[int]]) -> str:
-    """Mean rank at each budget over the seeds of each piece alone (methods ranked as a whole)."""
-    df = _load(src)
+def piece_ranks(df: pd.DataFrame, methods: list[str], budgets: list[float],
+                pieces: list[list[int]]) -> str:
+    """Mean rank at each budget over the seeds of each piece alone (``df``: incumbent rows)."""
     df = df[df["method"].isin(methods)]
     out = []
     for seeds in pieces:
-        at = analysis.scores_at(df[df["seed"].isin(seeds)], np.asarray(budgets))
-        if at.empty:
+        d = df[df["seed"].isin(seeds)]
+        if d.empty:
             raise SystemExit(f"no cells for seeds {seeds}")
-        at["rank"] = rank_methods(at, ["benchmark", "seed", "ffe"])
-        r = at.groupby(["method", "ffe"])["rank"].mean().unstack("ffe")
+        r = analysis.mean_ranks(analysis.scores_at(d, np.asarray(budgets))).pivot(
+            index="method", columns="ffe", values="mean_rank")
         r = r.sort_values(r.columns[-1])
-        n = at.groupby(["benchmark", "seed"]).ngroups
+        n = d.groupby(["benchmark", "seed"]).ngroups
         out.append(f"Seeds {seeds[0]}-{seeds[-1]} alone ({n} pairs), mean rank at "
                    + "/".join(f"{b:g}" for b in budgets) + ": "
                    + "; ".join(f"{m} " + " / ".join(_fmt(v) for v in row)
@@ -144,19 +140,20 @@ def main() -> None:
     p.add_argument("--report", default="report", help="report folder name under SRC")
     p.add_argument("--at", default="10,30,100", help="the report's budgets")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
-    p.add_argument("--pieces", default="", help="seed ranges ranked apart, e.g. 0-1,2-5")
+    p.add_argument("--pieces", nargs="*", default=[],
+                   help="seed ranges ranked apart, e.g. 0-1 2-5 (as bench run --seeds)")
     a = p.parse_args()
     tables = a.src / a.report / "tables"
     budgets = [float(x) for x in a.at.split(",")]
-    print(rank_table(a.src, tables, budgets, a.seed), "\n")
+    src = a.src
+    df = compacted.load_incumbents(src) if compacted.is_compact(src) else analysis.load_trials(src)
+    print(rank_table(df, tables, budgets, a.seed), "\n")
     if (tables / "versus_peers.csv").exists():
         print(versus(tables, budgets[-1]), "\n")
     print(others(a.src, tables))
     if a.pieces:
         methods = list(pd.read_csv(tables / "mean_rank.csv")["method"])
-        pieces = [list(range(int(x.split("-")[0]), int(x.split("-")[-1]) + 1))
-                  for x in a.pieces.split(",")]
-        print("\n" + piece_ranks(a.src, methods, budgets, pieces))
+        print("\n" + piece_ranks(df, methods, budgets, [parse_seeds(x) for x in a.pieces]))
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ def test_report_from_compact_results_matches_the_trials(bench_out: Path, tmp_pat
 
 def test_headline_summary_script_prints_the_readme_tables(bench_out: Path) -> None:
     p = subprocess.run([sys.executable, str(REPO / "paper" / "scripts" / "headline_summary.py"),
-                        str(bench_out), "--at", "0.2,0.6,2", "--pieces", "0-0,1-1"], cwd=REPO,
+                        str(bench_out), "--at", "0.2,0.6,2", "--pieces", "0-0", "1-1"], cwd=REPO,
                        capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": str(REPO)})
     assert p.returncode == 0, p.stderr[-2000:]
@@ -187,7 +187,7 @@ def test_headline_summary_script_prints_the_readme_tables(bench_out: Path) -> No
 
 
 def test_seed_arguments_count_list_and_range() -> None:
-    from hyperpilot.bench.__main__ import _seeds
+    from hyperpilot.bench.__main__ import parse_seeds
 
-    assert _seeds("3") == [0, 1, 2] and _seeds("0,3") == [0, 3]
-    assert _seeds("2-2") == [2] and _seeds("2-4,7") == [2, 3, 4, 7]
+    assert parse_seeds("3") == [0, 1, 2] and parse_seeds("0,3") == [0, 3]
+    assert parse_seeds("2-2") == [2] and parse_seeds("2-4,7") == [2, 3, 4, 7]
