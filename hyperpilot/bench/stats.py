@@ -43,6 +43,27 @@ def rank_methods(scores: pd.DataFrame, by: list[str], method: str = "method",
         lambda s: pd.Series(stats.rankdata(s.to_numpy(), method="average"), index=s.index))
 
 
+def paired_sign_test(a: np.ndarray, b: np.ndarray, rtol: float = 1e-9) -> dict[str, float]:
+    """Paired comparison of two methods' scores on the same (benchmark, seed) pairs.
+
+    Args:
+        a, b: Scores of the two methods, aligned pair by pair (smaller is better). A missing
+            score (NaN: no incumbent yet) is worst, as in ``rank_methods``; scores equal to
+            ``rtol`` (relative) tie.
+
+    Returns:
+        ``wins`` (``a < b``), ``losses``, ``ties`` and the two-sided sign-test ``p`` over the
+        decided pairs (``scipy.stats.binomtest`` with probability 1/2; 1.0 with none decided).
+    """
+    a = np.nan_to_num(np.asarray(a, dtype=float), nan=np.inf)
+    b = np.nan_to_num(np.asarray(b, dtype=float), nan=np.inf)
+    tie = np.isclose(a, b, rtol=rtol, atol=0.0)
+    wins, losses = int(((a < b) & ~tie).sum()), int(((a > b) & ~tie).sum())
+    n = wins + losses
+    p = stats.binomtest(wins, n, 0.5).pvalue if n else 1.0
+    return {"wins": wins, "losses": losses, "ties": int(tie.sum()), "p": float(p)}
+
+
 def first_ffe_reaching(ffe: np.ndarray, score: np.ndarray, target: float) -> float:
     """The first FFE at which ``score <= target`` (``inf`` if never); arrays in time order."""
     hit = np.flatnonzero(np.asarray(score, dtype=float) <= target + 1e-12)

@@ -13,6 +13,9 @@ for the rank CI and the per-piece ranks, from the compact ``incumbents.csv.gz``.
 
 ``--pieces 0-1 2-5`` adds the mean ranks over each piece's seeds alone (pieces of a grid run on
 different machines can differ in the last bit; see the README's provenance note).
+``--paired hyperpilot,gp-bo`` adds a paired comparison: on how many benchmark-seed pairs the first
+method's score is lower, higher or equal, with a two-sided sign test, at each budget and per
+benchmark family at the last.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import pandas as pd
 
 from hyperpilot.bench import analysis, compacted
 from hyperpilot.bench.__main__ import parse_seeds
-from hyperpilot.bench.stats import bootstrap_ci, rank_methods
+from hyperpilot.bench.stats import bootstrap_ci, paired_sign_test, rank_methods
 
 
 def _fmt(x: float, nd: int = 2) -> str:
@@ -78,6 +81,27 @@ def piece_ranks(df: pd.DataFrame, methods: list[str], budgets: list[float],
                    + "; ".join(f"{m} " + " / ".join(_fmt(v) for v in row)
                                for m, row in r.iterrows()))
     return "\n".join(f"- {x}" for x in out)
+
+
+def paired(df: pd.DataFrame, a: str, b: str, budgets: list[float]) -> str:
+    """``a`` against ``b`` pair by pair (same benchmark and seed): wins/losses/ties and the
+    sign-test p at each budget, and per benchmark family at the last budget."""
+    at = analysis.scores_at(df[df["method"].isin([a, b])], np.asarray(budgets))
+    wide = at.pivot_table(index=["benchmark", "seed", "ffe"], columns="method", values="score",
+                          dropna=False).reset_index()
+    if a not in wide or b not in wide:
+        raise SystemExit(f"--paired {a},{b}: both methods must be in the results")
+
+    def one(g: pd.DataFrame) -> str:
+        r = paired_sign_test(g[a].to_numpy(), g[b].to_numpy())
+        return f"{r['wins']}/{r['losses']}/{r['ties']} (p = {r['p']:.2g})"
+
+    parts = [f"@{f:g} {one(g)}" for f, g in wide.groupby("ffe")]
+    last = wide[np.isclose(wide["ffe"], budgets[-1])]
+    fam = last.assign(family=last["benchmark"].str.split(":").str[0]).groupby("family")
+    parts += [f"{name} @{budgets[-1]:g} {one(g)}" for name, g in fam]
+    return (f"- {a} against {b}, paired by benchmark and seed (wins/losses/ties of {a}, "
+            f"two-sided sign test): " + "; ".join(parts))
 
 
 def versus(tables: Path, last: float) -> str:
@@ -142,6 +166,9 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     p.add_argument("--pieces", nargs="*", default=[],
                    help="seed ranges ranked apart, e.g. 0-1 2-5 (as bench run --seeds)")
+    p.add_argument("--paired", nargs="*", default=[], metavar="A,B",
+                   help="method pairs compared benchmark-seed pair by pair (sign test), "
+                        "e.g. hyperpilot,gp-bo hyperpilot,smac-mf")
     a = p.parse_args()
     tables = a.src / a.report / "tables"
     budgets = [float(x) for x in a.at.split(",")]
@@ -154,6 +181,9 @@ def main() -> None:
     if a.pieces:
         methods = list(pd.read_csv(tables / "mean_rank.csv")["method"])
         print("\n" + piece_ranks(df, methods, budgets, [parse_seeds(x) for x in a.pieces]))
+    for pair in a.paired:
+        x, _, y = pair.partition(",")
+        print("\n" + paired(df, x, y, budgets))
 
 
 if __name__ == "__main__":

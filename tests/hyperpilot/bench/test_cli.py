@@ -170,7 +170,8 @@ def test_report_from_compact_results_matches_the_trials(bench_out: Path, tmp_pat
 
 def test_headline_summary_script_prints_the_readme_tables(bench_out: Path) -> None:
     p = subprocess.run([sys.executable, str(REPO / "paper" / "scripts" / "headline_summary.py"),
-                        str(bench_out), "--at", "0.2,0.6,2", "--pieces", "0-0", "1-1"], cwd=REPO,
+                        str(bench_out), "--at", "0.2,0.6,2", "--pieces", "0-0", "1-1",
+                        "--paired", "hyperband,random"], cwd=REPO,
                        capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": str(REPO)})
     assert p.returncode == 0, p.stderr[-2000:]
@@ -184,6 +185,11 @@ def test_headline_summary_script_prints_the_readme_tables(bench_out: Path) -> No
     assert [x.split(" alone")[0] for x in pieces] == ["- Seeds 0-0", "- Seeds 1-1"]
     hb = [float(re.search(r"hyperband [\d.]+ / [\d.]+ / ([\d.]+)", x).group(1)) for x in pieces]
     assert np.isclose(np.mean(hb), ranks.loc["hyperband", "rank@2"], atol=0.006)
+    # the paired line counts every benchmark-seed pair once per budget
+    line = next(x for x in p.stdout.splitlines() if x.startswith("- hyperband against random"))
+    counts = re.findall(r"@(\S+) (\d+)/(\d+)/(\d+) \(p = ([\d.e-]+)\)", line)
+    assert [c[0] for c in counts] == ["0.2", "0.6", "2", "2"]  # the last: branin's family
+    assert "branin @2" in line and all(sum(map(int, c[1:4])) == 2 for c in counts)
 
 
 def test_seed_arguments_count_list_and_range() -> None:

@@ -11,6 +11,7 @@ from hyperpilot.bench.stats import (
     bootstrap_ci,
     first_ffe_reaching,
     iqm,
+    paired_sign_test,
     rank_methods,
     speedup_to_target,
 )
@@ -28,6 +29,19 @@ def test_bootstrap_ci_contains_true_mean_and_is_seeded() -> None:
     assert lo < 5.0 < hi and hi - lo < 0.5
     assert bootstrap_ci(x, np.random.default_rng(1), "mean") == (lo, hi)
     assert bootstrap_ci(np.array([2.0, 2.0]), np.random.default_rng(0)) == (2.0, 2.0)
+
+
+def test_paired_sign_test_counts_and_matches_the_binomial() -> None:
+    a = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, np.nan, 3.0, np.nan])
+    b = np.array([2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 1.0, 3.0, np.nan])
+    r = paired_sign_test(a, b)
+    assert (r["wins"], r["losses"], r["ties"]) == (8, 1, 2)  # a missing score is worst
+    # two-sided binomial: 2 * P(X >= 8 | n = 9, 1/2) = 2 * (9 + 1) / 512
+    assert np.isclose(r["p"], 20 / 512)
+    swapped = paired_sign_test(b, a)
+    assert (swapped["wins"], swapped["losses"], swapped["p"]) == (1, 8, r["p"])
+    assert paired_sign_test(np.ones(3), np.ones(3)) == {"wins": 0, "losses": 0, "ties": 3,
+                                                         "p": 1.0}
 
 
 def test_ranks_with_ties_and_missing() -> None:
