@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hyperpilot.bench.stats import bootstrap_ci, iqm, rank_methods
+from hyperpilot.bench.stats import bootstrap_ci, iqm, paired_sign_test, rank_methods
 
 CELL = ["method", "benchmark", "seed"]
 
@@ -193,6 +193,33 @@ def versus(df: pd.DataFrame, budgets: list[float], focus: str, rivals: list[str]
                      "diff": m_f - m_r, "ratio": m_f / m_r if m_r > 0 and m_f >= 0 else np.nan,
                      "win_rate": wins,
                      "n_seeds": len(a)})
+    return pd.DataFrame(rows)
+
+
+def paired(df: pd.DataFrame, budgets: list[float], focus: str, others: list[str] | None = None,
+           families: bool = False) -> pd.DataFrame:
+    """``focus`` against each other method on the same (benchmark, seed) pairs, at each budget.
+
+    Rows ``against, group, ffe, wins, losses, ties, p``: ``wins`` counts the pairs where
+    ``focus``'s score is lower, ``p`` is the two-sided sign test over the decided pairs
+    (``stats.paired_sign_test``; a missing score, such as a cell not run, is worst, so compare
+    complete grids). ``group`` is ``"all"`` and, with ``families``, each benchmark family
+    (``lcbench:3945`` -> ``lcbench``). Empty when ``focus`` is not in ``df``.
+    """
+    methods = list(dict.fromkeys(df["method"]))
+    if focus not in methods:
+        return pd.DataFrame(columns=["against", "group", "ffe", "wins", "losses", "ties", "p"])
+    others = others or [m for m in methods if m != focus]
+    at = scores_at(df[df["method"].isin([focus, *others])], np.asarray(budgets, dtype=float))
+    wide = (at.set_index(["benchmark", "seed", "ffe", "method"])["score"].unstack("method")
+            .reset_index().assign(group="all"))
+    if families:
+        wide = pd.concat([wide, wide.assign(group=wide["benchmark"].str.partition(":")[0])])
+    rows = []
+    for (g, f), d in wide.groupby(["group", "ffe"], sort=False):
+        for m in others:
+            r = paired_sign_test(d[focus].to_numpy(float), d[m].to_numpy(float))
+            rows.append({"against": m, "group": g, "ffe": f, **r})
     return pd.DataFrame(rows)
 
 

@@ -88,6 +88,7 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
 
     peers = [m for m in df["method"].unique() if m in PEERS]
     vs = analysis.versus(df, at, focus, peers) if focus in set(df["method"]) else pd.DataFrame()
+    pair = analysis.paired(df, at, focus)
     fam = analysis.family_ranks(final)
     saved_of = ""
     if is_compact:
@@ -106,6 +107,9 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
                            ("versus_peers", vs, f"{focus} against the best peer on each benchmark "
                             "(place among all methods by mean rank; diff and ratio of the median "
                             "regrets, < 0 and < 1 lead; win rate over seeds)"),
+                           ("paired", tables.wide_paired(pair) if len(pair) else pair,
+                            f"{focus} against each method, pair by pair: wins/losses/ties of "
+                            f"{focus} over the benchmark-seed pairs, two-sided sign test"),
                            ("overhead", over, "Optimizer overhead per proposal [s], median by "
                                                "trial index" + (" (median over cells of each "
                                                "cell's median; mean over all proposals)"

@@ -69,3 +69,14 @@ def wide_final(final: pd.DataFrame, ffe: float) -> pd.DataFrame:
     wide = f.pivot(index="method", columns="benchmark", values="cell")
     wide["mean rank"] = f.groupby("method")["mean_rank"].mean()
     return wide.sort_values("mean rank").reset_index()
+
+
+def wide_paired(paired: pd.DataFrame) -> pd.DataFrame:
+    """``analysis.paired``'s ``"all"`` rows as one row per rival and one ``wins/losses/ties
+    (p = ...)`` column per budget."""
+    a = paired[paired["group"] == "all"].copy()
+    a["cell"] = [f"{w}/{lo}/{t} (p = {p:.2g})" for w, lo, t, p in
+                 zip(a["wins"], a["losses"], a["ties"], a["p"], strict=True)]
+    wide = a.pivot(index="against", columns="ffe", values="cell")
+    wide.columns = [f"@{c:g}" for c in wide.columns]
+    return wide.loc[list(dict.fromkeys(a["against"]))].reset_index()

@@ -29,6 +29,7 @@ TABLES: dict[str, Builder] = {
     "headline_final": B.final_table,
     "headline_rank": B.rank_table,
     "headline_overhead": B.overhead_table,
+    "headline_paired": B.paired_table,
     "full_fidelity_bo_final": B.final_table,
     "surrogate_quality": S.surrogate_quality_table,
     "curve_extrapolation": S.curve_extrapolation_table,

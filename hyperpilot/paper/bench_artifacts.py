@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hyperpilot.bench import analysis
+from hyperpilot.bench import analysis, tables
 from hyperpilot.paper import latex, plotting
 from hyperpilot.paper.compact import load_incumbents
 from hyperpilot.paper.experiments import Experiment
 
 BOOTSTRAP_SEED = 0
 FRACTIONS = (0.1, 0.3, 1.0)
+FOCUS = "hyperpilot"  # the method the paired table compares with every other
 
 
 def budget_of(src: Path) -> float:
@@ -116,6 +117,23 @@ def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     cap = (f"Mean rank (1 = best) over benchmarks and {seeds_text(inc)} at 10\\%, 30\\% and "
            f"100\\% of the budget (experiment \\texttt{{{latex.tex(e.name)}}}).")
     return latex.write(latex.table(t, cap, name, bold=bold), tabs, name)
+
+
+def paired_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
+    """``hyperpilot`` (else the first method) against each other method, pair by pair."""
+    inc, _ = _curves(src)
+    budget = budget_of(src)
+    methods = plotting.ordered(inc["method"].unique())
+    focus = FOCUS if FOCUS in methods else methods[0]
+    t = analysis.paired(inc, [round(budget * x, 6) for x in FRACTIONS], focus,
+                        [m for m in methods if m != focus])
+    w = tables.wide_paired(t).rename(columns={"against": f"{focus} against"})
+    w.columns = [c.replace("@", "") + (" FFE" if c.startswith("@") else "") for c in w.columns]
+    cap = (f"Paired comparison over benchmarks and {seeds_text(inc)}: on how many (benchmark, "
+           f"seed) pairs \\texttt{{{latex.tex(focus)}}} has the lower / higher / equal score than "
+           "each method at 10\\%, 30\\% and 100\\% of the budget, with the two-sided sign-test p "
+           f"(experiment \\texttt{{{latex.tex(e.name)}}}).")
+    return latex.write(latex.table(w, cap, name), tabs, name)
 
 
 def overhead_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:

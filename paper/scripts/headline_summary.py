@@ -28,7 +28,7 @@ import pandas as pd
 
 from hyperpilot.bench import analysis, compacted
 from hyperpilot.bench.__main__ import parse_seeds
-from hyperpilot.bench.stats import bootstrap_ci, paired_sign_test, rank_methods
+from hyperpilot.bench.stats import bootstrap_ci, rank_methods
 
 
 def _fmt(x: float, nd: int = 2) -> str:
@@ -86,20 +86,13 @@ def piece_ranks(df: pd.DataFrame, methods: list[str], budgets: list[float],
 def paired(df: pd.DataFrame, a: str, b: str, budgets: list[float]) -> str:
     """``a`` against ``b`` pair by pair (same benchmark and seed): wins/losses/ties and the
     sign-test p at each budget, and per benchmark family at the last budget."""
-    at = analysis.scores_at(df[df["method"].isin([a, b])], np.asarray(budgets))
-    wide = at.pivot_table(index=["benchmark", "seed", "ffe"], columns="method", values="score",
-                          dropna=False).reset_index()
-    if a not in wide or b not in wide:
+    if not {a, b} <= set(df["method"]):
         raise SystemExit(f"--paired {a},{b}: both methods must be in the results")
-
-    def one(g: pd.DataFrame) -> str:
-        r = paired_sign_test(g[a].to_numpy(), g[b].to_numpy())
-        return f"{r['wins']}/{r['losses']}/{r['ties']} (p = {r['p']:.2g})"
-
-    parts = [f"@{f:g} {one(g)}" for f, g in wide.groupby("ffe")]
-    last = wide[np.isclose(wide["ffe"], budgets[-1])]
-    fam = last.assign(family=last["benchmark"].str.split(":").str[0]).groupby("family")
-    parts += [f"{name} @{budgets[-1]:g} {one(g)}" for name, g in fam]
+    t = analysis.paired(df, budgets, a, [b], families=True)
+    t = t[(t["group"] == "all") | np.isclose(t["ffe"], budgets[-1])]
+    parts = [("" if g == "all" else f"{g} ") + f"@{f:g} {w}/{lo}/{ti} (p = {p:.2g})"
+             for g, f, w, lo, ti, p in t[["group", "ffe", "wins", "losses", "ties", "p"]]
+             .itertuples(index=False)]
     return (f"- {a} against {b}, paired by benchmark and seed (wins/losses/ties of {a}, "
             f"two-sided sign test): " + "; ".join(parts))
 

@@ -33,7 +33,7 @@ seeds: 2
 budget: 2
 workers: 1
 figures: [headline_regret, headline_rank]
-tables: [headline_final, headline_rank, headline_overhead]
+tables: [headline_final, headline_rank, headline_paired, headline_overhead]
 smoke: {}
 full: {}
 """
@@ -118,9 +118,14 @@ def test_same_config_and_seeds_give_identical_results_and_figures(tmp_path: Path
     # identical results -> byte-identical figures (PNG and PDF) and result tables
     fa, fb = _digest(tmp_path / "paper_a" / "figures"), _digest(tmp_path / "paper_b" / "figures")
     assert fa == fb and len(fa) == 4
-    for t in ("headline_final.tex", "headline_rank.tex", "results.tex", "checklist.tex"):
+    for t in ("headline_final.tex", "headline_rank.tex", "headline_paired.tex", "results.tex",
+              "checklist.tex"):
         assert (tmp_path / "paper_a" / "tables" / t).read_text() == \
             (tmp_path / "paper_b" / "tables" / t).read_text(), t
+    paired = (tmp_path / "paper_a" / "tables" / "headline_paired.tex").read_text()
+    # no hyperpilot in this grid: the first method (ordered) is compared with the other, 2 pairs
+    assert "hyperband against" in paired and paired.count("(p = ") == 3
+    assert "\\texttt{hyperband}" in paired and "\t" not in paired and "100\\%" in paired
     # regenerating from the same results again gives the same bytes
     artifacts.build(a[0].experiment, a[0].path, tmp_path / "paper_c")
     assert _digest(tmp_path / "paper_c" / "figures") == fa

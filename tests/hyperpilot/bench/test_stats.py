@@ -44,6 +44,27 @@ def test_paired_sign_test_counts_and_matches_the_binomial() -> None:
                                                          "p": 1.0}
 
 
+def test_paired_table_on_hand_made_cells() -> None:
+    # two benchmarks x two seeds; one trial per cell at FFE 1 (score) and FFE 5 (better score)
+    rows = []
+    for bench, seed, f, b, c in [("x:1", 0, 1.0, 2.0, 3.0), ("x:1", 1, 1.0, 2.0, 0.5),
+                                 ("y", 0, 1.0, 1.0, 1.0), ("y", 1, 4.0, 2.0, np.nan)]:
+        for m, v in (("f", f), ("b", b), ("c", c)):
+            rows += [(m, bench, seed, 1.0, v), (m, bench, seed, 5.0, v / 2)]
+    df = pd.DataFrame(rows, columns=["method", "benchmark", "seed", "ffe", "score"])
+    t = analysis.paired(df, [1.0, 5.0], "f", families=True).set_index(["against", "group", "ffe"])
+    # f against b: wins on x:1 (both seeds), ties y seed 0, loses y seed 1
+    assert t.loc[("b", "all", 1.0), ["wins", "losses", "ties"]].tolist() == [2, 1, 1]
+    # against c: a missing score is worst, so y seed 1 is a win
+    assert t.loc[("c", "all", 5.0), ["wins", "losses", "ties"]].tolist() == [2, 1, 1]
+    assert t.loc[("b", "x", 5.0), ["wins", "losses", "ties"]].tolist() == [2, 0, 0]
+    assert t.loc[("b", "y", 1.0), "p"] == 1.0
+    w = tables.wide_paired(analysis.paired(df, [1.0, 5.0], "f"))
+    assert list(w.columns) == ["against", "@1", "@5"] and list(w["against"]) == ["b", "c"]
+    assert w.loc[0, "@1"] == "2/1/1 (p = 1)"
+    assert analysis.paired(df, [1.0], "absent").empty
+
+
 def test_ranks_with_ties_and_missing() -> None:
     df = pd.DataFrame({"b": [0, 0, 0, 0, 1, 1], "method": list("abcdab"),
                        "score": [1.0, 1.0, np.nan, 0.5, 3.0, 2.0]})
