@@ -202,24 +202,32 @@ def paired(df: pd.DataFrame, budgets: list[float], focus: str, others: list[str]
 
     Rows ``against, group, ffe, wins, losses, ties, p``: ``wins`` counts the pairs where
     ``focus``'s score is lower, ``p`` is the two-sided sign test over the decided pairs
-    (``stats.paired_sign_test``; a missing score, such as a cell not run, is worst, so compare
-    complete grids). ``group`` is ``"all"`` and, with ``families``, each benchmark family
-    (``lcbench:3945`` -> ``lcbench``). Empty when ``focus`` is not in ``df``.
+    (``stats.paired_sign_test``; a cell without an incumbent yet scores worst, and a pair where
+    either cell was not run is left out). ``group`` is ``"all"`` and, with ``families``, each
+    benchmark family (``lcbench:3945`` -> ``lcbench``). Empty when ``focus`` is not in ``df``.
     """
     methods = list(dict.fromkeys(df["method"]))
     if focus not in methods:
         return pd.DataFrame(columns=["against", "group", "ffe", "wins", "losses", "ties", "p"])
     others = others or [m for m in methods if m != focus]
     at = scores_at(df[df["method"].isin([focus, *others])], np.asarray(budgets, dtype=float))
-    wide = (at.set_index(["benchmark", "seed", "ffe", "method"])["score"].unstack("method")
-            .reset_index().assign(group="all"))
+    keyed = at.set_index(["benchmark", "seed", "ffe", "method"])["score"]
+    score = keyed.unstack("method")  # NaN: no incumbent yet, or the cell was not run
+    ran = pd.Series(True, index=keyed.index).unstack("method", fill_value=False).loc[score.index]
+    benches = score.index.get_level_values("benchmark")
+    ffe = score.index.get_level_values("ffe").to_numpy(float)
+    groups = [("all", np.ones(len(score), dtype=bool))]
     if families:
-        wide = pd.concat([wide, wide.assign(group=wide["benchmark"].str.partition(":")[0])])
+        fam = np.array([b.partition(":")[0] for b in benches])
+        groups += [(g, fam == g) for g in dict.fromkeys(fam)]
     rows = []
-    for (g, f), d in wide.groupby(["group", "ffe"], sort=False):
-        for m in others:
-            r = paired_sign_test(d[focus].to_numpy(float), d[m].to_numpy(float))
-            rows.append({"against": m, "group": g, "ffe": f, **r})
+    for g, in_group in groups:
+        for f in dict.fromkeys(ffe):
+            for m in others:
+                both = in_group & (ffe == f) & ran[focus].to_numpy() & ran[m].to_numpy()
+                r = paired_sign_test(score[focus].to_numpy(float)[both],
+                                     score[m].to_numpy(float)[both])
+                rows.append({"against": m, "group": g, "ffe": f, **r})
     return pd.DataFrame(rows)
 
 

@@ -121,7 +121,7 @@ def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
 
 def paired_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     """``hyperpilot`` (else the first method) against each other method, pair by pair."""
-    inc, _ = _curves(src)
+    inc = load_incumbents(src)
     budget = budget_of(src)
     methods = plotting.ordered(inc["method"].unique())
     focus = FOCUS if FOCUS in methods else methods[0]

@@ -63,6 +63,10 @@ def test_paired_table_on_hand_made_cells() -> None:
     assert list(w.columns) == ["against", "@1", "@5"] and list(w["against"]) == ["b", "c"]
     assert w.loc[0, "@1"] == "2/1/1 (p = 1)"
     assert analysis.paired(df, [1.0], "absent").empty
+    # a pair where the rival's cell was not run is left out, not counted as a win
+    partial = df[~((df["method"] == "b") & (df["benchmark"] == "y") & (df["seed"] == 1))]
+    t = analysis.paired(partial, [1.0], "f").set_index("against")
+    assert t.loc["b", ["wins", "losses", "ties"]].tolist() == [2, 0, 1]
 
 
 def test_ranks_with_ties_and_missing() -> None:
