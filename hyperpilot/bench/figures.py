@@ -20,6 +20,22 @@ def _plt():  # type: ignore[no-untyped-def]
     return plt, sns
 
 
+def _palette(methods: object) -> dict[str, object]:
+    """One colour per method, the same in every figure of a report (sorted method names)."""
+    import seaborn as sns
+
+    names = sorted(set(methods))  # type: ignore[call-overload]
+    return dict(zip(names, sns.color_palette(n_colors=len(names)), strict=True))
+
+
+def _dash(method: str) -> str:
+    return "--" if method.split(":")[0] in PEERS else "-"  # peers dashed, ours solid
+
+
+def _legend_right(ax) -> None:  # type: ignore[no-untyped-def]
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
 def _save(fig, folder: Path, name: str) -> list[Path]:  # type: ignore[no-untyped-def]
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
@@ -37,12 +53,11 @@ def regret_curves(summary: pd.DataFrame, folder: Path, stat: str = "median") -> 
     cols = min(n, 3)
     fig, axes = plt.subplots((n + cols - 1) // cols, cols, figsize=(4.2 * cols, 3.2 * ((n + cols - 1) // cols)),
                              squeeze=False)
-    palette = dict(zip(sorted(summary["method"].unique()), sns.color_palette(n_colors=summary["method"].nunique()), strict=True))
+    palette = _palette(summary["method"])
     for ax, b in zip(axes.flat, benches, strict=False):
         s = summary[summary["benchmark"] == b]
         for m, g in s.groupby("method"):
-            ax.plot(g["ffe"], g[stat], label=m, color=palette[m],
-                    ls="--" if m.split(":")[0] in PEERS else "-")  # peers dashed
+            ax.plot(g["ffe"], g[stat], label=m, color=palette[m], ls=_dash(m))
             ax.fill_between(g["ffe"], g[lo], g[hi], alpha=0.2, color=palette[m])
         ax.set_xscale("log")
         if (s[stat].dropna() > 0).all() and s[stat].notna().any():
@@ -60,12 +75,20 @@ def regret_curves(summary: pd.DataFrame, folder: Path, stat: str = "median") -> 
 
 
 def rank_curves(ranks: pd.DataFrame, folder: Path) -> list[Path]:
-    plt, sns = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    sns.lineplot(data=ranks, x="ffe", y="mean_rank", hue="method", ax=ax)
+    """Mean rank against FFE (rows ``method, ffe, mean_rank``), best-ranked at the end first;
+    the x axis spans the last two decades of the budget (before that, few cells have a score)."""
+    plt, _ = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    palette = _palette(ranks["method"])
+    last = ranks[ranks["ffe"] == ranks["ffe"].max()].set_index("method")["mean_rank"]
+    for m in last.sort_values().index:
+        g = ranks[ranks["method"] == m]
+        ax.plot(g["ffe"], g["mean_rank"], label=m, color=palette[m], ls=_dash(m), lw=1.4)
     ax.set_xscale("log")
+    ax.set_xlim(left=max(float(ranks["ffe"].min()), float(ranks["ffe"].max()) / 100))
     ax.set_xlabel("full-fidelity equivalents")
     ax.set_ylabel("mean rank (1 = best)")
+    _legend_right(ax)
     paths = _save(fig, folder, "mean_rank")
     plt.close(fig)
     return paths
@@ -76,23 +99,47 @@ def overhead_plot(d: pd.DataFrame, folder: Path) -> list[Path]:
 
     ``d``: rows ``method, trial_index, overhead_s`` (a median over cells).
     """
-    plt, sns = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    sns.lineplot(data=d, x="trial_index", y="overhead_s", hue="method", ax=ax)
+    plt, _ = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    palette = _palette(d["method"])
+    order = d.groupby("method")["overhead_s"].median().sort_values(ascending=False).index
+    for m in order:
+        g = d[d["method"] == m].sort_values("trial_index")
+        ax.plot(g["trial_index"], g["overhead_s"], label=m, color=palette[m], ls=_dash(m))
     ax.set_yscale("log")
     ax.set_xlabel("trial index (observations so far)")
     ax.set_ylabel("overhead per proposal [s]")
+    _legend_right(ax)
     paths = _save(fig, folder, "overhead")
     plt.close(fig)
     return paths
 
 
 def speedup_plot(sp: pd.DataFrame, folder: Path) -> list[Path]:
+    """Speed-up per benchmark (dots) and its median over benchmarks (bar), methods by median.
+
+    ``sp``: rows ``method, benchmark, speedup`` (``stats.speedup_to_target``); a method that
+    never reached the target (speed-up 0) is drawn at the left edge.
+    """
     plt, sns = _plt()
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    sns.barplot(data=sp, x="speedup", y="method", hue="benchmark", ax=ax)
+    med = sp.groupby("method")["speedup"].median().sort_values(ascending=False)
+    fig, ax = plt.subplots(figsize=(5.5, 0.9 + 0.32 * len(med)))
+    palette = _palette(sp["method"])
+    floor = 0.1
+    ax.barh(range(len(med)), med.clip(lower=floor).to_numpy(), left=0, height=0.6,
+            color=[palette[m] for m in med.index], alpha=0.45)
+    pos = {m: i for i, m in enumerate(med.index)}
+    jitter = sp.groupby("method").cumcount() / max(1, sp.groupby("method").size().max())
+    ax.scatter(sp["speedup"].clip(lower=floor), sp["method"].map(pos) + 0.5 * (jitter - 0.5),
+               s=9, color="k", zorder=3, label="one benchmark")
+    ax.set_yticks(range(len(med)), [f"{m} ({v:.1f}x)" for m, v in med.items()])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
     ax.axvline(1.0, color="k", lw=0.8)
-    ax.set_xlabel("speed-up to random search's final median regret")
+    ax.set_xlabel("speed-up to random search's final median regret\n(bar: median over "
+                  f"benchmarks; dots at {floor:g}: target never reached)")
+    ax.legend(fontsize=7, loc="lower right")
+    sns.despine(ax=ax, left=True)
     paths = _save(fig, folder, "speedup")
     plt.close(fig)
     return paths

@@ -127,3 +127,18 @@ def test_compute_saved_on_hand_made_trials() -> None:
     # per-cell sums of two pieces of the grid (seed 0, seed 1) pool to the same numbers
     pieces = pd.concat([budget_sums(df[df["seed"] == 0]), budget_sums(df[df["seed"] == 1])])
     pd.testing.assert_frame_equal(compute_saved(sums=pieces), t.reset_index())
+
+
+def test_figures_draw_a_never_reached_target_and_keep_one_colour_per_method(tmp_path) -> None:
+    from hyperpilot.bench import figures
+
+    sp = pd.DataFrame({"method": ["random", "random", "fast", "fast", "never", "never"],
+                       "benchmark": ["a", "b"] * 3, "speedup": [1.0, 1.0, 4.0, 8.0, 0.0, 0.0]})
+    paths = figures.speedup_plot(sp, tmp_path)
+    assert [p.suffix for p in paths] == [".png", ".pdf"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    ranks = pd.DataFrame({"method": ["a", "a", "b", "b"], "ffe": [1.0, 100.0] * 2,
+                          "mean_rank": [1.5, 1.0, 1.5, 2.0]})
+    assert figures.rank_curves(ranks, tmp_path)[0].stat().st_size > 1000
+    # the same method gets the same colour whatever else is in the figure
+    assert figures._palette(["b", "a"])["a"] == figures._palette(["a", "b"])["a"]
