@@ -220,13 +220,13 @@ def paired(df: pd.DataFrame, budgets: list[float], focus: str, others: list[str]
     if families:
         fam = np.array([b.partition(":")[0] for b in benches])
         groups += [(g, fam == g) for g in dict.fromkeys(fam)]
+    mine, ran_mine = score[focus].to_numpy(float), ran[focus].to_numpy()
     rows = []
     for g, in_group in groups:
         for f in dict.fromkeys(ffe):
             for m in others:
-                both = in_group & (ffe == f) & ran[focus].to_numpy() & ran[m].to_numpy()
-                r = paired_sign_test(score[focus].to_numpy(float)[both],
-                                     score[m].to_numpy(float)[both])
+                both = in_group & (ffe == f) & ran_mine & ran[m].to_numpy()
+                r = paired_sign_test(mine[both], score[m].to_numpy(float)[both])
                 rows.append({"against": m, "group": g, "ffe": f, **r})
     return pd.DataFrame(rows)
 

@@ -46,7 +46,7 @@ def _save(fig, folder: Path, name: str) -> list[Path]:  # type: ignore[no-untype
 
 def regret_curves(summary: pd.DataFrame, folder: Path, stat: str = "median") -> list[Path]:
     """One panel per benchmark: ``stat`` (median with 25-75% band, or IQM with its 95% CI)."""
-    plt, sns = _plt()
+    plt, _ = _plt()
     lo, hi = ("q25", "q75") if stat == "median" else ("iqm_lo", "iqm_hi")
     benches = list(dict.fromkeys(summary["benchmark"]))
     n = len(benches)
