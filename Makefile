@@ -20,12 +20,13 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "$(TORCH_PIN)"
 
-$(VENV)/.installed-run: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e ".[$(EXTRAS_RUN)]"
+# constraints.txt pins the versions the committed results ran with (see the file)
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e ".[$(EXTRAS_RUN)]"
 	touch $@
 
-$(VENV)/.installed-test: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e ".[$(EXTRAS_TEST)]"
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e ".[$(EXTRAS_TEST)]"
 	# DEHB 0.1.2 declares numpy<2 but runs with numpy 2; --no-deps keeps pip from downgrading numpy
 	$(BIN)/pip install -q --no-deps "dehb==0.1.2"
 	touch $@ $(VENV)/.installed-run
