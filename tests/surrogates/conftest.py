@@ -1,19 +1,26 @@
-"""Small, fast surrogate factories shared by the surrogate and acquisition tests."""
+"""Small, fast surrogates shared by the surrogate tests: every registered name, by the registry."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import torch
 
-from surrogates import GP, DeepEnsemble, MCDropout
+from surrogates import SURROGATES, SurrogateModel, make_surrogate
 
-FACTORIES: dict[str, Callable[..., torch.nn.Module]] = {
-    "ensemble": lambda **kw: DeepEnsemble(n_members=4, width=32, max_steps=300, **kw),
-    "dropout": lambda **kw: MCDropout(n_samples=8, width=32, max_steps=300, **kw),
-    "gp": lambda **kw: GP(**kw),
+# Settings that make a fit take a second or so; a surrogate not listed runs with its defaults.
+FAST_OPTIONS: dict[str, dict[str, Any]] = {
+    "ensemble": {"n_members": 4, "width": 32, "max_steps": 300},
+    "mcdropout": {"n_samples": 8, "width": 32, "max_steps": 300},
+    "gp-capped": {"max_points": 12},  # below the 20 points of ``fitted``: the cap applies
 }
+
+
+def build(name: str, seed: int = 0) -> SurrogateModel:
+    """An unfitted small instance of the surrogate registered as ``name``."""
+    return make_surrogate(name, seed=seed, cat_groups=None, options=FAST_OPTIONS.get(name, {}))
 
 
 def toy_data(n: int = 20, d: int = 2, seed: int = 0, lo: float = 0.0, hi: float = 1.0):
@@ -25,19 +32,19 @@ def toy_data(n: int = 20, d: int = 2, seed: int = 0, lo: float = 0.0, hi: float 
 
 
 @pytest.fixture(scope="session")
-def fitted() -> dict[str, torch.nn.Module]:
-    """One fitted model per surrogate kind, on 20 points in the lower-left half of the square."""
+def fitted() -> dict[str, SurrogateModel]:
+    """One fitted model per registered surrogate, on 20 points in the lower-left half square."""
     X, Y = toy_data(n=20, hi=0.5)
-    return {name: make(seed=0).fit(X, Y) for name, make in FACTORIES.items()}
+    return {name: build(name).fit(X, Y) for name in SURROGATES}
+
+
+@pytest.fixture(scope="session")
+def small() -> Callable[..., SurrogateModel]:
+    """The ``build`` function: ``small(name, seed=0)`` is a small unfitted surrogate."""
+    return build
 
 
 @pytest.fixture(scope="session")
 def toy() -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
     """The ``toy_data`` function, for tests that need fresh data."""
     return toy_data
-
-
-@pytest.fixture(scope="session")
-def factories() -> dict[str, Callable[..., torch.nn.Module]]:
-    """Surrogate kind -> factory of a small, fast-to-fit instance."""
-    return FACTORIES

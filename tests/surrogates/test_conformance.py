@@ -1,4 +1,7 @@
-"""One conformance suite, parametrized over every surrogate (DeepEnsemble, MCDropout, GP)."""
+"""One conformance suite, parametrized over every registered surrogate (``SURROGATES``).
+
+A new ``register_surrogate`` entry is tested here without touching this file.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,9 @@ import pytest
 import torch
 
 from acquisition import make_acqf
+from surrogates import SURROGATES, UnknownSurrogate, make_surrogate
 
-KINDS = ["ensemble", "dropout", "gp"]
+KINDS = sorted(SURROGATES)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -21,9 +25,9 @@ def test_posterior_shapes(fitted, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_float32_inputs_are_cast_to_model_dtype(kind, toy, factories):
+def test_float32_inputs_are_cast_to_model_dtype(kind, toy, small):
     X, Y = toy(n=12)
-    model = factories[kind](seed=0).fit(X.float(), Y.float())
+    model = small(kind, seed=0).fit(X.float(), Y.float())
     post = model.posterior(torch.rand(4, 2))  # float32 query
     assert post.mean.dtype == torch.float64
     assert model.train_X.dtype == torch.float64 and model.train_Y.dtype == torch.float64
@@ -42,12 +46,12 @@ def test_variance_grows_away_from_data(fitted, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_fit_and_acquisition_are_deterministic(kind, toy, factories):
+def test_fit_and_acquisition_are_deterministic(kind, toy, small):
     X, Y = toy(n=15)
     Xq = torch.rand(5, 3, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     vals = []
     for _ in range(2):
-        model = factories[kind](seed=4).fit(X, Y)
+        model = small(kind, seed=4).fit(X, Y)
         vals.append(make_acqf(model, "qlogei", seed=7)(Xq))
     assert torch.equal(vals[0], vals[1])
     assert torch.equal(vals[0], make_acqf(model, "qlogei", seed=7)(Xq))
@@ -65,20 +69,37 @@ def test_acquisition_gradients_flow(fitted, kind, acqf):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_fit_info_train_targets_and_yvar(kind, toy, factories):
+def test_fit_info_train_targets_and_yvar(kind, toy, small):
     X, Y = toy(n=16)
     Yvar = torch.full_like(Y, 0.01)
-    model = factories[kind](seed=0).fit(X, Y, train_Yvar=Yvar)
+    model = small(kind, seed=0).fit(X, Y, Yvar)
     assert model.train_Y.shape == (16, 1) and torch.equal(model.train_Y, Y)
     assert {"seconds", "warnings", "n"} <= set(model.fit_info)
     assert torch.isfinite(model.posterior(X).mean).all()
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_global_rng_untouched(kind, toy, factories):
+def test_global_rng_untouched(kind, toy, small):
     X, Y = toy(n=12)
     torch.manual_seed(123)
     state = torch.get_rng_state()
-    model = factories[kind](seed=0).fit(X, Y)
+    model = small(kind, seed=0).fit(X, Y)
     make_acqf(model, seed=0)(torch.rand(2, 2, 2, generator=torch.Generator(), dtype=torch.float64))
     assert torch.equal(state, torch.get_rng_state())
+
+
+def test_make_surrogate_lists_known_names_on_a_typo() -> None:
+    with pytest.raises(UnknownSurrogate, match="known: .*ensemble.*gp") as e:
+        make_surrogate("gpp", seed=0)
+    assert isinstance(e.value, KeyError) and isinstance(e.value, ValueError)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fit_takes_yvar_third_and_accepts_yvar_means_it_counts(kind, toy, small) -> None:
+    """``accepts_yvar`` means known variances change the fit (the proposer feeds predictions)."""
+    X, Y = toy(n=16)
+    plain = small(kind, seed=0).fit(X, Y, None)
+    noisy = small(kind, seed=0).fit(X, Y, torch.full_like(Y, 0.5))
+    moved = not torch.equal(plain.posterior(X).mean, noisy.posterior(X).mean)
+    if SURROGATES[kind].accepts_yvar:
+        assert moved

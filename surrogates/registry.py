@@ -1,0 +1,147 @@
+"""Surrogates by name: a plain dict registry, so a new surrogate is one module plus one line.
+
+::
+
+    register_surrogate("my-bnn", SurrogateSpec(make_my_bnn, accepts_yvar=True, neural=True))
+    model = make_surrogate("my-bnn", seed=0, cat_groups=None, options={}).fit(X, Y)
+
+A factory takes ``(seed, cat_groups, options)`` and returns an unfitted model whose
+``fit(train_X, train_Y, train_Yvar=None)`` returns the fitted model, which then exposes
+``posterior``, ``train_X``, ``train_Y`` and ``fit_info`` (see :class:`SurrogateModel`). Every
+registered name is run through ``tests/surrogates/test_conformance.py`` and can be named by any
+model-based HyperPilot method (``hyperpilot@my-bnn`` in the bench). Factories must be
+module-level functions, not lambdas: a background fitting process receives the spec pickled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from botorch.posteriors import Posterior
+from torch import Tensor
+
+from surrogates.capped import CappedGP
+from surrogates.dropout import MCDropout
+from surrogates.ensemble import DeepEnsemble
+from surrogates.gp import GP
+
+
+class SurrogateModel(Protocol):
+    """What a proposer relies on: a BoTorch-style model with its training data and diagnostics.
+
+    ``train_X`` is ``n x d`` in the unit cube, ``train_Y`` ``n x 1`` (larger is better) in the
+    caller's units; ``posterior(X)`` takes ``batch x q x d`` and has ``.mean``/``.variance`` of
+    shape ``batch x q x 1``.
+    """
+
+    train_X: Tensor
+    train_Y: Tensor
+    fit_info: dict[str, Any]
+
+    def fit(self, train_X: Tensor, train_Y: Tensor,
+            train_Yvar: Tensor | None = None) -> SurrogateModel: ...
+
+    def posterior(self, X: Tensor) -> Posterior: ...
+
+
+SurrogateFactory = Callable[[int, list[list[int]] | None, dict[str, Any]], SurrogateModel]
+
+
+@dataclass(frozen=True)
+class SurrogateSpec:
+    """A registered surrogate: how to build it and what a proposer may do with it.
+
+    Attributes:
+        factory: ``(seed, cat_groups, options) -> unfitted model``; ``cat_groups`` are the
+            one-hot column groups of categorical parameters (or None), ``options`` keyword
+            options of the model (e.g. a network's width).
+        accepts_yvar: ``fit`` uses ``train_Yvar`` as known noise in a way the proposer relies
+            on, so partial curves' extrapolations may join the data (``:feed``).
+        neural: A neural-network surrogate (informational: shown by ``bench list``).
+        description: One line for listings.
+    """
+
+    factory: SurrogateFactory
+    accepts_yvar: bool = False
+    neural: bool = False
+    description: str = ""
+
+
+class UnknownSurrogate(KeyError, ValueError):
+    """A surrogate name that is not in ``SURROGATES`` (the message lists the known ones).
+
+    Also a ``ValueError``, which is what an unknown ``surrogate=`` argument raised before the
+    registry existed.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _ensemble(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> DeepEnsemble:
+    return DeepEnsemble(seed=seed, **options)
+
+
+def _mcdropout(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> MCDropout:
+    return MCDropout(seed=seed, **options)
+
+
+def _gp(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> GP:
+    return GP(cat_groups=cat_groups or None, seed=seed, **options)
+
+
+def _gp_capped(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> CappedGP:
+    return CappedGP(cat_groups=cat_groups or None, seed=seed, **options)
+
+
+SURROGATES: dict[str, SurrogateSpec] = {
+    "ensemble": SurrogateSpec(_ensemble, accepts_yvar=True, neural=True,
+                              description="deep ensemble of heteroscedastic MLPs"),
+    "mcdropout": SurrogateSpec(_mcdropout, accepts_yvar=True, neural=True,
+                               description="MC dropout MLP with frozen masks"),
+    "gp": SurrogateSpec(_gp, description="exact GP (SingleTaskGP / MixedSingleTaskGP)"),
+    "gp-capped": SurrogateSpec(_gp_capped, description="GP on at most 500 points, Syne Tune's "
+                                                       "top-fraction cap"),
+}
+
+
+def register_surrogate(name: str, spec: SurrogateSpec) -> None:
+    """Add (or replace) the surrogate ``name``.
+
+    Raises:
+        ValueError: when ``name`` is empty or contains ``@``, ``:``, ``,`` or whitespace (they
+            separate the parts of a method name such as ``hyperpilot@gp:full``).
+    """
+    if not name or any(c in name for c in "@:,") or any(c.isspace() for c in name):
+        raise ValueError(f"surrogate names must be non-empty without '@', ':', ',' or spaces, "
+                         f"got {name!r}")
+    SURROGATES[name] = spec
+
+
+def surrogate_spec(name: str) -> SurrogateSpec:
+    """The spec registered as ``name``.
+
+    Raises:
+        UnknownSurrogate: with the list of known names.
+    """
+    if name not in SURROGATES:
+        raise UnknownSurrogate(f"unknown surrogate {name!r}; known: {', '.join(sorted(SURROGATES))}")
+    return SURROGATES[name]
+
+
+def make_surrogate(name: str, *, seed: int, cat_groups: list[list[int]] | None = None,
+                   options: dict[str, Any] | None = None) -> SurrogateModel:
+    """Build the (unfitted) surrogate registered as ``name``.
+
+    Args:
+        name: A key of ``SURROGATES``.
+        seed: The model's seed.
+        cat_groups: One-hot column groups of categorical parameters, or None.
+        options: Keyword options of the model.
+
+    Raises:
+        UnknownSurrogate: with the list of known names.
+    """
+    return surrogate_spec(name).factory(seed, cat_groups, dict(options or {}))
