@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="SB3: episodes per evaluation")
     r.add_argument("--workload-options", type=_json_object, dest="workload_options",
                    help='other workload settings as JSON, e.g. \'{"value": "auc"}\'')
-    r.add_argument("--method", help="random | hyperband | hyperpilot | hyperpilot-mcdropout | gp-bo")
+    r.add_argument("--method", help="random | hyperband | hyperpilot | hyperpilot-mcdropout | "
+                   "gp-bo | ..., optionally @<surrogate> and :<variant> (hyperpilot@gp:full)")
     r.add_argument("--budget", type=float, help="full-fidelity equivalents (sum of budgets / max)")
     r.add_argument("--n-trials", type=int, dest="n_trials")
     r.add_argument("--workers", type=int)

@@ -35,7 +35,8 @@ class Study:
         space: the search space.
         fidelity: budget range and eta; ``None`` means a single budget of 1.
         method: a name from ``hyperpilot.methods.METHODS`` (``random``, ``hyperband``,
-            ``hyperpilot``, ``gp-bo``, ...).
+            ``hyperpilot``, ``gp-bo``, ...), optionally with ``@<surrogate>`` and
+            ``:<variant>`` (``hyperpilot@gp:full``; see ``hyperpilot.methods.parse_method``).
         direction: ``"minimize"`` or ``"maximize"`` the objective's value.
         seed: the master seed; the method, each trial and the statistics get child seeds.
         storage: a SQLite path; ``None`` keeps the study in memory. Re-opening a path with the

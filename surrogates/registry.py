@@ -101,7 +101,7 @@ SURROGATES: dict[str, SurrogateSpec] = {
                               description="deep ensemble of heteroscedastic MLPs"),
     "mcdropout": SurrogateSpec(_mcdropout, accepts_yvar=True, neural=True,
                                description="MC dropout MLP with frozen masks"),
-    "gp": SurrogateSpec(_gp, description="exact GP (SingleTaskGP / MixedSingleTaskGP)"),
+    "gp": SurrogateSpec(_gp, description="exact GP, SingleTaskGP or MixedSingleTaskGP"),
     "gp-capped": SurrogateSpec(_gp_capped, description="GP on at most 500 points, Syne Tune's "
                                                        "top-fraction cap"),
 }

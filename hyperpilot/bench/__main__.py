@@ -42,18 +42,24 @@ def _load_methods(imports: list[str]) -> None:
 
 
 def check_methods(methods: list[str]) -> None:
-    """Raise ``SystemExit`` with the known names when a method is neither ours nor a peer."""
+    """Raise ``SystemExit`` with the known names when a method is neither ours nor a peer.
+
+    Our names are checked by ``hyperpilot.methods.parse_method``
+    (``<method>[@<surrogate>][:<variant>]``).
+    """
     from hyperpilot.bench.peers import PEERS, peer_available
-    from hyperpilot.methods import METHODS, VARIANTS
+    from hyperpilot.methods import UnknownMethod, parse_method
 
     for m in methods:
         if m in PEERS:
             if not peer_available(m):
                 raise SystemExit(f"peer {m!r} needs the '{PEERS[m][0]}' package "
                                  "(pip install 'hyperpilot[peers]')")
-        elif m.partition(":")[0] not in METHODS or m.partition(":")[2] not in VARIANTS:
-            raise SystemExit(f"unknown method {m!r}; ours: {', '.join(sorted(METHODS))}; "
-                             f"peers: {', '.join(PEERS)}")
+            continue
+        try:
+            parse_method(m)
+        except UnknownMethod as e:
+            raise SystemExit(f"{e}; peers: {', '.join(PEERS)}") from None
 
 
 def cmd_run(a: argparse.Namespace) -> int:
@@ -113,10 +119,15 @@ def cmd_rebuild(a: argparse.Namespace) -> int:
 def cmd_list(a: argparse.Namespace) -> int:
     from hyperpilot.bench.peers import PEERS, peer_available
     from hyperpilot.benchmarks import SUITES, known_names
-    from hyperpilot.methods import METHODS
+    from hyperpilot.methods import METHODS, VARIANTS
+    from surrogates import SURROGATES
 
     _load_methods([])
     print("ours:", ", ".join(sorted(METHODS)))
+    print("surrogates (<method>@<surrogate>):", ", ".join(
+        f"{name} ({spec.description})" if spec.description else name
+        for name, spec in sorted(SURROGATES.items())))
+    print("variants (<method>:<variant>):", ", ".join(v for v in VARIANTS if v))
     print("peers:", ", ".join(f"{p}{'' if peer_available(p) else ' (not installed)'}" for p in PEERS))
     print("benchmarks:", ", ".join(known_names()), "supervised:<dataset>, sb3:<algo>:<env>")
     print("suites:", ", ".join(f"{k} ({len(v)})" for k, v in SUITES.items()))
@@ -131,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run the grid method x benchmark x seed (resumable)")
-    r.add_argument("--methods", required=True, help="comma list: ours and peers")
+    r.add_argument("--methods", required=True, help="comma list: ours "
+                   "(<method>[@<surrogate>][:<variant>]) and peers")
     r.add_argument("--benchmarks", required=True, help="comma list of benchmarks and suites")
     r.add_argument("--seeds", default="5", help="N (seeds 0..N-1), a comma list, or a range "
                    "a-b (a piece of a grid: 2-9, or 2-2 for seed 2 alone)")

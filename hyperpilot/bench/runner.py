@@ -55,7 +55,8 @@ class Cell:
 
     @property
     def key(self) -> str:
-        return re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{self.method}__{self.benchmark}__s{self.seed}")
+        """The cell's file name: ``@`` is kept (``hyperpilot@gp``), other odd characters -> ``-``."""
+        return re.sub(r"[^A-Za-z0-9_.@-]+", "-", f"{self.method}__{self.benchmark}__s{self.seed}")
 
 
 def cells(cfg: BenchConfig) -> list[Cell]:

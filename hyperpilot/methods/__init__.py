@@ -1,9 +1,21 @@
-"""Methods by name: a plain dict registry of factories ``(space, fidelity, seed, **options)``."""
+"""Methods by name: a plain dict registry of factories ``(space, fidelity, seed, **options)``.
+
+A method name is ``<method>[@<surrogate>][:<variant>]`` (:func:`parse_method`):
+
+* ``<method>``: a key of ``METHODS``: ``random``, ``hyperband``, ``hyperpilot`` (deep ensemble,
+  curve stopping), ``hyperpilot-nostop``, ``hyperpilot-mcdropout``, ``gp-bo`` (GP, curve
+  stopping), ``gp-bo-nostop``, ``gp-bo-capped`` (GP on at most 500 points, curve stopping);
+* ``@<surrogate>``: any key of ``surrogates.SURROGATES`` replaces a model-based method's own
+  surrogate (``hyperpilot@gp``, ``gp-bo@ensemble``); the same as
+  ``method_options={"surrogate": name}``;
+* ``:<variant>``: an option set of ``VARIANTS`` (``hyperpilot:full``, ``gp-bo@gp-capped:bohb``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from hyperpilot.methods.base import History, Method, Suggestion
 from hyperpilot.methods.proposers import Proposer, RandomProposer
@@ -24,23 +36,41 @@ def _hyperband(space: SearchSpace, fidelity: Fidelity, seed: int, **opts: Any) -
     return ScheduledMethod(space, fidelity, seed, RandomProposer(space), name="hyperband", **opts)
 
 
-def _bo(surrogate: str, name: str, stop: bool = False) -> MethodFactory:
-    """A model-based method; torch and BoTorch are imported only when it is built."""
+@dataclass(frozen=True)
+class ModelMethod:
+    """A model-based method: a surrogate in batch q-LogEI inside Hyperband brackets.
 
-    def factory(space: SearchSpace, fidelity: Fidelity, seed: int, mode: str = "async",
-                full_fidelity: bool = False, stop_rule: dict[str, Any] | None = None,
-                **opts: Any) -> Method:
+    torch and BoTorch are imported only when the method is built. Options other than those
+    named below go to ``hyperpilot.methods.bo.BOProposer``.
+
+    Attributes:
+        surrogate: the default surrogate, a key of ``surrogates.SURROGATES``.
+        name: the method's name.
+        stop: stop runs early from their learning curves (``StopRule()``) unless a
+            ``stop_rule`` option says otherwise.
+    """
+
+    surrogate: str
+    name: str
+    stop: bool = False
+
+    def __call__(self, space: SearchSpace, fidelity: Fidelity, seed: int,
+                 mode: Literal["async", "sync"] = "async", full_fidelity: bool = False,
+                 stop_rule: dict[str, Any] | None = None, surrogate: str | None = None,
+                 **opts: Any) -> Method:
         from hyperpilot.methods.bo import BOProposer
 
         if full_fidelity:  # one budget: the two data rules coincide, no constant input column
             opts.setdefault("data_rule", "bohb")
-        proposer = BOProposer(space, fidelity.min, seed, surrogate=surrogate, **opts)  # type: ignore[arg-type]
-        rule = stop_rule if stop_rule is not None else ({} if stop else None)
-        return ScheduledMethod(space, fidelity, seed, proposer, mode=mode,  # type: ignore[arg-type]
-                               full_fidelity=full_fidelity, name=name, stop_rule=rule)
+        proposer = BOProposer(space, fidelity.min, seed, surrogate=surrogate or self.surrogate,
+                              **opts)
+        rule = stop_rule if stop_rule is not None else ({} if self.stop else None)
+        return ScheduledMethod(space, fidelity, seed, proposer, mode=mode,
+                               full_fidelity=full_fidelity, name=self.name, stop_rule=rule)
 
-    factory.__doc__ = f"{name}: {surrogate} surrogate in batch q-LogEI inside Hyperband brackets."
-    return factory
+
+def _bo(surrogate: str, name: str, stop: bool = False) -> ModelMethod:
+    return ModelMethod(surrogate, name, stop)
 
 
 METHODS: dict[str, MethodFactory] = {
@@ -49,7 +79,9 @@ METHODS: dict[str, MethodFactory] = {
     "hyperpilot": _bo("ensemble", "hyperpilot", stop=True),
     "hyperpilot-nostop": _bo("ensemble", "hyperpilot-nostop"),
     "hyperpilot-mcdropout": _bo("mcdropout", "hyperpilot-mcdropout"),
-    "gp-bo": _bo("gp", "gp-bo"),
+    "gp-bo": _bo("gp", "gp-bo", stop=True),  # the same stopping as hyperpilot: a fair baseline
+    "gp-bo-nostop": _bo("gp", "gp-bo-nostop"),  # gp-bo before it stopped runs
+    "gp-bo-capped": _bo("gp-capped", "gp-bo-capped", stop=True),  # Syne Tune's 500-point cap
 }
 
 
@@ -64,6 +96,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 """``"<method>:<variant>"`` names: option sets layered over a registered method."""
 _NO_MODEL = ("random", "hyperband")
+_MODEL_VARIANTS = ("fid", "bohb", "bg", "norandom", "feed")
 
 
 class UnknownMethod(KeyError):
@@ -71,32 +104,96 @@ class UnknownMethod(KeyError):
         return str(self.args[0])
 
 
+@dataclass(frozen=True)
+class MethodName:
+    """A parsed ``<method>[@<surrogate>][:<variant>]`` (``surrogate`` None: the method's own)."""
+
+    base: str
+    surrogate: str | None
+    variant: str
+
+
 def register_method(name: str, factory: MethodFactory) -> None:
-    """Add a method under ``name`` (a factory taking ``space, fidelity, seed, **options``)."""
+    """Add a method under ``name`` (a factory taking ``space, fidelity, seed, **options``).
+
+    A model-based factory should accept a ``surrogate`` option, so ``<name>@<surrogate>`` works.
+    """
     METHODS[name] = factory
+
+
+def parse_method(name: str) -> MethodName:
+    """Split and check ``<method>[@<surrogate>][:<variant>]``: the one parser of method names.
+
+    Raises:
+        UnknownMethod: for an unknown method, surrogate or variant, a surrogate on a method
+            without a model, a model variant on one, or ``:feed`` with a surrogate that does
+            not accept known variances; the message lists the known names.
+    """
+    head, _, variant = name.partition(":")
+    base, at, surrogate = head.partition("@")
+    if base not in METHODS or variant not in VARIANTS:
+        raise UnknownMethod(_unknown(name))
+    if at and base in _NO_MODEL:
+        raise UnknownMethod(f"method {base!r} uses no surrogate, so {name!r} is not a method; "
+                            f"'@<surrogate>' goes on a model-based method")
+    if at:
+        from surrogates import SURROGATES
+
+        if surrogate not in SURROGATES:
+            raise UnknownMethod(f"unknown surrogate {surrogate!r} in {name!r}; known: "
+                                f"{', '.join(sorted(SURROGATES))}")
+    model_only = variant in _MODEL_VARIANTS and base in _NO_MODEL
+    if model_only or (variant == "feed" and not _feeds(base, surrogate or None)):
+        raise UnknownMethod(_unknown(name))
+    return MethodName(base, surrogate or None, variant)
+
+
+def _feeds(base: str, surrogate: str | None) -> bool:
+    """Whether ``:feed`` applies: the surrogate in use accepts known variances."""
+    factory = METHODS[base]
+    name = surrogate or (factory.surrogate if isinstance(factory, ModelMethod) else None)
+    if name is None:
+        return False
+    from surrogates import SURROGATES
+
+    return SURROGATES[name].accepts_yvar
+
+
+def _unknown(name: str) -> str:
+    return (f"unknown method {name!r}; known: {', '.join(sorted(METHODS))}; '<model "
+            "method>@<surrogate>' picks any registered surrogate (hyperpilot@gp); variants: "
+            "'<name>:full' (max budget only), '<model method>:fid' (budget as a model input: "
+            "the default), '<model method>:bohb' (fit on the highest budget with enough "
+            "points), '<model method>:bg' (background fits, pool proposals: for many workers), "
+            "'<model method>:feed' (partial curves extrapolated into the surrogate's data; "
+            "surrogates that accept known variances), '<model method>:norandom' (no random "
+            "proposals after the initial design)")
 
 
 def make_method(name: str, space: SearchSpace, fidelity: Fidelity, seed: int,
                 **options: Any) -> Method:
-    """Build the method registered as ``name``, optionally with a ``":<variant>"`` (``VARIANTS``).
+    """Build the method named ``<method>[@<surrogate>][:<variant>]`` (see :func:`parse_method`).
+
+    ``@<surrogate>`` is the ``surrogate`` option; the variant's options override ``options``.
 
     Raises:
         UnknownMethod: with the list of known names.
+        ValueError: for a ``surrogate`` option on a method without a model, or one that
+            contradicts the name's ``@<surrogate>``.
     """
-    base, _, variant = name.partition(":")
-    model_only = (variant in ("fid", "bohb", "bg", "norandom") and base in _NO_MODEL) or (
-        variant == "feed" and base not in ("hyperpilot", "hyperpilot-nostop",
-                                           "hyperpilot-mcdropout"))
-    if base not in METHODS or variant not in VARIANTS or model_only:
-        raise UnknownMethod(f"unknown method {name!r}; known: {', '.join(sorted(METHODS))}; "
-                            "variants: '<name>:full' (max budget only), '<model method>:fid' "
-                            "(budget as a model input: the default), '<model method>:bohb' (fit on "
-                            "the highest budget with enough points), '<model method>:bg' (background fits, "
-                            "pool proposals: for many workers), '<neural method>:feed' (partial "
-                            "curves extrapolated into the surrogate's data), "
-                            "'<model method>:norandom' (no random proposals after the initial design)")
-    return METHODS[base](space, fidelity, seed, **{**options, **VARIANTS[variant]})
+    parsed = parse_method(name)
+    opts = {**options, **VARIANTS[parsed.variant]}
+    if parsed.surrogate is not None:
+        if opts.get("surrogate", parsed.surrogate) != parsed.surrogate:
+            raise ValueError(f"method {name!r} names surrogate {parsed.surrogate!r} but its "
+                             f"options say {opts['surrogate']!r}")
+        opts["surrogate"] = parsed.surrogate
+    if "surrogate" in opts and parsed.base in _NO_MODEL:
+        raise ValueError(f"method {parsed.base!r} uses no surrogate (got surrogate="
+                         f"{opts['surrogate']!r})")
+    return METHODS[parsed.base](space, fidelity, seed, **opts)
 
 
-__all__ = ["History", "METHODS", "Method", "Proposer", "RandomProposer", "ReplayMismatch",
-           "ScheduledMethod", "Suggestion", "UnknownMethod", "make_method", "register_method"]
+__all__ = ["History", "METHODS", "Method", "MethodName", "ModelMethod", "Proposer",
+           "RandomProposer", "ReplayMismatch", "ScheduledMethod", "Suggestion", "UnknownMethod",
+           "VARIANTS", "make_method", "parse_method", "register_method"]

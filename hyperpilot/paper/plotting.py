@@ -6,6 +6,7 @@ colours come from one fixed method order, so a method has the same colour in eve
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ METHOD_ORDER = ["hyperpilot", "hyperpilot-nostop", "hyperpilot-mcdropout", "gp-b
                 "random", "optuna-tpe-hyperband", "optuna-tpe-median", "dehb", "smac-mf",
                 "hyperpilot:full", "hyperpilot-mcdropout:full", "gp-bo:full",
                 "hyperpilot-nostop:full", "hyperpilot:fid", "gp-bo:fid", "hyperpilot:bohb",
-                "gp-bo:bohb"]
+                "gp-bo:bohb", "gp-bo-nostop", "gp-bo-capped"]
+"""The paper's method order; new names go last, so the methods already here keep their colours.
+Names not listed (``hyperpilot@gp``, other variants) follow, alphabetically."""
 
 
 def pyplot() -> Any:
@@ -37,11 +40,16 @@ def ordered(methods: Any) -> list[str]:
 
 
 def colour(method: str) -> Any:
-    """The method's colour (tab20 by its position in ``METHOD_ORDER``)."""
+    """The method's colour: tab20 by its position in ``METHOD_ORDER``, else from tab20b.
+
+    Unlisted names (``hyperpilot@gp``) take a tab20b colour by the name's crc32 (not ``hash``,
+    which changes between processes), apart from the listed methods' colours.
+    """
     import matplotlib
 
-    i = METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER) + hash(method) % 6
-    return matplotlib.colormaps["tab20"](i % 20)
+    if method in METHOD_ORDER:
+        return matplotlib.colormaps["tab20"](METHOD_ORDER.index(method) % 20)
+    return matplotlib.colormaps["tab20b"](zlib.crc32(method.encode()) % 20)
 
 
 def linestyle(method: str) -> str:
