@@ -16,6 +16,10 @@ import importlib.util
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from surrogates import SurrogateSpec
 
 
 def _csv(s: str) -> list[str]:
@@ -116,6 +120,12 @@ def cmd_rebuild(a: argparse.Namespace) -> int:
     return 0
 
 
+def _describe(spec: SurrogateSpec) -> str:
+    """A surrogate's description and flags, for ``list``."""
+    flags = ["neural"] * spec.neural + ["takes :feed"] * spec.accepts_yvar
+    return ", ".join([spec.description, *flags] if spec.description else flags)
+
+
 def cmd_list(a: argparse.Namespace) -> int:
     from hyperpilot.bench.peers import PEERS, peer_available
     from hyperpilot.benchmarks import SUITES, known_names
@@ -124,9 +134,8 @@ def cmd_list(a: argparse.Namespace) -> int:
 
     _load_methods([])
     print("ours:", ", ".join(sorted(METHODS)))
-    print("surrogates (<method>@<surrogate>):", ", ".join(
-        f"{name} ({spec.description})" if spec.description else name
-        for name, spec in sorted(SURROGATES.items())))
+    print("surrogates (<method>@<surrogate>):", "; ".join(
+        f"{name} ({_describe(spec)})" for name, spec in sorted(SURROGATES.items())))
     print("variants (<method>:<variant>):", ", ".join(v for v in VARIANTS if v))
     print("peers:", ", ".join(f"{p}{'' if peer_available(p) else ' (not installed)'}" for p in PEERS))
     print("benchmarks:", ", ".join(known_names()), "supervised:<dataset>, sb3:<algo>:<env>")
