@@ -26,6 +26,7 @@ from surrogates.capped import CappedGP
 from surrogates.dropout import MCDropout
 from surrogates.ensemble import DeepEnsemble
 from surrogates.gp import GP
+from surrogates.laplace import LinearizedLaplace
 
 
 class SurrogateModel(Protocol):
@@ -96,11 +97,18 @@ def _gp_capped(seed: int, cat_groups: list[list[int]] | None, options: dict[str,
     return CappedGP(cat_groups=cat_groups or None, seed=seed, **options)
 
 
+def _laplace(seed: int, cat_groups: list[list[int]] | None,
+             options: dict[str, Any]) -> LinearizedLaplace:
+    return LinearizedLaplace(seed=seed, **options)
+
+
 SURROGATES: dict[str, SurrogateSpec] = {
     "ensemble": SurrogateSpec(_ensemble, accepts_yvar=True, neural=True,
                               description="deep ensemble of heteroscedastic MLPs"),
     "mcdropout": SurrogateSpec(_mcdropout, accepts_yvar=True, neural=True,
                                description="MC dropout MLP with frozen masks"),
+    "laplace": SurrogateSpec(_laplace, accepts_yvar=True, neural=True,
+                             description="linearized-Laplace MLP (empirical-NTK GP, evidence-tuned)"),
     "gp": SurrogateSpec(_gp, description="exact GP, SingleTaskGP or MixedSingleTaskGP"),
     "gp-capped": SurrogateSpec(_gp_capped, description="GP on at most 500 points, Syne Tune's "
                                                        "top-fraction cap"),

@@ -1,0 +1,48 @@
+"""LinearizedLaplace: joint batch posterior, evidence-tuned noise, the mean is the network."""
+
+from __future__ import annotations
+
+import torch
+
+from surrogates.laplace import LinearizedLaplace, _mlp
+
+
+def _data(n: int, noise: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    X = torch.rand(n, 2, generator=g, dtype=torch.float64)
+    Y = torch.sin(5 * X[:, :1]) + X[:, 1:] ** 2
+    return X, Y + noise * torch.randn(n, 1, generator=g, dtype=torch.float64)
+
+
+def test_samples_are_joint_functions_across_the_q_points():
+    X, Y = _data(30, 0.0)
+    model = LinearizedLaplace(seed=0, max_steps=400).fit(X, Y)
+    q = torch.tensor([[0.9, 0.9], [0.9, 0.91], [0.1, 0.95]], dtype=torch.float64)
+    samples = model(q.unsqueeze(0)).squeeze(0).squeeze(-1)  # S x q
+    assert samples.shape == (model.n_samples, 3)
+    # distinct values at distinct points, within a sample and across samples
+    assert (samples[:, 0] - samples[:, 2]).abs().min() > 0
+    assert samples[:, 0].std() > 0
+    # one function per sample: two nearby points move together, unlike independent draws
+    corr = torch.corrcoef(samples[:, :2].T)[0, 1]
+    assert corr > 0.95
+
+
+def test_posterior_mean_is_the_trained_network():
+    X, Y = _data(25, 0.0)
+    model = LinearizedLaplace(seed=1, max_steps=300).fit(X, Y)
+    Xq = torch.rand(7, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    net = _mlp(model.params, model._to_net(Xq), model.activation) * model._y_std + model._y_mean
+    torch.testing.assert_close(model.posterior(Xq).mean.squeeze(-1), net)
+
+
+def test_evidence_learns_more_noise_from_noisier_data():
+    clean = LinearizedLaplace(seed=0, max_steps=500).fit(*_data(60, 0.0))
+    noisy = LinearizedLaplace(seed=0, max_steps=500).fit(*_data(60, 0.5))
+    assert noisy.fit_info["noise_var"] > 5 * clean.fit_info["noise_var"]
+
+
+def test_embedding_gives_unit_norm_inputs():
+    model = LinearizedLaplace()
+    X = torch.rand(10, 4, dtype=torch.float64)
+    torch.testing.assert_close(model._to_net(X).norm(dim=-1), torch.ones(10, dtype=torch.float64))
