@@ -112,7 +112,7 @@ class Study:
         if k:
             t0 = time.perf_counter()
             history = History(list(self._results), list(self._pending.values()), self._loss,
-                              self._new_config_id)
+                              self._new_config_id, self._value_loss)
             sugg = self.method.suggest(k, history, self._n_trials)
             overhead = (time.perf_counter() - t0) / k
             new = [Trial(self._n_trials + i, s.config_id, self.space.validate(s.config), s.budget,
@@ -185,6 +185,10 @@ class Study:
         if r.status != Status.COMPLETE or r.value is None:
             return math.inf
         return r.value if self.direction == "minimize" else -r.value
+
+    def _value_loss(self, value: float) -> float:
+        """A bare value (e.g. a curve point) made "smaller is better", as :meth:`_loss` does."""
+        return value if self.direction == "minimize" else -value
 
     def _new_config_id(self) -> int:
         self._n_configs += 1

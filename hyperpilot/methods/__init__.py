@@ -90,13 +90,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "full": {"full_fidelity": True},
     "fid": {"data_rule": "fidelity"},  # the default since the fid20 measurement; kept explicit
     "bohb": {"data_rule": "bohb"},
+    "curves": {"data_rule": "curves"},  # every learning-curve point is an observation
     "bg": {"background_fit": True, "optimizer": "pool"},
     "feed": {"feed_curves": True, "data_rule": "bohb"},
     "norandom": {"random_fraction": 0.0},
 }
 """``"<method>:<variant>"`` names: option sets layered over a registered method."""
 _NO_MODEL = ("random", "hyperband")
-_MODEL_VARIANTS = ("fid", "bohb", "bg", "norandom", "feed")
+_MODEL_VARIANTS = ("fid", "bohb", "curves", "bg", "norandom", "feed")
 
 
 class UnknownMethod(KeyError):
@@ -164,7 +165,8 @@ def _unknown(name: str) -> str:
             "method>@<surrogate>' picks any registered surrogate (hyperpilot@gp); variants: "
             "'<name>:full' (max budget only), '<model method>:fid' (budget as a model input: "
             "the default), '<model method>:bohb' (fit on the highest budget with enough "
-            "points), '<model method>:bg' (background fits, pool proposals: for many workers), "
+            "points), '<model method>:curves' (every learning-curve point is an observation), "
+            "'<model method>:bg' (background fits, pool proposals: for many workers), "
             "'<model method>:feed' (partial curves extrapolated into the surrogate's data; "
             "surrogates that accept known variances), '<model method>:norandom' (no random "
             "proposals after the initial design)")

@@ -28,13 +28,16 @@ class Suggestion:
 class History:
     """What a method may look at when it suggests: finished results and running trials.
 
-    Values in ``results`` are in the user's direction; ``loss(result)`` gives "smaller is better".
+    Values in ``results`` are in the user's direction; ``loss(result)`` gives "smaller is better"
+    (``inf`` for a failed trial), and ``value_loss(value)`` does the same for a bare value, such
+    as a learning-curve point.
     """
 
     results: list[Result]
     pending: list[Trial]
     loss: Callable[[Result], float]
     new_config_id: Callable[[], int]
+    value_loss: Callable[[float], float] = float
 
 
 class Method(ABC):

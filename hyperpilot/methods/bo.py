@@ -65,7 +65,7 @@ class BOProposer(Proposer):
         seed: seeds the Sobol initial design (one sequence for the whole study).
         surrogate: a name in ``surrogates.SURROGATES`` (``"ensemble"``, ``"mcdropout"``,
             ``"gp"``, ``"gp-capped"``, or any registered later).
-        data_rule: ``"fidelity"`` or ``"bohb"`` (see ``hyperpilot.methods.bo_data``).
+        data_rule: ``"fidelity"``, ``"bohb"`` or ``"curves"`` (see ``hyperpilot.methods.bo_data``).
         n_init: size of the Sobol initial design (in new configs).
         random_fraction: probability of a random proposal at the start.
         random_decay: the probability decays as ``exp(-n_obs / random_decay)``, floored at 0.05
@@ -193,13 +193,13 @@ class BOProposer(Proposer):
         X, Y, level = data
         from surrogates import FitError
 
-        fid = self.data_rule == "fidelity"
+        fid = self.data_rule != "bohb"
         pending = self.encoder.encode([(t.config_id, t.config) for t in history.pending], fid)
         exclude = self.encoder.encode([(r.trial.config_id, r.trial.config)
                                        for r in history.results], fid)  # any budget
         try:
             model, (fit_level, m), stale = self.fitter.model(
-                level, X.shape[0], lambda k: self._fit_inputs(X, Y, level, k, history))
+                level, X.shape[0], lambda k: self._fit_inputs(X, Y, level, k, history, done, max_budget))
         except (FitError, RuntimeError, ValueError) as e:
             log.warning("surrogate fit failed, proposing random points instead: %s", e)
             return self._random(q, seed, {"source": "fallback", "fallback": True,
@@ -230,8 +230,14 @@ class BOProposer(Proposer):
         return [(c, dict(info)) for c in self.space.sample(q, np.random.default_rng(seed))]
 
     def _fit_inputs(self, X: torch.Tensor, Y: torch.Tensor, level: float, m: int,
-                    history: History) -> FitInputs:
-        """The first ``m`` observations (plus fed rows with ``feed_curves``) and ``best_f``."""
+                    history: History, done: list[Result], max_budget: float) -> FitInputs:
+        """The first ``m`` observations (plus fed rows with ``feed_curves``, or every curve point
+        of the trials told until the ``m``-th with the ``"curves"`` rule) and ``best_f``."""
+        if self.data_rule == "curves":
+            cut = history.results.index(done[m - 1]) + 1
+            Xc, Yc = self.data.curve_points(history.results[:cut], history.value_loss,
+                                            max_budget)
+            return Xc, Yc, None, float(Y[:m].max())
         if self.feeder is None:
             return X[:m].clone(), Y[:m].clone(), None, float(Y[:m].max())
         return self.feeder.fit_inputs(X, Y, m, level, history.results, history.loss,

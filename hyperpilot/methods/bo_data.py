@@ -3,7 +3,12 @@
 * ``"fidelity"`` (default): every observation, with the budget as an extra input column
   (log-scaled to ``[0, 1]`` by :func:`budget_column`); the acquisition is optimised with that
   column fixed at the max budget;
-* ``"bohb"``: the highest budget with at least ``min_points`` observations (Falkner et al. 2018).
+* ``"bohb"``: the highest budget with at least ``min_points`` observations (Falkner et al. 2018);
+* ``"curves"``: like ``"fidelity"``, but the model is fitted on every point of every learning
+  curve, ``(config, budget, value)``, not one point per trial (DyHPO and ifBO model whole curves
+  on LCBench). The refit schedule still counts trials; the curve points of the trials told up to
+  the fit's last observation are expanded at fit time (:meth:`TrainingData.curve_points`), so a
+  fit never sees a point told after it, and a resumed study refits the same models.
 
 Targets are in BoTorch's "larger is better": ``Y = -loss``.
 
@@ -27,7 +32,7 @@ from torch import Tensor
 from hyperpilot.space import Config, SearchSpace
 from hyperpilot.trial import Result
 
-DataRule = Literal["bohb", "fidelity"]
+DataRule = Literal["bohb", "fidelity", "curves"]
 RoundFn = Callable[[Tensor], Tensor]
 
 
@@ -97,8 +102,8 @@ class TrainingData:
 
     def __init__(self, rule: DataRule, min_budget: float, min_points: int,
                  encoder: Encoder) -> None:
-        if rule not in ("bohb", "fidelity"):
-            raise ValueError(f"data_rule must be 'bohb' or 'fidelity', got {rule!r}")
+        if rule not in ("bohb", "fidelity", "curves"):
+            raise ValueError(f"data_rule must be 'bohb', 'fidelity' or 'curves', got {rule!r}")
         self.rule, self.min_budget, self.min_points = rule, min_budget, min_points
         self.encoder = encoder
 
@@ -109,7 +114,8 @@ class TrainingData:
         Args:
             done: completed results with a value, in tell order.
             loss: the study's "smaller is better" view of a result.
-            max_budget: the max budget (``d' = d + 1`` under ``"fidelity"``).
+            max_budget: the max budget (``d' = d + 1`` under ``"fidelity"`` and ``"curves"``,
+                whose rows here are one per trial, as the refit schedule counts them).
         """
         if self.rule == "bohb":
             counts: dict[float, int] = {}
@@ -133,3 +139,40 @@ class TrainingData:
         assert X is not None
         Y = torch.tensor([-loss(r) for r in rows], dtype=torch.float64)[:, None]
         return X, Y, level
+
+    def curve_points(self, results: list[Result], value_loss: Callable[[float], float],
+                     max_budget: float) -> tuple[Tensor, Tensor]:
+        """Every learning-curve point of ``results`` as ``(X n x (d + 1), Y n x 1)``.
+
+        A trial contributes each ``(budget, value)`` of its curve and its final value at its
+        budget (one row per budget; a promoted trial's curve continues where its previous rung
+        stopped, so a config's rows together are its whole curve). Points below the min budget
+        (outside the fidelity column's range) and non-finite values are left out. Complete and
+        stopped trials count; failed ones do not.
+
+        Args:
+            results: finished trials in tell order (the caller cuts them at the fit's point).
+            value_loss: a value in the user's direction -> "smaller is better".
+            max_budget: the max budget (top of the fidelity column).
+        """
+        ids: list[tuple[int, Config]] = []
+        z: list[float] = []
+        y: list[float] = []
+        for r in results:
+            if r.value is None or r.status.value not in ("complete", "stopped"):
+                continue
+            points = dict(r.curve)
+            if r.status.value == "complete":
+                points[r.trial.budget] = r.value
+            for b, v in sorted(points.items()):
+                if b < self.min_budget or not math.isfinite(v):
+                    continue
+                ids.append((r.trial.config_id, r.trial.config))
+                z.append(budget_column(b, self.min_budget, max_budget))
+                y.append(-value_loss(v))
+        X = self.encoder.encode(ids, False)
+        if X is None:
+            return torch.empty(0, self.encoder.space.dim + 1, dtype=torch.float64), \
+                torch.empty(0, 1, dtype=torch.float64)
+        X = torch.cat([X, torch.tensor(z, dtype=torch.float64)[:, None]], dim=1)
+        return X, torch.tensor(y, dtype=torch.float64)[:, None]
