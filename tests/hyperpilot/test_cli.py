@@ -130,3 +130,68 @@ def test_test_incumbent_uses_fresh_seeds(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "no study 'nope'" in bad.stderr
     curves = _cli("test-incumbent", str(db), "--eval-every", "100")
     assert curves.returncode == 2 and "SB3 workload only" in curves.stderr
+
+
+def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from hyperpilot.cli import main
+
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("flags, needle", [
+    (["--budget", "inf"], "budget must be a finite number > 0, got inf"),
+    (["--budget", "nan"], "budget must be a finite number > 0"),
+    (["--n-trials", "0"], "n_trials must be an integer >= 1, got 0"),
+    (["--n-trials", "-3"], "n_trials must be an integer >= 1, got -3"),
+    (["--timeout", "-5"], "timeout must be a finite number > 0"),
+    (["--timeout", "0"], "timeout must be a finite number > 0"),
+    (["--batch-size", "0"], "batch_size must be an integer >= 1, got 0"),
+    (["--eta", "1"], "eta must be a finite number > 1"),
+    (["--algo", "ppo"], "--algo set(s) a workload; benchmark 'branin' takes none"),
+])
+def test_values_a_study_cannot_honour_are_refused(flags: list[str], needle: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 20: these ran forever, ran nothing with exit 0, or were silently ignored."""
+    db = tmp_path / "x.sqlite"
+    code, _, err = _main(["run", "--benchmark", "branin", "--storage", str(db), "--no-progress",
+                          *flags], capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("hyperpilot: error:"), err
+    assert needle in lines[0]
+    assert not db.exists()
+
+
+def test_eta_applies_to_a_benchmark(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hyperpilot.storage import Storage
+
+    db = tmp_path / "e.sqlite"
+    code, _, err = _main(["run", "--benchmark", "branin", "--method", "hyperband", "--eta", "2",
+                          "--budget", "1", "--storage", str(db), "--no-progress"], capsys)
+    assert code == 0, err
+    st = Storage(db, read_only=True)
+    assert st.studies()[0]["definition"]["fidelity"]["eta"] == 2
+    st.close()
+
+
+def test_read_only_places_are_one_line_errors(tmp_path: Path, make_read_only,  # type: ignore[no-untyped-def]
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A store in a read-only folder, a read-only store to resume, and `show` on a valid store
+    in a read-only folder (which must read it)."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    db = ro / "s.sqlite"
+    run = ["run", "--benchmark", "branin", "--method", "random", "--budget", "1", "--no-progress"]
+    assert _main([*run, "--storage", str(db)], capsys)[0] == 0
+    make_read_only(ro)
+    code, _, err = _main([*run, "--storage", str(ro / "new.sqlite")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "cannot write beside" in err, err
+    code, out, err = _main(["show", str(db)], capsys)
+    assert code == 0, err
+    assert "method random" in out and "best value" in out and "budget used" in out
+    file_db = tmp_path / "f.sqlite"  # a writable folder, a read-only file
+    assert _main([*run, "--storage", str(file_db)], capsys)[0] == 0
+    make_read_only(file_db)
+    code, _, err = _main([*run, "--budget", "2", "--storage", str(file_db), "--resume"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "read-only" in err, err

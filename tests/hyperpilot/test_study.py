@@ -177,3 +177,19 @@ def test_huge_page_malloc_is_added_once_and_keeps_user_tunables(monkeypatch: pyt
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0")
     huge_page_malloc()
     assert os.environ["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=0"
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"budget": -1}, "budget must be a finite number > 0"),
+    ({"budget": 0}, "budget must be a finite number > 0"),
+    ({"budget": float("inf")}, "budget must be a finite number > 0"),
+    ({"n_trials": -2}, "n_trials must be an integer >= 1"),
+    ({"n_trials": 0}, "n_trials must be an integer >= 1"),
+    ({"n_trials": 3, "batch_size": 0}, "batch_size must be an integer >= 1"),
+    ({"n_trials": 3, "timeout": 0}, "timeout must be a finite number > 0"),
+])
+def test_minimize_refuses_a_run_that_cannot_end_or_start(kwargs: dict[str, float], needle: str) -> None:
+    """Issue 20: ``minimize(budget=-1)`` returned ``best=None`` and raised nothing."""
+    space = hp.SearchSpace({"x": hp.Float(0, 1)})
+    with pytest.raises(ValueError, match=needle):
+        hp.minimize(lambda c, b, r, ctx: c["x"], space, method="random", **kwargs)
