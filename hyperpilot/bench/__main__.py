@@ -42,22 +42,23 @@ def _load_methods(imports: list[str]) -> None:
 
 
 def check_methods(methods: list[str]) -> None:
-    """Raise ``SystemExit`` with the known names when a method is neither ours nor a peer."""
+    """Raise ``BenchError`` with the known names when a method is neither ours nor a peer."""
     from hyperpilot.bench.peers import PEERS, peer_available
+    from hyperpilot.bench.runner import BenchError
     from hyperpilot.methods import METHODS, VARIANTS
 
     for m in methods:
         if m in PEERS:
             if not peer_available(m):
-                raise SystemExit(f"peer {m!r} needs the '{PEERS[m][0]}' package "
+                raise BenchError(f"peer {m!r} needs the '{PEERS[m][0]}' package "
                                  "(pip install 'hyperpilot[peers]')")
         elif m.partition(":")[0] not in METHODS or m.partition(":")[2] not in VARIANTS:
-            raise SystemExit(f"unknown method {m!r}; ours: {', '.join(sorted(METHODS))}; "
+            raise BenchError(f"unknown method {m!r}; ours: {', '.join(sorted(METHODS))}; "
                              f"peers: {', '.join(PEERS)}")
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from hyperpilot.bench.runner import BenchConfig, run_bench
+    from hyperpilot.bench.runner import BenchConfig, budget_summary, check_problems, run_bench
     from hyperpilot.bench.targets import expand_benchmarks
 
     imports = _csv(a.imports) if a.imports else []
@@ -68,16 +69,12 @@ def cmd_run(a: argparse.Namespace) -> int:
     cfg = BenchConfig(methods=methods, benchmarks=expand_benchmarks(_csv(a.benchmarks)),
                       seeds=parse_seeds(a.seeds), budget=a.budget, out=a.out, workers=a.workers,
                       batch_size=a.batch_size, data_dir=data_dir, imports=imports)
-    from hyperpilot.locking import LockedError
-
-    try:
-        meta = run_bench(cfg, progress=not a.quiet)
-    except LockedError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    check_problems(cfg)
+    meta = run_bench(cfg, progress=not a.quiet)
     last = meta["runs"][-1]
     print(f"{last['ran']} cells run, {last['skipped']} skipped, {last['failed']} failed "
           f"in {last['wall_s']:.1f} s -> {a.out}")
+    print(budget_summary(meta, cfg.budget))
     return 1 if last["failed"] else 0
 
 
@@ -91,7 +88,7 @@ def cmd_report(a: argparse.Namespace) -> int:
                           methods=_csv(a.methods) if a.methods else None,
                           complete=a.complete, name=a.name)
     except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"hyperpilot.bench: error: {e}", file=sys.stderr)
         return 2
     print(f"report -> {out}")
     return 0
@@ -104,7 +101,8 @@ def cmd_rebuild(a: argparse.Namespace) -> int:
 
     out = Path(a.out)
     if not (out / "config.json").exists():
-        print(f"error: {out} is not a bench output folder (no config.json)", file=sys.stderr)
+        print(f"hyperpilot.bench: error: {out} is not a bench output folder (no config.json)",
+              file=sys.stderr)
         return 2
     print(f"{rebuild_cells(out)} cells rebuilt from their study databases -> {out}")
     return 0
@@ -165,7 +163,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     li = sub.add_parser("list", help="known methods, peers, benchmarks and suites")
     li.set_defaults(fn=cmd_list)
     a = p.parse_args(argv)
-    return int(a.fn(a))
+    from hyperpilot.executor import quiet_optimizer_warnings
+    from hyperpilot.locking import LockedError
+
+    quiet_optimizer_warnings()  # as the hyperpilot CLI; cells in worker processes do it too
+    try:
+        return int(a.fn(a))
+    # bad names and values (BenchError, UnknownBenchmarkError are ValueErrors), a busy folder,
+    # a missing --imports module: one line and exit code 2, as the hyperpilot CLI
+    except (ValueError, LockedError, ImportError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"hyperpilot.bench: error: {msg}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -197,3 +197,58 @@ def test_seed_arguments_count_list_and_range() -> None:
 
     assert parse_seeds("3") == [0, 1, 2] and parse_seeds("0,3") == [0, 3]
     assert parse_seeds("2-2") == [2] and parse_seeds("2-4,7") == [2, 3, 4, 7]
+
+
+def _bench_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from hyperpilot.bench.__main__ import main
+
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"--methods": "nope"}, "unknown method 'nope'"),
+    ({"--benchmarks": "nope"}, "unknown benchmark or suite 'nope'"),
+    ({"--benchmarks": "branin:x"}, "takes no ':<variant>'"),
+    ({"--budget": "-1"}, "--budget must be a finite number > 0"),
+    ({"--budget": "inf"}, "--budget must be a finite number > 0"),
+    ({"--seeds": "0"}, "--seeds selects no seed"),
+    ({"--seeds": "3-1"}, "--seeds selects no seed"),
+    ({"--batch-size": "0"}, "--batch-size must be >= 1"),
+])
+def test_bench_run_refuses_bad_input_in_one_line(change: dict[str, str], needle: str,
+                                                 tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 20: these exited 1 with a traceback, or recorded empty cells as finished."""
+    flags = {"--methods": "random", "--benchmarks": "branin", "--budget": "1", "--seeds": "1",
+             "--out": str(tmp_path / "b"), **change}
+    code, _, err = _bench_main(["run", "--quiet", *[x for kv in flags.items() for x in kv]],
+                               capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, err
+    assert lines[0].startswith("hyperpilot.bench: error:") and needle in lines[0], err
+    assert not (tmp_path / "b" / "cells").exists()
+
+
+def test_bench_run_into_a_folder_of_other_settings_is_refused(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]
+                                                              ) -> None:
+    """Issue 20's silent mixing: a second run with another budget took the old cells as
+    finished and overwrote config.json. Now it is refused naming the difference; more seeds
+    at the same settings extend the grid."""
+    import json
+
+    out = tmp_path / "b"
+    run = ["run", "--quiet", "--methods", "random", "--benchmarks", "branin", "--out", str(out)]
+    assert _bench_main([*run, "--budget", "2", "--seeds", "1"], capsys)[0] == 0
+    before = (out / "config.json").read_text()
+    code, _, err = _bench_main([*run, "--budget", "1", "--seeds", "1"], capsys)
+    assert code == 2 and "other settings (budget 2 -> 1)" in err and "new --out" in err, err
+    code, _, err = _bench_main([*run[:3], "random,hyperband", "--benchmarks", "branin",
+                                "--out", str(out), "--budget", "2"], capsys)
+    assert code == 2 and "methods random -> random,hyperband" in err, err
+    assert (out / "config.json").read_text() == before  # untouched by a refused run
+    code, stdout, _ = _bench_main([*run, "--budget", "2", "--seeds", "1-1"], capsys)
+    assert code == 0 and "1 cells run, 0 skipped" in stdout
+    assert json.loads((out / "config.json").read_text())["seeds"] == [0, 1]
