@@ -210,6 +210,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                                  cfg["ray_address"], cfg["cpus_per_trial"], cfg["gpus_per_trial"])
     except (ValueError, KeyError, TypeError) as e:
         raise SetupError(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)) from e
+    if problem.optimum is not None:  # what regrets are measured against, for `show`
+        study.storage.set_meta(f"optimum:{cfg['name']}", json.dumps(
+            {"optimum": problem.optimum, "note": problem.optimum_note}))
     if existed and study.results and not args.resume:
         raise UsageError(f"{storage} already holds study '{cfg['name']}' with "
                          f"{len(study.results)} trials; pass --resume to continue it")
@@ -300,10 +303,12 @@ def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
     results = [r.result for r in told]
     used = sum(spent(r) for r in results) / float(d["fidelity"]["max"])
     limit = st.get_meta(f"budget:{s['name']}")
+    opt = json.loads(st.get_meta(f"optimum:{s['name']}") or "{}").get("optimum")
     print(f"study '{s['name']}' (id {s['study_id']}): method {d['method']}, seed {s['seed']}, "
           f"{s['n_trials']} trials, direction {d['direction']}, fidelity {d['fidelity']}")
     print(format_rows(study_lines(results, d["direction"], used,
-                                  None if limit is None else float(limit), d.get("problem"))))
+                                  None if limit is None else float(limit), d.get("problem"),
+                                  opt)))
     sign, label = value_view(d.get("problem"))
     print(f"  {'trial':>5} {'config':>6} {'budget':>8} {'resume':>8} {'status':>9} {label:>12}")
     for r in rows[max(len(rows) - n_rows, 0):] if n_rows else []:

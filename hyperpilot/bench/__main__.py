@@ -58,7 +58,7 @@ def check_methods(methods: list[str]) -> None:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from hyperpilot.bench.runner import BenchConfig, budget_summary, check_problems, run_bench
+    from hyperpilot.bench.runner import BenchConfig, budget_summary, run_bench
     from hyperpilot.bench.targets import expand_benchmarks
 
     imports = _csv(a.imports) if a.imports else []
@@ -69,7 +69,6 @@ def cmd_run(a: argparse.Namespace) -> int:
     cfg = BenchConfig(methods=methods, benchmarks=expand_benchmarks(_csv(a.benchmarks)),
                       seeds=parse_seeds(a.seeds), budget=a.budget, out=a.out, workers=a.workers,
                       batch_size=a.batch_size, data_dir=data_dir, imports=imports)
-    check_problems(cfg)
     meta = run_bench(cfg, progress=not a.quiet)
     last = meta["runs"][-1]
     print(f"{last['ran']} cells run, {last['skipped']} skipped, {last['failed']} failed "

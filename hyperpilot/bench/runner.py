@@ -267,25 +267,34 @@ def rebuild_cells(out: Path) -> int:
     return n
 
 
-def check_problems(cfg: BenchConfig) -> None:
+def check_problems(cfg: BenchConfig) -> dict[str, dict[str, Any]]:
     """Build each registered benchmark once before any cell runs, so an unknown task or a
     missing data directory is one error now, not a failed cell per seed (workloads, which take
     seconds to build, are checked by name in ``targets.expand_benchmarks``). This also computes
     a missing LCBench optimum estimate once, before parallel cells would each want it.
+
+    Returns:
+        Per benchmark, the ``optimum`` its regrets are computed against and how it was obtained
+        (``note``), for ``meta.json``.
 
     Raises:
         BenchError: with the benchmark's own message.
     """
     from hyperpilot.bench.targets import bench_problem, is_workload
 
+    for mod in cfg.imports:  # modules that register benchmarks
+        __import__(mod)
+    optima = {}
     for b in cfg.benchmarks:
         if is_workload(b):
             continue
         try:
-            bench_problem(b, cfg.data_dir, 0)
+            problem = bench_problem(b, cfg.data_dir, 0)
         except (KeyError, ValueError, FileNotFoundError) as e:
             msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
             raise BenchError(f"benchmark {b!r}: {msg}") from None
+        optima[b] = {"optimum": problem.optimum, "note": problem.optimum_note}
+    return optima
 
 
 def budget_summary(meta: dict[str, Any], budget: float) -> str:
@@ -301,10 +310,12 @@ def run_bench(cfg: BenchConfig, progress: bool = True) -> dict[str, Any]:
 
     Raises:
         LockedError: when another process is running a bench into the same folder.
-        BenchError: when the folder holds results of other settings (``check_folder``).
+        BenchError: for a benchmark that cannot be built (``check_problems``), or when the
+            folder holds results of other settings (``check_folder``).
     """
     from hyperpilot.locking import hold_lock
 
+    optima = check_problems(cfg)
     out = Path(cfg.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -315,13 +326,14 @@ def run_bench(cfg: BenchConfig, progress: bool = True) -> dict[str, Any]:
     try:
         seeds = sorted(set(check_folder(cfg)) | set(cfg.seeds))
         (out / "config.json").write_text(json.dumps({**asdict(cfg), "seeds": seeds}, indent=2))
-        return _run_todo(cfg, out, progress)
+        return _run_todo(cfg, out, progress, optima)
     finally:
         if lock is not None:
             lock.close()
 
 
-def _run_todo(cfg: BenchConfig, out: Path, progress: bool) -> dict[str, Any]:
+def _run_todo(cfg: BenchConfig, out: Path, progress: bool,
+              optima: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Run the cells of ``cfg`` that ``out`` lacks; returns the merged ``meta.json``."""
     from hyperpilot.bench.meta import write_meta
 
@@ -331,11 +343,12 @@ def _run_todo(cfg: BenchConfig, out: Path, progress: bool) -> dict[str, Any]:
     skipped = len(cells(cfg)) - len(todo)
 
     def done(res: list[dict[str, Any]]) -> None:  # metadata survives a run stopped part-way
-        write_meta(out, cfg, start, time.time(), res, skipped=skipped, finished=False)
+        write_meta(out, cfg, start, time.time(), res, skipped=skipped, finished=False,
+                   optima=optima)
 
     summaries = _execute(cfg, todo, progress, skipped=skipped, on_cell=done)
     collect(out)
-    return write_meta(out, cfg, start, time.time(), summaries, skipped=skipped)
+    return write_meta(out, cfg, start, time.time(), summaries, skipped=skipped, optima=optima)
 
 
 def _execute(cfg: BenchConfig, todo: list[Cell], progress: bool, skipped: int,
