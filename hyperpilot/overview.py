@@ -66,7 +66,10 @@ def short_reason(reason: str | None, limit: int = 200) -> str:
         return one
     m = re.match(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)?): ", one)
     kind = m.group(1) + ": " if m else ""
-    return kind + "..." + one[len(one) - (limit - len(kind) - 3):]
+    tail = one[len(one) - (limit - len(kind) - 3):]
+    if " " in tail and not one[len(one) - len(tail) - 1].isspace():
+        tail = tail.split(" ", 1)[1]  # start at a word
+    return kind + "..." + tail
 
 
 def failure_counts(results: Sequence[Result], top: int = 3) -> list[tuple[str, int]]:

@@ -53,12 +53,15 @@ class _Progress:
         if self.bar is None:
             return
         done = self.study.budget_used() if self.budget is not None else len(self.study.results)
-        # never clipped: a study may pass its budget by its last batch (hyperpilot.overview),
-        # and the bar shows it (e.g. 2.67/2 FFE) rather than a reassuring 2/2
         self.bar.n = round(done, 2) if self.budget is not None else done
         best = self.study.best
         fails = sum(r.status == Status.FAILED for r in self.study.results)
         post = {"best": f"{best[1]:.5g}" if best else "-", "failed": fails}
+        if self.budget is not None and done > self.budget + 1e-9:
+            # a study may pass its budget by its last batch (hyperpilot.overview): the bar
+            # shows what was used and says so, rather than a reassuring 2.0/2.0
+            self.bar.total = round(done, 2)
+            post["limit"] = f"{self.budget:g} FFE (+{done - self.budget:.2f} over)"
         self.bar.set_postfix(post, refresh=False)
         self.bar.update(0)
 

@@ -52,7 +52,7 @@ def make_read_only():  # type: ignore[no-untyped-def]
         ok = mount is not None and subprocess.run(
             [mount, "--bind", str(path), str(path)], capture_output=True).returncode == 0
         if ok:
-            undo.append(["umount", str(path)])
+            undo.append(["umount", "-l", str(path)])  # lazy: an open handle cannot keep it
             ok = subprocess.run([mount, "-o", "remount,ro,bind", str(path)],
                                 capture_output=True).returncode == 0
         if not ok or os.access(path, os.W_OK):

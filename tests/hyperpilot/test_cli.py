@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -195,3 +196,49 @@ def test_read_only_places_are_one_line_errors(tmp_path: Path, make_read_only,  #
     make_read_only(file_db)
     code, _, err = _main([*run, "--budget", "2", "--storage", str(file_db), "--resume"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "read-only" in err, err
+
+
+def test_budget_overshoot_is_reported_in_one_wording(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 20: 2.67 FFE were used for --budget 2 while the bar said 2.0/2.0. A batch of 3
+    full-budget trials asked at 0 FFE ends at 3 FFE; run, show and the bar all say so."""
+    from hyperpilot.overview import OVERSHOOT_NOTE
+
+    db = tmp_path / "o.sqlite"
+    code, out, err = _main(["run", "--benchmark", "branin", "--method", "random", "--budget", "2",
+                            "--batch-size", "3", "--storage", str(db)], capsys)
+    line = f"3.00 of 2 FFE (+1.00 past the limit: {OVERSHOOT_NOTE})"
+    assert code == 0 and line in out, out
+    assert "3.0/3.0" in err and "limit=2 FFE (+1.00 over)" in err  # the bar, not 2.0/2.0
+    code, shown, _ = _main(["show", str(db)], capsys)
+    assert code == 0 and f"budget used      {line}" in shown
+
+
+def test_show_prints_incumbent_budget_failures_and_returns(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    """Issue 20: `show` lacked the incumbent, budget, failure count and reasons; RL values were
+    shown negated (the store keeps -return) while test-incumbent prints returns."""
+    import hyperpilot as hp
+
+    db = tmp_path / "rl.sqlite"
+    study = hp.Study(hp.SearchSpace({"x": hp.Float(0, 1)}), method="random", storage=db,
+                     problem={"workload": "sb3", "workload_options": {"algo": "ppo"}})
+
+    def objective(config: dict, budget: float, resume: float, ctx: object) -> float:
+        if config["x"] > 0.6:
+            raise ValueError("the agent diverged after " + "many updates " * 40 + "at step 812")
+        return -100.0 * config["x"]  # -return, as the SB3 workload reports it
+
+    study.run(objective, n_trials=8)
+    n_fail = sum(r.status.value == "failed" for r in study.results)
+    best = study.best
+    assert best is not None and 0 < n_fail < 8
+    code, out, _ = _main(["show", str(db)], capsys)
+    assert code == 0
+    assert f"trials           8 ({n_fail} failed, 0 stopped early)" in out
+    assert re.search(rf"failure          {n_fail} x ValueError: \.\.\.(many updates )+at step 812\n",
+                     out), out
+    assert f"best return      {-best[1]:.6g} at budget 1" in out  # returns, positive
+    assert "budget used      8.00 FFE" in out and "return" in out.splitlines()[-9]
+    assert f"{-best[1]:.6g}" in out and f" {best[1]:.6g}" not in out

@@ -303,3 +303,15 @@ def test_bench_run_into_a_folder_of_other_settings_is_refused(tmp_path: Path,
     code, stdout, _ = _bench_main([*run, "--budget", "2", "--seeds", "1-1"], capsys)
     assert code == 0 and "1 cells run, 0 skipped" in stdout
     assert json.loads((out / "config.json").read_text())["seeds"] == [0, 1]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_bench_run_filters_botorchs_optimization_failed_warning(workers: str,
+                                                                tmp_path: Path) -> None:
+    """Issue 20: `bench run` leaked BoTorch's warning to stderr (the hyperpilot CLI filters it);
+    with 2 workers the cells run in spawned processes, which must filter it too."""
+    r = _bench("run", "--methods", "warny", "--benchmarks", "branin", "--seeds", workers,
+               "--budget", "1", "--workers", workers, "--quiet", "--out", str(tmp_path / "w"),
+               "--imports", "tests.hyperpilot.bench.warn_plugin")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Optimization failed" not in r.stderr, r.stderr[-2000:]
