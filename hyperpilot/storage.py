@@ -330,11 +330,12 @@ def _check_writable(path: Path) -> None:
     """Refuse, before any lock or write, a store whose file or nearest folder is read-only."""
     import os
 
-    target = path if path.exists() else next((p for p in path.parents if p.exists()), Path("."))
-    if not os.access(target, os.W_OK):
-        what = "file" if target == path else f"folder {target}"
-        raise StorageError(f"{path}: the {what} is read-only; choose a writable --storage (or "
-                           "copy the store) to run a study; `show` reads it as it is")
+    folder = next((p for p in path.parents if p.exists()), Path("."))  # SQLite adds -wal, -shm
+    for target in ([path] if path.exists() else []) + [folder]:
+        if not os.access(target, os.W_OK):
+            what = "file" if target == path else f"folder {target}"
+            raise StorageError(f"{path}: the {what} is read-only; choose a writable --storage "
+                               "(or copy the store) to run a study; `show` reads it as it is")
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
