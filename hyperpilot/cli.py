@@ -210,12 +210,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                                  cfg["ray_address"], cfg["cpus_per_trial"], cfg["gpus_per_trial"])
     except (ValueError, KeyError, TypeError) as e:
         raise SetupError(str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)) from e
-    if problem.optimum is not None:  # what regrets are measured against, for `show`
-        study.storage.set_meta(f"optimum:{cfg['name']}", json.dumps(
-            {"optimum": problem.optimum, "note": problem.optimum_note}))
     if existed and study.results and not args.resume:
         raise UsageError(f"{storage} already holds study '{cfg['name']}' with "
                          f"{len(study.results)} trials; pass --resume to continue it")
+    if problem.optimum is not None:  # what regrets are measured against, for `show`
+        study.storage.set_meta(f"optimum:{cfg['name']}", json.dumps(
+            {"optimum": problem.optimum, "note": problem.optimum_note}))
     print(f"study '{cfg['name']}': {problem.name}, method {cfg['method']}, seed {cfg['seed']}, "
           f"budget {cfg['budget'] or '-'} FFE, {cfg['workers']} worker(s) -> {storage}", flush=True)
     t0 = time.perf_counter()
@@ -344,8 +344,8 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
     from hyperpilot.overview import value_view
 
     sign, label = value_view(spec)  # a tuning return, as the test returns below
-    print(f"incumbent {json.dumps(best[0], default=str)} (tuning {label} {sign * best[1]:.6g} at budget "
-          f"{best[2]:g}); retraining on {args.seeds} fresh test seeds ...", flush=True)
+    print(f"incumbent {json.dumps(best[0], default=str)} (tuning {label} {sign * best[1]:.6g} "
+          f"at budget {best[2]:g}); retraining on {args.seeds} fresh test seeds ...", flush=True)
     if args.eval_every is not None and args.eval_every < 1:
         raise UsageError(f"--eval-every must be >= 1, got {args.eval_every}")
     if args.eval_every is not None and spec.get("workload") != "sb3":
