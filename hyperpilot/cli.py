@@ -150,6 +150,8 @@ INTEGERS = {"workers": 1, "seed": 0, "n_trials": 1, "batch_size": 1, "retries": 
 """Integer settings and their smallest allowed value."""
 POSITIVE = ("budget", "timeout", "cpus_per_trial")
 """Settings that must be finite numbers > 0 (``inf`` would never end a study)."""
+REQUIRED = ("workers", "seed", "retries", "cpus_per_trial")
+"""Settings with a default that a study file may not unset (``workers: null``)."""
 
 
 def check_numbers(cfg: dict[str, Any]) -> None:
@@ -160,13 +162,13 @@ def check_numbers(cfg: dict[str, Any]) -> None:
     """
     for k, low in INTEGERS.items():
         v = cfg[k]
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < low):
+        if (v is not None or k in REQUIRED) and (
+                isinstance(v, bool) or not isinstance(v, int) or v < low):
             raise UsageError(f"{k} must be an integer >= {low}, got {v!r}")
     for k in POSITIVE:
-        if cfg[k] is not None and not (_finite(cfg[k]) and cfg[k] > 0):
+        if (cfg[k] is not None or k in REQUIRED) and not (_finite(cfg[k]) and cfg[k] > 0):
             raise UsageError(f"{k} must be a finite number > 0, got {cfg[k]!r}")
-    if cfg["gpus_per_trial"] is not None and not (_finite(cfg["gpus_per_trial"])
-                                                  and cfg["gpus_per_trial"] >= 0):
+    if not (_finite(cfg["gpus_per_trial"]) and cfg["gpus_per_trial"] >= 0):
         raise UsageError(f"gpus_per_trial must be a finite number >= 0, got {cfg['gpus_per_trial']!r}")
     if cfg["eta"] is not None and not (_finite(cfg["eta"]) and cfg["eta"] > 1):
         raise UsageError(f"eta must be a finite number > 1 (Hyperband keeps 1/eta of each rung), "
