@@ -8,7 +8,8 @@
     A.anytime(df)                                    # incumbent at the max budget vs FFE
     A.incumbent_trajectory(df)                       # the configs that became incumbent
     A.partial_dependence(df, A.study_space("runs/demo.sqlite"))   # from a DeepEnsemble
-    bench = A.load_bench("runs/bench/dev")           # the bench's tidy trials table
+    bench = A.load_bench("runs/bench/dev")           # a bench folder or runs/reference/...
+    A.bench_curves(bench)                            # median regret per method vs FFE
 
 Plotting is left to the caller (pandas/seaborn), so this module imports no plotting library.
 """
@@ -25,12 +26,57 @@ import pandas as pd
 from hyperpilot.space import Categorical, SearchSpace
 
 
-def load_bench(path: str | Path) -> pd.DataFrame:
-    """The tidy trials table of a bench folder (``runs/bench/NAME``), with a ``score`` column
-    (regret where the optimum is known, else the incumbent loss; smaller is better)."""
-    from hyperpilot.bench.analysis import load_trials
+def is_bench_result(path: str | Path) -> bool:
+    """True for a bench folder (``runs/bench/NAME``) or a compact bench result
+    (``runs/reference/<scale>/<name>`` with ``incumbents.csv.gz``); False for a measurement
+    script's result (``result.csv.gz``), which ``load_result_table`` reads."""
+    p = Path(path)
+    return any((p / n).exists() for n in ("incumbents.csv.gz", "cells", "trials.parquet",
+                                          "trials.csv"))
 
-    return load_trials(Path(path))
+
+def load_bench(path: str | Path) -> pd.DataFrame:
+    """A bench's results with a ``score`` column (regret where the optimum is known, else the
+    incumbent loss; smaller is better), one row per trial, ``method, benchmark, seed, ffe``.
+
+    ``path`` is a bench folder (its tidy trials table) or a compact result as committed under
+    ``runs/reference`` (its ``incumbents.csv.gz``: the rows where a cell's score changes, which
+    give the same anytime curves, as ``bench report`` reads them).
+    """
+    from hyperpilot.bench.analysis import load_trials
+    from hyperpilot.bench.compacted import is_compact, load_incumbents
+
+    p = Path(path)
+    return load_incumbents(p) if is_compact(p) else load_trials(p)
+
+
+def bench_curves(df: pd.DataFrame, n: int = 40) -> pd.DataFrame:
+    """Median anytime score per benchmark and method at ``n`` log-spaced FFE points.
+
+    Args:
+        df: ``load_bench``'s frame.
+
+    Returns:
+        Rows ``benchmark, method, ffe, median, q25, q75, n_seeds, n_scored, median_scored``
+        (``bench.analysis.summarize`` without bootstrap: ``median`` needs every seed scored,
+        ``median_scored`` uses the seeds scored so far).
+    """
+    from hyperpilot.bench import analysis as BA
+
+    grid = BA.ffe_grid(df, float(df["ffe"].max()), n)
+    out = BA.summarize(BA.scores_at(df, grid), np.random.default_rng(0), ci=False)
+    return out[["benchmark", "method", "ffe", "median", "q25", "q75", "n_seeds", "n_scored",
+                "median_scored"]]
+
+
+def load_result_table(path: str | Path) -> pd.DataFrame:
+    """A measurement script's committed result: ``summary.csv`` if there is one, else
+    ``result.csv.gz`` (``runs/reference/<scale>/<name>`` of a script experiment)."""
+    p = Path(path)
+    for name in ("summary.csv", "result.csv.gz", "result.csv"):
+        if (p / name).exists():
+            return pd.read_csv(p / name)
+    raise FileNotFoundError(f"no bench results, summary.csv or result.csv.gz under {p}")
 
 
 def _study_row(storage: Any, name: str) -> dict[str, Any]:

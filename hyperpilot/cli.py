@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import time
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -137,12 +137,47 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
                 cfg[k] = v
     if cfg["budget"] is None and cfg["n_trials"] is None:
         cfg["budget"] = 20.0
-    for k in ("workers", "seed"):
-        if not isinstance(cfg[k], int) or cfg[k] < (1 if k == "workers" else 0):
-            raise UsageError(f"{k} must be an integer >= {1 if k == 'workers' else 0}, got {cfg[k]!r}")
-    if cfg["budget"] is not None and not (isinstance(cfg["budget"], (int, float)) and cfg["budget"] > 0):
-        raise UsageError(f"budget must be a positive number, got {cfg['budget']!r}")
+    check_numbers(cfg)
+    if cfg["benchmark"] is not None:
+        extra = [k for k in WORKLOAD_KEYS if k != "eta" and cfg[k] is not None]
+        if extra or cfg["workload_options"]:
+            names = ", ".join(f"--{k.replace('_', '-')}" for k in extra or ["workload_options"])
+            raise UsageError(f"{names} set(s) a workload; benchmark {cfg['benchmark']!r} takes "
+                             "none (only --eta applies to a benchmark)")
     return cfg
+
+
+INTEGERS = {"workers": 1, "seed": 0, "n_trials": 1, "batch_size": 1, "retries": 0}
+"""Integer settings and their smallest allowed value."""
+POSITIVE = ("budget", "timeout", "cpus_per_trial")
+"""Settings that must be finite numbers > 0 (``inf`` would never end a study)."""
+REQUIRED = ("workers", "seed", "retries", "cpus_per_trial")
+"""Settings with a default that a study file may not unset (``workers: null``)."""
+
+
+def check_numbers(cfg: dict[str, Any]) -> None:
+    """Refuse numeric settings a study cannot honour (``None`` means unset and passes).
+
+    Raises:
+        UsageError: naming the setting, its allowed range and the value given.
+    """
+    for k, low in INTEGERS.items():
+        v = cfg[k]
+        if (v is not None or k in REQUIRED) and (
+                isinstance(v, bool) or not isinstance(v, int) or v < low):
+            raise UsageError(f"{k} must be an integer >= {low}, got {v!r}")
+    for k in POSITIVE:
+        if (cfg[k] is not None or k in REQUIRED) and not (_finite(cfg[k]) and cfg[k] > 0):
+            raise UsageError(f"{k} must be a finite number > 0, got {cfg[k]!r}")
+    if not (_finite(cfg["gpus_per_trial"]) and cfg["gpus_per_trial"] >= 0):
+        raise UsageError(f"gpus_per_trial must be a finite number >= 0, got {cfg['gpus_per_trial']!r}")
+    if cfg["eta"] is not None and not (_finite(cfg["eta"]) and cfg["eta"] > 1):
+        raise UsageError(f"eta must be a finite number > 1 (Hyperband keeps 1/eta of each rung), "
+                         f"got {cfg['eta']!r}")
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _workload_options(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +199,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         problem = resolve_problem(cfg["benchmark"], cfg["workload"],
                                   _workload_options(cfg) if cfg["workload"] else None,
                                   cfg["data_dir"], cfg["seed"])
+        if cfg["benchmark"] is not None and cfg["eta"] is not None:  # a workload applies its own
+            problem = with_eta(problem, float(cfg["eta"]))
         slug = problem.name.replace(":", "-").replace("/", "-")
         storage = Path(cfg["storage"] or f"runs/{slug}-{cfg['method']}-s{cfg['seed']}.sqlite")
         lock = lock_store(storage)  # held until this process exits (released even on SIGKILL)
@@ -179,6 +216,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if existed and study.results and not args.resume:
         raise UsageError(f"{storage} already holds study '{cfg['name']}' with "
                          f"{len(study.results)} trials; pass --resume to continue it")
+    if problem.optimum is not None:  # what regrets are measured against, for `show`
+        study.storage.set_meta(f"optimum:{cfg['name']}", json.dumps(
+            {"optimum": problem.optimum, "note": problem.optimum_note}))
     print(f"study '{cfg['name']}': {problem.name}, method {cfg['method']}, seed {cfg['seed']}, "
           f"budget {cfg['budget'] or '-'} FFE, {cfg['workers']} worker(s) -> {storage}", flush=True)
     t0 = time.perf_counter()
@@ -189,12 +229,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if lock is not None:
             lock.close()
-    print_summary(study, problem.optimum, time.perf_counter() - t0)
+    print_summary(study, problem.optimum, time.perf_counter() - t0, cfg["budget"], spec)
     failed = failure_message(study)
     if failed:
         print(f"hyperpilot: {failed}", file=sys.stderr)
         return 1
     return 0
+
+
+def with_eta(problem: Any, eta: float) -> Any:
+    """``problem`` with Hyperband's reduction factor set to ``eta`` (the budget range is kept)."""
+    from dataclasses import replace
+
+    from hyperpilot.trial import Fidelity
+
+    f = problem.fidelity
+    return replace(problem, fidelity=Fidelity(f.min, f.max, eta))
 
 
 def lock_store(storage: Path) -> Any:
@@ -213,49 +263,63 @@ def lock_store(storage: Path) -> Any:
         return hold_lock(storage.with_name(storage.name + ".lock"), str(storage))
     except LockedError as e:
         raise UsageError(str(e)) from None
+    except OSError as e:  # a read-only or missing directory, a full disk
+        raise UsageError(f"cannot write beside {storage} ({e.strerror or e}); choose a writable "
+                         "--storage") from None
 
 
-def print_summary(study: Any, optimum: float | None, seconds: float) -> None:
-    from hyperpilot.trial import Status
+def print_summary(study: Any, optimum: float | None, seconds: float,
+                  budget: float | None = None, problem: dict[str, Any] | None = None) -> None:
+    """The closing summary of ``run`` (``hyperpilot.overview.study_lines``, as ``show`` prints)."""
+    from hyperpilot.overview import format_rows, study_lines
 
-    res = study.results
-    n_fail = sum(r.status == Status.FAILED for r in res)
-    n_stop = sum(r.status == Status.STOPPED for r in res)
-    best = study.best
-    rows = [("trials", f"{len(res)} ({n_fail} failed, {n_stop} stopped early)"),
-            ("configs", str(len({r.trial.config_id for r in res}))),
-            ("budget used", f"{study.budget_used():.2f} full-fidelity equivalents"),
-            ("model fallbacks", str(sum(bool(r.trial.info.get("fallback")) for r in res))),
-            ("wall time", f"{seconds:.1f} s")]
-    if best is not None:
-        rows.append(("best value", f"{best[1]:.6g} at budget {best[2]:g}"))
-        if optimum is not None:
-            rows.append(("regret", f"{best[1] - optimum:.6g} (optimum {optimum:.6g})"))
-        rows.append(("best config", json.dumps(best[0], default=str)))
-    w = max(len(k) for k, _ in rows)
-    print("\n".join(f"  {k:<{w}}  {v}" for k, v in rows))
+    rows = study_lines(study.results, study.direction, study.budget_used(), budget, problem,
+                       optimum)
+    rows.insert(4, ("wall time", f"{seconds:.1f} s"))
+    print(format_rows(rows))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """Each study of a store: its summary (as ``run`` ends with) and its last trials."""
     from hyperpilot.storage import Storage
 
     if not args.storage.exists():
         raise UsageError(f"{args.storage} does not exist")
-    st = Storage(args.storage)
-    for s in st.studies():
-        d = s["definition"]
-        print(f"study '{s['name']}' (id {s['study_id']}): method {d['method']}, seed {s['seed']}, "
-              f"{s['n_trials']} trials, direction {d['direction']}, fidelity {d['fidelity']}")
-        rows = st.load_trials(s["study_id"])
-        print(f"  {'trial':>5} {'config':>6} {'budget':>8} {'resume':>8} {'status':>9} {'value':>12}")
-        for r in rows[-args.trials:]:
-            v = r.result.value if r.result is not None else None
-            st_ = r.result.status.value if r.result is not None else "pending"
-            vs = "-" if v is None else f"{v:.6g}"
-            print(f"  {r.trial.trial_id:>5} {r.trial.config_id:>6} {r.trial.budget:>8g} "
-                  f"{r.trial.resume_budget:>8g} {st_:>9} {vs:>12}")
-    st.close()
+    if args.trials < 0:
+        raise UsageError(f"--trials must be >= 0, got {args.trials}")
+    st = Storage(args.storage, read_only=True)
+    try:
+        for s in st.studies():
+            _show_study(st, s, args.trials)
+    finally:
+        st.close()
     return 0
+
+
+def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
+    from hyperpilot.overview import format_rows, study_lines, value_view
+    from hyperpilot.study import spent
+
+    d = s["definition"]
+    rows = st.load_trials(s["study_id"])
+    told = sorted((r for r in rows if r.result is not None), key=lambda r: r.tell_seq or 0)
+    results = [r.result for r in told]
+    used = sum(spent(r) for r in results) / float(d["fidelity"]["max"])
+    limit = st.get_meta(f"budget:{s['name']}")
+    opt = json.loads(st.get_meta(f"optimum:{s['name']}") or "{}").get("optimum")
+    print(f"study '{s['name']}' (id {s['study_id']}): method {d['method']}, seed {s['seed']}, "
+          f"{s['n_trials']} trials, direction {d['direction']}, fidelity {d['fidelity']}")
+    print(format_rows(study_lines(results, d["direction"], used,
+                                  None if limit is None else float(limit), d.get("problem"),
+                                  opt)))
+    sign, label = value_view(d.get("problem"))
+    print(f"  {'trial':>5} {'config':>6} {'budget':>8} {'resume':>8} {'status':>9} {label:>12}")
+    for r in rows[max(len(rows) - n_rows, 0):] if n_rows else []:
+        v = r.result.value if r.result is not None else None
+        st_ = r.result.status.value if r.result is not None else "pending"
+        vs = "-" if v is None else f"{sign * v:.6g}"
+        print(f"  {r.trial.trial_id:>5} {r.trial.config_id:>6} {r.trial.budget:>8g} "
+              f"{r.trial.resume_budget:>8g} {st_:>9} {vs:>12}")
 
 
 def cmd_test_incumbent(args: argparse.Namespace) -> int:
@@ -267,7 +331,7 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.storage} does not exist")
     if args.seeds < 2:
         raise UsageError(f"--seeds must be >= 2, got {args.seeds}")
-    st = Storage(args.storage)
+    st = Storage(args.storage, read_only=True)
     found = [s for s in st.studies() if s["name"] == args.name]
     if not found:
         raise UsageError(f"no study '{args.name}' in {args.storage}")
@@ -280,8 +344,11 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
         raise UsageError(f"study '{args.name}' has no complete trial yet")
     problem = resolve_problem(spec.get("benchmark"), spec.get("workload"),
                               spec.get("workload_options"), args.data_dir, found[0]["seed"])
-    print(f"incumbent {json.dumps(best[0], default=str)} (tuning value {best[1]:.6g} at budget "
-          f"{best[2]:g}); retraining on {args.seeds} fresh test seeds ...", flush=True)
+    from hyperpilot.overview import value_view
+
+    sign, label = value_view(spec)  # a tuning return, as the test returns below
+    print(f"incumbent {json.dumps(best[0], default=str)} (tuning {label} {sign * best[1]:.6g} "
+          f"at budget {best[2]:g}); retraining on {args.seeds} fresh test seeds ...", flush=True)
     if args.eval_every is not None and args.eval_every < 1:
         raise UsageError(f"--eval-every must be >= 1, got {args.eval_every}")
     if args.eval_every is not None and spec.get("workload") != "sb3":
@@ -306,14 +373,12 @@ def default_argv(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from hyperpilot.executor import huge_page_malloc
+    from hyperpilot.executor import huge_page_malloc, quiet_optimizer_warnings
 
     huge_page_malloc()  # for the worker processes this command starts
     args = _parser().parse_args(default_argv(list(sys.argv[1:] if argv is None else argv)))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # BoTorch retries a failed L-BFGS restart with new initial conditions and says so each time;
-    # that is not a fallback of ours (those are logged and counted), so keep the terminal readable.
-    warnings.filterwarnings("ignore", message=r"Optimization failed", category=RuntimeWarning)
+    quiet_optimizer_warnings()  # BoTorch's "Optimization failed" retries (not our fallbacks)
     from hyperpilot.errors import USER_ERRORS
 
     try:

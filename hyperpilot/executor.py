@@ -51,6 +51,19 @@ def limit_threads() -> None:
 MALLOC_TUNABLE = "glibc.malloc.hugetlb=1"
 
 
+def quiet_optimizer_warnings() -> None:
+    """Hide BoTorch's ``RuntimeWarning: Optimization failed ...`` in this process.
+
+    BoTorch retries a failed L-BFGS restart with new initial conditions and says so each time;
+    that is not a fallback of ours (those are logged and counted in the results), so entry
+    points (the ``hyperpilot`` CLI, ``bench run`` and its cell processes) keep the terminal
+    readable with this filter.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"Optimization failed", category=RuntimeWarning)
+
+
 def huge_page_malloc() -> None:
     """Processes started after this call back glibc's large blocks with transparent huge pages.
 

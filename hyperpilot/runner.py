@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -51,11 +53,15 @@ class _Progress:
         if self.bar is None:
             return
         done = self.study.budget_used() if self.budget is not None else len(self.study.results)
-        total = self.bar.total or done
-        self.bar.n = min(round(done, 2) if self.budget is not None else done, total)
+        self.bar.n = round(done, 2) if self.budget is not None else done
         best = self.study.best
         fails = sum(r.status == Status.FAILED for r in self.study.results)
         post = {"best": f"{best[1]:.5g}" if best else "-", "failed": fails}
+        if self.budget is not None and done > self.budget + 1e-9:
+            # a study may pass its budget by its last batch (hyperpilot.overview): the bar
+            # shows what was used and says so, rather than a reassuring 2.0/2.0
+            self.bar.total = round(done, 2)
+            post["limit"] = f"{self.budget:g} FFE (+{done - self.budget:.2f} over)"
         self.bar.set_postfix(post, refresh=False)
         self.bar.update(0)
 
@@ -121,10 +127,9 @@ def run_study(study: Study, objective: Any, n_trials: int | None = None,
             again before it is recorded as failed. Exceptions, bad outputs and timeouts are
             properties of the config and are recorded as failed at once.
     """
-    if n_trials is None and budget is None:
-        raise ValueError("give n_trials or budget")
-    if retries < 0:
-        raise ValueError(f"retries must be >= 0, got {retries}")
+    check_run_args(n_trials, budget, n_workers, batch_size, timeout, retries)
+    if budget is not None:  # what `show` reports the budget used against
+        study.storage.set_meta(f"budget:{study.name}", repr(float(budget)))
     if executor is None:
         executor = make_executor(objective, "local", n_workers, timeout)
     root = checkpoint_root(study)
@@ -167,6 +172,29 @@ def run_study(study: Study, objective: Any, n_trials: int | None = None,
         bar.close()
 
 
+def check_run_args(n_trials: int | None, budget: float | None, n_workers: int = 1,
+                   batch_size: int | None = None, timeout: float | None = None,
+                   retries: int = 0) -> None:
+    """Refuse a run that could not end or could not start.
+
+    Raises:
+        ValueError: when neither ``n_trials`` nor ``budget`` is given, ``n_trials`` or
+            ``n_workers`` or ``batch_size`` is not an integer >= 1, ``budget`` or ``timeout``
+            is not a finite number > 0 (``inf`` would never end), or ``retries`` < 0.
+    """
+    if n_trials is None and budget is None:
+        raise ValueError("give n_trials or budget (in full-fidelity equivalents)")
+    for name, v in (("n_trials", n_trials), ("n_workers", n_workers), ("batch_size", batch_size)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1):
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    for name, x in (("budget", budget), ("timeout", timeout)):
+        if x is not None and (isinstance(x, bool) or not isinstance(x, numbers.Real)
+                              or not math.isfinite(x) or x <= 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {x!r}")
+    if isinstance(retries, bool) or not isinstance(retries, numbers.Integral) or retries < 0:
+        raise ValueError(f"retries must be an integer >= 0, got {retries!r}")
+
+
 def failure_message(study: Study) -> str | None:
     """``"all N trials failed; first reason: ..."`` when no trial succeeded, else None.
 
@@ -175,8 +203,9 @@ def failure_message(study: Study) -> str | None:
     res = study.results
     if not res or any(r.status != Status.FAILED for r in res):
         return None
-    first = (res[0].reason or "no reason recorded").strip().splitlines()
-    return f"all {len(res)} trials failed; first reason: {first[0] if first else '?'}"
+    from hyperpilot.overview import short_reason
+
+    return f"all {len(res)} trials failed; first reason: {short_reason(res[0].reason)}"
 
 
 def _tell(study: Study, o: Outcome) -> None:

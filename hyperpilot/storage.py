@@ -120,13 +120,31 @@ def git_commit() -> str | None:
 class Storage:
     """A SQLite store at ``path`` (created with its parents if missing).
 
+    Args:
+        path: the SQLite file.
+        read_only: only read an existing store (``show``, notebooks): nothing is created or
+            written, so a store in a read-only directory or on a read-only medium opens.
+
     Raises:
-        StorageError: when the file is not a SQLite database, fails its integrity check, or has
-            another schema version. A damaged file is reported, never overwritten.
+        StorageError: when the file is not a SQLite database, fails its integrity check, has
+            another schema version, or (to write) sits where it cannot be written. A damaged file
+            is reported, never overwritten.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        if read_only:
+            self._con = _connect_read_only(self.path)
+            try:
+                self._check_existing()
+                self._check_schema()
+            except sqlite3.DatabaseError as e:
+                self._con.close()
+                raise StorageError(f"{self.path}: not a readable HyperPilot database ({e})") from None
+            return
+        if str(path) != ":memory:":
+            _check_writable(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existed = self.path.exists() and self.path.stat().st_size > 0
         try:
@@ -141,6 +159,9 @@ class Storage:
         except sqlite3.DatabaseError as e:
             if hasattr(self, "_con"):
                 self._con.close()
+            if "readonly" in str(e):
+                raise StorageError(f"{self.path}: read-only ({e}); copy it somewhere writable "
+                                   "to continue it") from None
             raise StorageError(f"{self.path}: not a readable HyperPilot database ({e})") from None
 
     def _check_existing(self) -> None:
@@ -165,6 +186,12 @@ class Storage:
                                    f"HyperPilot expects {cols}; not touching it")
 
     def _check_schema(self) -> None:
+        if self.read_only:
+            row = self._con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is not None and int(row[0]) != SCHEMA_VERSION:
+                raise StorageError(f"{self.path}: schema version {row[0]}, this HyperPilot reads "
+                                   f"{SCHEMA_VERSION}")
+            return
         with self._tx() as c:
             row = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
@@ -228,6 +255,15 @@ class Storage:
         return [{"study_id": r[0], "name": r[1], "definition": json.loads(r[2]), "seed": r[3],
                  "created": r[4], "environment": json.loads(r[5]), "n_trials": r[6]} for r in rows]
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a small fact about the store (e.g. ``budget:<study>``, the last run's budget)."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
     # ----------------------------------------------------------------- trials
     def add_trials(self, study_id: int, trials: list[Trial], seq0: int, overhead: float) -> None:
         """Record asked trials (status pending) with event numbers ``seq0, seq0 + 1, ...``."""
@@ -288,6 +324,40 @@ class Storage:
             "SELECT MAX(MAX(ask_seq), COALESCE(MAX(tell_seq), -1)) FROM trials WHERE study_id=?",
             (study_id,)).fetchone()
         return -1 if row[0] is None else int(row[0])
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before any lock or write, a store whose file or nearest folder is read-only."""
+    import os
+
+    folder = next((p for p in path.parents if p.exists()), Path("."))  # SQLite adds -wal, -shm
+    for target in ([path] if path.exists() else []) + [folder]:
+        if not os.access(target, os.W_OK):
+            what = "file" if target == path else f"folder {target}"
+            raise StorageError(f"{path}: the {what} is read-only; choose a writable --storage "
+                               "(or copy the store) to run a study; `show` reads it as it is")
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open an existing store without writing anything.
+
+    ``mode=ro`` still needs the WAL index (``-shm``) beside the file; in a read-only folder
+    where it is gone (a cleanly closed store) the file is opened ``immutable`` instead, which
+    is safe there because nobody can be writing it.
+    """
+    if not path.is_file():
+        raise StorageError(f"{path} does not exist")
+    uri = path.resolve().as_uri()
+    errors = []
+    for flags in ("mode=ro", "immutable=1"):
+        con = sqlite3.connect(f"{uri}?{flags}", uri=True, timeout=60.0, isolation_level=None)
+        try:
+            con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return con
+        except sqlite3.DatabaseError as e:
+            con.close()
+            errors.append(str(e))
+    raise StorageError(f"{path}: not a readable HyperPilot database ({errors[-1]})")
 
 
 def _diff_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:

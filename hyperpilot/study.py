@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from hyperpilot.methods import History, Method, make_method
+from hyperpilot.overview import short_reason
 from hyperpilot.space import Config, SearchSpace, SpaceError
 from hyperpilot.storage import Storage
 from hyperpilot.trial import Curve, Fidelity, Result, Status, Trial, parse_objective_output
@@ -176,7 +177,7 @@ class Study:
         self._results.append(result)
         self.method.observe(result, self._loss(result))
         if result.status == Status.FAILED:
-            log.warning("trial %d failed: %s", result.trial.trial_id, (result.reason or "")[-300:])
+            log.warning("trial %d failed: %s", result.trial.trial_id, short_reason(result.reason))
         return result
 
     # ----------------------------------------------------------------- helpers
@@ -268,9 +269,15 @@ def minimize(objective: Any, space: SearchSpace, fidelity: Fidelity | None = Non
              direction: Direction = "minimize", batch_size: int | None = None,
              timeout: float | None = None, method_options: dict[str, Any] | None = None,
              progress: bool = False, name: str = "default") -> Study:
-    """Create (or resume) a study and run it; returns the study (``study.best`` is the answer)."""
-    if n_trials is None and budget is None:
-        raise ValueError("give n_trials or budget (in full-fidelity equivalents)")
+    """Create (or resume) a study and run it; returns the study (``study.best`` is the answer).
+
+    Raises:
+        ValueError: for a run that could not end or start (``runner.check_run_args``): no
+            ``n_trials`` or ``budget``, ``n_trials < 1``, ``budget <= 0`` or infinite, ...
+    """
+    from hyperpilot.runner import check_run_args
+
+    check_run_args(n_trials, budget, n_workers, batch_size, timeout)  # before any store is made
     study = Study(space, fidelity, method, direction, seed, storage, name, method_options)
     return study.run(objective, n_trials=n_trials, budget=budget, n_workers=n_workers,
                      batch_size=batch_size, timeout=timeout, progress=progress)

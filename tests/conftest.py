@@ -27,3 +27,41 @@ def data_dir() -> Path:
     if found is None:
         pytest.skip(DATA_SKIP_REASON)
     return found
+
+
+@pytest.fixture
+def make_read_only():  # type: ignore[no-untyped-def]
+    """``make_read_only(path)`` makes a file or folder read-only until the test ends.
+
+    As root (who writes through file modes) the path is bind-mounted onto itself read-only, so
+    writes fail with ``EROFS`` as on a read-only medium; otherwise its mode loses the write
+    bits. Skips when neither works here.
+    """
+    import shutil
+    import stat
+    import subprocess
+
+    undo: list[list[str] | tuple[Path, int]] = []
+
+    def make(path: Path) -> Path:
+        if os.geteuid() != 0:
+            undo.append((path, path.stat().st_mode))
+            path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+            return path
+        mount = shutil.which("mount")
+        ok = mount is not None and subprocess.run(
+            [mount, "--bind", str(path), str(path)], capture_output=True).returncode == 0
+        if ok:
+            undo.append(["umount", "-l", str(path)])  # lazy: an open handle cannot keep it
+            ok = subprocess.run([mount, "-o", "remount,ro,bind", str(path)],
+                                capture_output=True).returncode == 0
+        if not ok or os.access(path, os.W_OK):
+            pytest.skip("cannot make a read-only path here (root without bind mounts)")
+        return path
+
+    yield make
+    for u in reversed(undo):
+        if isinstance(u, tuple):
+            u[0].chmod(u[1])
+        else:
+            subprocess.run(u, capture_output=True)

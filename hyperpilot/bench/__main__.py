@@ -46,28 +46,29 @@ def _load_methods(imports: list[str]) -> None:
 
 
 def check_methods(methods: list[str]) -> None:
-    """Raise ``SystemExit`` with the known names when a method is neither ours nor a peer.
+    """Raise ``BenchError`` with the known names when a method is neither ours nor a peer.
 
     Our names are checked by ``hyperpilot.methods.parse_method``
     (``<method>[@<surrogate>][:<variant>]``).
     """
     from hyperpilot.bench.peers import PEERS, peer_available
+    from hyperpilot.bench.runner import BenchError
     from hyperpilot.methods import UnknownMethod, parse_method
 
     for m in methods:
         if m in PEERS:
             if not peer_available(m):
-                raise SystemExit(f"peer {m!r} needs the '{PEERS[m][0]}' package "
+                raise BenchError(f"peer {m!r} needs the '{PEERS[m][0]}' package "
                                  "(pip install 'hyperpilot[peers]')")
             continue
         try:
             parse_method(m)
         except UnknownMethod as e:
-            raise SystemExit(f"{e}; peers: {', '.join(PEERS)}") from None
+            raise BenchError(f"{e}; peers: {', '.join(PEERS)}") from None
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from hyperpilot.bench.runner import BenchConfig, run_bench
+    from hyperpilot.bench.runner import BenchConfig, budget_summary, run_bench
     from hyperpilot.bench.targets import expand_benchmarks
 
     imports = _csv(a.imports) if a.imports else []
@@ -78,16 +79,11 @@ def cmd_run(a: argparse.Namespace) -> int:
     cfg = BenchConfig(methods=methods, benchmarks=expand_benchmarks(_csv(a.benchmarks)),
                       seeds=parse_seeds(a.seeds), budget=a.budget, out=a.out, workers=a.workers,
                       batch_size=a.batch_size, data_dir=data_dir, imports=imports)
-    from hyperpilot.locking import LockedError
-
-    try:
-        meta = run_bench(cfg, progress=not a.quiet)
-    except LockedError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    meta = run_bench(cfg, progress=not a.quiet)
     last = meta["runs"][-1]
     print(f"{last['ran']} cells run, {last['skipped']} skipped, {last['failed']} failed "
           f"in {last['wall_s']:.1f} s -> {a.out}")
+    print(budget_summary(meta, cfg.budget))
     return 1 if last["failed"] else 0
 
 
@@ -101,7 +97,7 @@ def cmd_report(a: argparse.Namespace) -> int:
                           methods=_csv(a.methods) if a.methods else None,
                           complete=a.complete, name=a.name)
     except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"hyperpilot.bench: error: {e}", file=sys.stderr)
         return 2
     print(f"report -> {out}")
     return 0
@@ -114,7 +110,8 @@ def cmd_rebuild(a: argparse.Namespace) -> int:
 
     out = Path(a.out)
     if not (out / "config.json").exists():
-        print(f"error: {out} is not a bench output folder (no config.json)", file=sys.stderr)
+        print(f"hyperpilot.bench: error: {out} is not a bench output folder (no config.json)",
+              file=sys.stderr)
         return 2
     print(f"{rebuild_cells(out)} cells rebuilt from their study databases -> {out}")
     return 0
@@ -186,7 +183,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     li = sub.add_parser("list", help="known methods, peers, benchmarks and suites")
     li.set_defaults(fn=cmd_list)
     a = p.parse_args(argv)
-    return int(a.fn(a))
+    from hyperpilot.executor import quiet_optimizer_warnings
+    from hyperpilot.locking import LockedError
+
+    quiet_optimizer_warnings()  # as the hyperpilot CLI; cells in worker processes do it too
+    try:
+        return int(a.fn(a))
+    # bad names and values (BenchError, UnknownBenchmarkError are ValueErrors), a busy folder,
+    # a missing --imports module: one line and exit code 2, as the hyperpilot CLI
+    except (ValueError, LockedError, ImportError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"hyperpilot.bench: error: {msg}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -113,17 +113,21 @@ def scores_at(df: pd.DataFrame, points: np.ndarray) -> pd.DataFrame:
 def summarize(curves: pd.DataFrame, rng: np.random.Generator, ci: bool = True) -> pd.DataFrame:
     """Per (benchmark, method, ffe): median with 25-75% band, IQM with a 95% bootstrap CI.
 
-    A point is NaN unless every seed of the method has a score there.
+    A point is NaN unless every seed of the method has a score there; ``n_scored`` counts the
+    seeds that have one and ``median_scored`` is their median (NaN when none has), so a report
+    can still show a method whose seeds reach the max budget at different times.
     """
     rows = []
     for (b, m, f), g in curves.groupby(["benchmark", "method", "ffe"], sort=False):
         x = g["score"].to_numpy(dtype=float)
-        ok = np.isfinite(x).all()
+        fin = np.isfinite(x)
+        ok = fin.all()
         q = np.percentile(x, [25, 50, 75]) if ok else [np.nan] * 3
         lo, hi = bootstrap_ci(x, rng) if ok and ci else (np.nan, np.nan)
         rows.append({"benchmark": b, "method": m, "ffe": f, "median": q[1], "q25": q[0],
                      "q75": q[2], "iqm": float(iqm(x)) if ok else np.nan, "iqm_lo": lo,
-                     "iqm_hi": hi, "n_seeds": len(x)})
+                     "iqm_hi": hi, "n_seeds": len(x), "n_scored": int(fin.sum()),
+                     "median_scored": float(np.median(x[fin])) if fin.any() else np.nan})
     return pd.DataFrame(rows)
 
 

@@ -20,12 +20,17 @@ def _plt():  # type: ignore[no-untyped-def]
     return plt, sns
 
 
-def _palette(methods: object) -> dict[str, object]:
-    """One colour per method, the same in every figure of a report (sorted method names)."""
+def method_palette(methods: object) -> dict[str, str]:
+    """One ``#rrggbb`` colour per method (seaborn's palette over the sorted names).
+
+    ``bench report`` computes it once from all its methods and hands it to every PNG figure and
+    every chart of ``report.html``, so a method has one colour everywhere.
+    """
     import seaborn as sns
 
-    names = sorted(set(methods))  # type: ignore[call-overload]
-    return dict(zip(names, sns.color_palette(n_colors=len(names)), strict=True))
+    names = sorted({str(m) for m in methods})  # type: ignore[attr-defined]
+    colours = sns.color_palette(None if len(names) <= 10 else "husl", n_colors=len(names))
+    return dict(zip(names, colours.as_hex(), strict=True))  # past 10 the default would repeat
 
 
 def _dash(method: str) -> str:
@@ -44,7 +49,8 @@ def _save(fig, folder: Path, name: str) -> list[Path]:  # type: ignore[no-untype
     return paths
 
 
-def regret_curves(summary: pd.DataFrame, folder: Path, stat: str = "median") -> list[Path]:
+def regret_curves(summary: pd.DataFrame, folder: Path, stat: str = "median",
+                  palette: dict[str, str] | None = None) -> list[Path]:
     """One panel per benchmark: ``stat`` (median with 25-75% band, or IQM with its 95% CI)."""
     plt, _ = _plt()
     lo, hi = ("q25", "q75") if stat == "median" else ("iqm_lo", "iqm_hi")
@@ -53,7 +59,7 @@ def regret_curves(summary: pd.DataFrame, folder: Path, stat: str = "median") -> 
     cols = min(n, 3)
     fig, axes = plt.subplots((n + cols - 1) // cols, cols, figsize=(4.2 * cols, 3.2 * ((n + cols - 1) // cols)),
                              squeeze=False)
-    palette = _palette(summary["method"])
+    palette = palette or method_palette(summary["method"])
     for ax, b in zip(axes.flat, benches, strict=False):
         s = summary[summary["benchmark"] == b]
         for m, g in s.groupby("method"):
@@ -74,12 +80,13 @@ def regret_curves(summary: pd.DataFrame, folder: Path, stat: str = "median") -> 
     return paths
 
 
-def rank_curves(ranks: pd.DataFrame, folder: Path) -> list[Path]:
+def rank_curves(ranks: pd.DataFrame, folder: Path,
+                palette: dict[str, str] | None = None) -> list[Path]:
     """Mean rank against FFE (rows ``method, ffe, mean_rank``), best-ranked at the end first;
     the x axis spans the last two decades of the budget (before that, few cells have a score)."""
     plt, _ = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    palette = _palette(ranks["method"])
+    palette = palette or method_palette(ranks["method"])
     last = ranks[ranks["ffe"] == ranks["ffe"].max()].set_index("method")["mean_rank"]
     for m in last.sort_values().index:
         g = ranks[ranks["method"] == m]
@@ -94,14 +101,15 @@ def rank_curves(ranks: pd.DataFrame, folder: Path) -> list[Path]:
     return paths
 
 
-def overhead_plot(d: pd.DataFrame, folder: Path) -> list[Path]:
+def overhead_plot(d: pd.DataFrame, folder: Path,
+                  palette: dict[str, str] | None = None) -> list[Path]:
     """Optimizer seconds per proposal against the trial index.
 
     ``d``: rows ``method, trial_index, overhead_s`` (a median over cells).
     """
     plt, _ = _plt()
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    palette = _palette(d["method"])
+    palette = palette or method_palette(d["method"])
     order = d.groupby("method")["overhead_s"].median().sort_values(ascending=False).index
     for m in order:
         g = d[d["method"] == m].sort_values("trial_index")
@@ -115,7 +123,8 @@ def overhead_plot(d: pd.DataFrame, folder: Path) -> list[Path]:
     return paths
 
 
-def speedup_plot(sp: pd.DataFrame, folder: Path) -> list[Path]:
+def speedup_plot(sp: pd.DataFrame, folder: Path,
+                 palette: dict[str, str] | None = None) -> list[Path]:
     """Speed-up per benchmark (dots) and its median over benchmarks (bar), methods by median.
 
     ``sp``: rows ``method, benchmark, speedup`` (``stats.speedup_to_target``); a method that
@@ -124,7 +133,7 @@ def speedup_plot(sp: pd.DataFrame, folder: Path) -> list[Path]:
     plt, sns = _plt()
     med = sp.groupby("method")["speedup"].median().sort_values(ascending=False)
     fig, ax = plt.subplots(figsize=(5.5, 0.9 + 0.32 * len(med)))
-    palette = _palette(sp["method"])
+    palette = palette or method_palette(sp["method"])
     floor = 0.1
     ax.barh(range(len(med)), med.clip(lower=floor).to_numpy(), left=0, height=0.6,
             color=[palette[m] for m in med.index], alpha=0.45)

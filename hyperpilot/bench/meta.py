@@ -65,13 +65,15 @@ def cpu_info() -> dict[str, Any]:
 
 def write_meta(out: Path, cfg: BenchConfig, start: float, end: float,
                summaries: list[dict[str, Any]], skipped: int,
-               finished: bool = True) -> dict[str, Any]:
+               finished: bool = True,
+               optima: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Merge this run into ``out/meta.json`` (earlier runs' cell summaries are kept).
 
     The runner calls it after every finished cell with ``finished=False`` and once at the end,
     so a run that is stopped part-way still leaves its metadata; a call replaces the entry in
     ``runs`` with the same ``id`` (the start time in microseconds and the process id: two runs
-    can start within one second, e.g. a resume right after a short run).
+    can start within one second, e.g. a resume right after a short run). ``optima``: per
+    benchmark, the optimum its regrets use and how it was obtained (kept across runs).
     """
     path = out / "meta.json"
     old = json.loads(path.read_text()) if path.exists() else {}
@@ -92,7 +94,8 @@ def write_meta(out: Path, cfg: BenchConfig, start: float, end: float,
                 "wall_s": round(end - start, 2), "ran": len(summaries), "skipped": skipped,
                 "failed": sum("error" in s for s in summaries), "finished": finished}],
             "cells": cells,
-            "fallbacks": {k: s.get("fallbacks", 0) for k, s in cells.items()}}
+            "fallbacks": {k: s.get("fallbacks", 0) for k, s in cells.items()},
+            "optima": {**old.get("optima", {}), **(optima or {})}}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(meta, indent=2, default=str))
     os.replace(tmp, path)  # readers (a report while the grid runs) never see half a file

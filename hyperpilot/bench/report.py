@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hyperpilot.bench import analysis, compacted, tables
+from hyperpilot.bench import analysis, compacted, tables, verdict
 from hyperpilot.bench.falsestop import by_benchmark, false_stops_by_cell, pooled
 from hyperpilot.bench.stats import speedup_to_target
 from hyperpilot.bench.testscore import TEST_SEEDS
+from hyperpilot.overview import budget_range_text
 
 CELLS = analysis.CELL
 
@@ -65,20 +66,24 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
     else:
         noisy = sorted(df.loc[df["test_scored"], "benchmark"].unique()) if "test_scored" in df else []
     seeds = df.groupby("benchmark")["seed"].nunique()
-    md = [f"# Bench report: {out.name}\n", f"Budget {budget:g} FFE per cell; "
-          f"{df.groupby(analysis.CELL).ngroups} cells; {df['method'].nunique()} methods; seeds "
-          f"per benchmark {seeds.min()}-{seeds.max()}"
-          f"{' (complete seeds only)' if complete else ''}; score = regret (incumbent loss where "
-          "no optimum is known)"
-          + (f"; on noisy benchmarks ({', '.join(noisy)}) the incumbent's test regret, its mean "
-             f"over {len(TEST_SEEDS)} held-out noise seeds" if noisy else "") + ".\n"]
-    shown: dict[str, pd.DataFrame] = {}
+    used = budget_range_text(df.groupby(CELLS)["ffe"].max().tolist(), budget)
+    budget_line = f"Budget {budget:g} FFE per cell. {used}."
+    scope = (f"{df.groupby(analysis.CELL).ngroups} cells; {df['method'].nunique()} methods; seeds "
+             f"per benchmark {seeds.min()}-{seeds.max()}"
+             f"{' (complete seeds only)' if complete else ''}; score = regret (incumbent loss "
+             "where no optimum is known)"
+             + (f"; on noisy benchmarks ({', '.join(noisy)}) the incumbent's test regret, its "
+                f"mean over {len(TEST_SEEDS)} held-out noise seeds" if noisy else "") + ".")
+    md = [f"# Bench report: {out.name}\n", f"{budget_line}\n\n{scope}\n"]
+    lead = verdict.summary_lines(df, final, at)
+    md += ["## Summary\n", *[f"- {x}" for x in lead], ""]
+    shown: dict[str, tuple[str, pd.DataFrame]] = {}
     for b in at:
         w = tables.wide_final(final, b)
         name = f"final_regret_at_{b:g}ffe"
-        md += [f"\n## Final regret at {b:g} FFE: median [25%, 75%] over seeds\n",
-               tables.write_all(w, tdir, name, f"Regret at {b:g} FFE")]
-        shown[name] = w
+        title = f"Regret at {b:g} FFE: median [25%, 75%] over seeds, by benchmark"
+        md += [f"\n## {title}\n", tables.write_all(w, tdir, name, f"Regret at {b:g} FFE")]
+        shown[name] = (title, w)
     final.to_csv(tdir / "final_regret_long.csv", index=False)
     rank_at = final.groupby(["method", "ffe"])["mean_rank"].mean().unstack()
     rank_at.columns = [f"rank@{c:g}" for c in rank_at.columns]
@@ -124,25 +129,36 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
                                                f"final incumbent){fs_of}")):
         if len(t):
             md += [f"\n## {title}\n", tables.write_all(t, tdir, name, title)]
-            shown[name] = t
+            shown[name] = (title, t)
     (rep / "summary.md").write_text("\n".join(md))
+    palette = _palette(df["method"]) if figures or html else {}
     if figures:
-        from hyperpilot.bench import figures as F
-
-        fdir = rep / "figures"
-        F.regret_curves(summary, fdir, "median")
-        F.regret_curves(summary, fdir, "iqm")
-        F.rank_curves(ranks, fdir)
-        F.overhead_plot(ov_curve, fdir)
-        if len(sp):
-            F.speedup_plot(sp, fdir)
+        _write_figures(rep / "figures", summary, ranks, ov_curve, sp, palette)
     if html:
         from hyperpilot.bench.html import write_html
 
         write_html(rep / "report.html", f"HyperPilot bench: {out.name}", summary, ranks, ov_curve,
-                   shown, notes=f"Budget {budget:g} FFE per cell. Bands: 25-75% (median), "
-                   "95% bootstrap CI (IQM).")
+                   shown, palette, lead, [budget_line, scope], speedup=sp)
     return rep
+
+
+def _palette(methods: pd.Series) -> dict[str, str]:
+    from hyperpilot.bench.figures import method_palette
+
+    return method_palette(methods.unique())
+
+
+def _write_figures(fdir: Path, summary: pd.DataFrame, ranks: pd.DataFrame,
+                   ov_curve: pd.DataFrame, sp: pd.DataFrame, palette: dict[str, str]) -> None:
+    """The PNG/PDF figures, every one with the report's ``palette``."""
+    from hyperpilot.bench import figures as F
+
+    F.regret_curves(summary, fdir, "median", palette)
+    F.regret_curves(summary, fdir, "iqm", palette)
+    F.rank_curves(ranks, fdir, palette)
+    F.overhead_plot(ov_curve, fdir, palette)
+    if len(sp):
+        F.speedup_plot(sp, fdir, palette)
 
 
 def _coverage(per_cell: pd.DataFrame | None, df: pd.DataFrame) -> str:

@@ -18,6 +18,7 @@ a separate, disjoint set chosen by the evaluation, never by this runner.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import time
@@ -32,9 +33,20 @@ import pandas as pd
 from hyperpilot.bench.records import finish_table, rows_from_results
 
 
+class BenchError(ValueError):
+    """A bench request that cannot be honoured: bad settings, or a folder that holds results
+    of other settings. ``bench`` prints it as one line and exits with code 2."""
+
+
 @dataclass(frozen=True)
 class BenchConfig:
-    """What ``bench run`` was asked to do (saved as ``config.json``)."""
+    """What ``bench run`` was asked to do (saved as ``config.json``).
+
+    Raises:
+        BenchError: for settings a grid cannot honour: no methods, benchmarks or seeds, a
+            negative seed, a budget that is not a finite number > 0, fewer than one worker, or
+            a batch size below 1.
+    """
 
     methods: list[str]
     benchmarks: list[str]  # expanded (suites replaced by their members)
@@ -45,6 +57,64 @@ class BenchConfig:
     batch_size: int | None = None  # q for our methods (synchronous batches)
     data_dir: str | None = None
     imports: list[str] = field(default_factory=list)  # modules that register benchmarks/methods
+
+    def __post_init__(self) -> None:
+        for name in ("methods", "benchmarks"):
+            if not getattr(self, name):
+                raise BenchError(f"no {name} given")
+        if not self.seeds:
+            raise BenchError("--seeds selects no seed: give a count >= 1 (N: seeds 0..N-1), a "
+                             "comma list, or a range a-b with a <= b")
+        if min(self.seeds) < 0:
+            raise BenchError(f"seeds must be >= 0, got {min(self.seeds)}")
+        if not (isinstance(self.budget, (int, float)) and math.isfinite(self.budget)
+                and self.budget > 0):
+            raise BenchError(f"--budget must be a finite number > 0 (FFE per cell), got "
+                             f"{self.budget!r}")
+        if self.workers < 1:
+            raise BenchError(f"--workers must be >= 1, got {self.workers}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise BenchError(f"--batch-size must be >= 1, got {self.batch_size}")
+
+
+SAME_CONFIG = ("methods", "benchmarks", "budget", "batch_size", "imports")
+"""Settings that must agree for results to share one bench folder (or be merged as pieces of
+one grid, ``paper.compact.merge_bench``): a cell's file name holds its method, benchmark and
+seed, not these, so a rerun with another budget would take the old cells as finished. Seeds,
+workers, the folder and the data directory may differ (a grid is run in pieces of seeds)."""
+
+
+def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The ``SAME_CONFIG`` settings that differ, as ``"budget 3 -> 1"`` (old -> new)."""
+    return [f"{k} {_short(old.get(k))} -> {_short(new.get(k))}" for k in SAME_CONFIG
+            if old.get(k) != new.get(k)]
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, list):
+        return ",".join(map(str, v)) if v else "[]"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def check_folder(cfg: BenchConfig) -> list[int]:
+    """Refuse to run ``cfg`` into a folder that holds results of other settings.
+
+    Returns:
+        The seeds of the folder's earlier runs (the grid grows by seeds; ``config.json`` keeps
+        them all).
+
+    Raises:
+        BenchError: naming the differing settings (``config_diff``).
+    """
+    p = Path(cfg.out) / "config.json"
+    if not p.exists():
+        return []
+    old = json.loads(p.read_text())
+    diff = config_diff(old, asdict(cfg))
+    if diff:
+        raise BenchError(f"{cfg.out} holds results run with other settings ({'; '.join(diff)}); "
+                         "rerun with the folder's settings or choose a new --out")
+    return [int(s) for s in old.get("seeds", [])]
 
 
 @dataclass(frozen=True)
@@ -139,6 +209,9 @@ def run_cell(cfg: BenchConfig, cell: Cell) -> dict[str, Any]:
 
 def _safe_run_cell(cfg: BenchConfig, cell: Cell) -> dict[str, Any]:
     """``run_cell`` that records an error file instead of stopping the grid."""
+    from hyperpilot.executor import quiet_optimizer_warnings
+
+    quiet_optimizer_warnings()  # a spawned worker does not inherit the parent's filters
     for mod in cfg.imports:
         __import__(mod)
     try:
@@ -195,33 +268,88 @@ def rebuild_cells(out: Path) -> int:
     return n
 
 
+def check_problems(cfg: BenchConfig) -> dict[str, dict[str, Any]]:
+    """Build each registered benchmark once before any cell runs, so an unknown task or a
+    missing data directory is one error now, not a failed cell per seed (workloads, which take
+    seconds to build, are checked by name in ``targets.expand_benchmarks``). This also computes
+    a missing LCBench optimum estimate once, before parallel cells would each want it.
+
+    Returns:
+        Per benchmark, the ``optimum`` its regrets are computed against and how it was obtained
+        (``note``), for ``meta.json``.
+
+    Raises:
+        BenchError: with the benchmark's own message.
+    """
+    from hyperpilot.bench.targets import bench_problem, is_workload
+
+    for mod in cfg.imports:  # modules that register benchmarks
+        __import__(mod)
+    optima = {}
+    for b in cfg.benchmarks:
+        if is_workload(b):
+            continue
+        try:
+            problem = bench_problem(b, cfg.data_dir, 0)
+        except (KeyError, ValueError, FileNotFoundError) as e:
+            msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+            raise BenchError(f"benchmark {b!r}: {msg}") from None
+        optima[b] = {"optimum": problem.optimum, "note": problem.optimum_note}
+    return optima
+
+
+def budget_summary(meta: dict[str, Any], budget: float) -> str:
+    """The FFE the folder's cells used against the budget (``overview.budget_range_text``)."""
+    from hyperpilot.overview import budget_range_text
+
+    used = [float(c["ffe"]) for c in meta.get("cells", {}).values() if "ffe" in c]
+    return budget_range_text(used, budget) if used else "no finished cell"
+
+
 def run_bench(cfg: BenchConfig, progress: bool = True) -> dict[str, Any]:
     """Run every unfinished cell (``cfg.workers`` in parallel); returns the run's summary.
 
     Raises:
         LockedError: when another process is running a bench into the same folder.
+        BenchError: for a benchmark that cannot be built (``check_problems``), or when the
+            folder holds results of other settings (``check_folder``).
     """
-    from hyperpilot.bench.meta import write_meta
     from hyperpilot.locking import hold_lock
 
+    optima = check_problems(cfg)
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    lock = hold_lock(out / "run.lock", f"bench folder {out}")  # two runners would race the cells
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = hold_lock(out / "run.lock", f"bench folder {out}")  # two runners would race cells
+    except OSError as e:  # a read-only place, a full disk
+        raise BenchError(f"cannot write the bench folder {out} ({e.strerror or e}); choose a "
+                         "writable --out") from None
+    try:
+        seeds = sorted(set(check_folder(cfg)) | set(cfg.seeds))
+        (out / "config.json").write_text(json.dumps({**asdict(cfg), "seeds": seeds}, indent=2))
+        return _run_todo(cfg, out, progress, optima)
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _run_todo(cfg: BenchConfig, out: Path, progress: bool,
+              optima: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Run the cells of ``cfg`` that ``out`` lacks; returns the merged ``meta.json``."""
+    from hyperpilot.bench.meta import write_meta
+
     start = time.time()
     finished = done_cells(out)
     todo = [c for c in cells(cfg) if c.key not in finished]
     skipped = len(cells(cfg)) - len(todo)
 
     def done(res: list[dict[str, Any]]) -> None:  # metadata survives a run stopped part-way
-        write_meta(out, cfg, start, time.time(), res, skipped=skipped, finished=False)
+        write_meta(out, cfg, start, time.time(), res, skipped=skipped, finished=False,
+                   optima=optima)
 
     summaries = _execute(cfg, todo, progress, skipped=skipped, on_cell=done)
     collect(out)
-    meta = write_meta(out, cfg, start, time.time(), summaries, skipped=skipped)
-    if lock is not None:
-        lock.close()
-    return meta
+    return write_meta(out, cfg, start, time.time(), summaries, skipped=skipped, optima=optima)
 
 
 def _execute(cfg: BenchConfig, todo: list[Cell], progress: bool, skipped: int,

@@ -61,13 +61,16 @@ def write_all(df: pd.DataFrame, folder: Path, name: str, caption: str = "") -> s
 def wide_final(final: pd.DataFrame, ffe: float) -> pd.DataFrame:
     """One budget of ``analysis.final_table`` as method x benchmark ``median [q25, q75]`` strings,
     plus the mean rank over benchmarks and seeds; ``(k/n)`` marks quantiles over only the k of n
-    seeds that had an incumbent by then (the others rank last)."""
+    seeds that had an incumbent by then (the others rank last), and a cell where no seed had one
+    says so instead of showing empty quantiles."""
     f = final[final["ffe"] == ffe].copy()
-    f["cell"] = [f"{fmt(a)} [{fmt(b)}, {fmt(c)}]" + (f" ({k}/{n})" if 0 < k < n else "")
+    f["cell"] = [(f"{fmt(a)} [{fmt(b)}, {fmt(c)}]" + (f" ({k}/{n})" if k < n else "")) if k
+                 else f"no full-budget result yet (0/{n})"
                  for a, b, c, k, n in zip(f["median"], f["q25"], f["q75"], f["n_scored"],
                                           f["n_seeds"], strict=True)]
     wide = f.pivot(index="method", columns="benchmark", values="cell")
     wide["mean rank"] = f.groupby("method")["mean_rank"].mean()
+    wide.columns.name = None  # else a blank "benchmark" header row in HTML
     return wide.sort_values("mean rank").reset_index()
 
 

@@ -28,21 +28,22 @@ def expand_benchmarks(names: list[str]) -> list[str]:
     """Suites expanded, order kept, duplicates dropped.
 
     Raises:
-        UnknownBenchmarkError / KeyError: for names that are neither.
+        UnknownBenchmarkError: (a ``KeyError`` and ``ValueError``) for names that are neither.
     """
-    from hyperpilot.benchmarks import expand_suite
+    from hyperpilot.benchmarks import UnknownBenchmarkError, expand_suite
     from hyperpilot.workloads import WORKLOADS
 
     out: list[str] = []
     for n in names:
         if n.startswith("supervised:"):
             if n not in WORKLOADS:
-                raise KeyError(f"unknown workload {n!r}; known: "
-                               f"{', '.join(w for w in WORKLOADS if w.startswith('supervised:'))}")
+                raise UnknownBenchmarkError(
+                    f"unknown workload {n!r}; known: "
+                    f"{', '.join(w for w in WORKLOADS if w.startswith('supervised:'))}")
             members = [n]
         elif n.startswith("sb3:"):
             if len(n.split(":")) != 3:
-                raise KeyError(f"SB3 benchmarks are 'sb3:<algo>:<env>', got {n!r}")
+                raise UnknownBenchmarkError(f"SB3 benchmarks are 'sb3:<algo>:<env>', got {n!r}")
             members = [n]
         else:
             members = expand_suite(n)

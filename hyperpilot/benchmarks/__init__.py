@@ -19,7 +19,8 @@ BenchmarkFactory = Callable[[str | None, Path | None, int], Benchmark]
 """``factory(variant, data_dir, seed) -> Benchmark``."""
 
 LCBENCH_DEV_TASKS = [3945, 7593, 34539, 126025, 126026, 126029, 146212, 167104, 167149, 167152]
-"""LCBench tasks for development and tuning; the other 24 are held out for evaluation."""
+"""LCBench tasks for development and tuning; the other 25 the surrogate encodes are held out for
+evaluation."""
 
 SUITES: dict[str, list[str]] = {
     "lcbench-dev": [f"lcbench:{t}" for t in LCBENCH_DEV_TASKS],

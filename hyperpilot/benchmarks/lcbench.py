@@ -18,9 +18,13 @@ test_balanced_accuracy (in [0, 1])]``.
 * Curve: every epoch in ``(resume_budget, budget]``, from one batched surrogate call (epochs
   ``1..budget``). The float32 surrogate's outputs vary by about 1e-5 (relative) with the batch
   size, so a cost or value can differ in the fifth digit between calls at different budgets.
+* Tasks: every task the surrogate encodes (``encoding.json``: 35, one more than the 34 choices
+  of ``config_space.json``, which lacks 167083).
 * Optimum: from ``lcbench_optima.json``, estimated by ``python -m hyperpilot.benchmarks.lcbench
   --estimate-optima --data-dir DIR`` (random search + local search on the surrogate at epoch 52;
-  see ``estimate_optimum``).
+  see ``estimate_optimum``). A task without an entry there gets the same estimate on first use,
+  cached per user (``cached_optimum``), and its note says so; ``bench run`` records every
+  benchmark's optimum and note in ``meta.json``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import logging
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +53,11 @@ INPUT_ORDER = ("batch_size", "learning_rate", "momentum", "weight_decay", "num_l
 """The surrogate's ``x_cont`` columns after ``epoch``."""
 OUTPUTS = ("time", "val_accuracy", "val_cross_entropy", "val_balanced_accuracy",
            "test_cross_entropy", "test_balanced_accuracy")
+log = logging.getLogger(__name__)
 OPTIMA_FILE = Path(__file__).with_name("lcbench_optima.json")
+NA_TASK = "#na#"
+"""``encoding.json``'s code for a missing task id (not a task)."""
+CACHE_ENV = "HYPERPILOT_CACHE"
 
 
 @dataclass(frozen=True)
@@ -69,8 +79,10 @@ def _files(data_dir: str) -> _Files:
     cs["hyperparameters"] = [h for h in cs["hyperparameters"]
                              if h["name"] not in ("OpenML_task_id", "epoch")]
     codes = json.loads((folder / "encoding.json").read_text())["OpenML_task_id"]
+    listed = [str(t) for t in task_hp["choices"]]  # the config space's 34, then what it lacks
+    tasks = tuple(dict.fromkeys(listed + [str(t) for t in codes if str(t) != NA_TASK]))
     return _Files(folder, {str(k): int(v) for k, v in codes.items()}, from_configspace_dict(cs),
-                  tuple(str(t) for t in task_hp["choices"]))
+                  tasks)
 
 
 @functools.lru_cache(maxsize=4)
@@ -85,7 +97,8 @@ def _session(model_path: str) -> Any:
 
 
 def lcbench_tasks(data_dir: str | Path | None = None) -> list[str]:
-    """The 34 task ids of the surrogate's config space (as strings)."""
+    """The 35 task ids the surrogate encodes (as strings): ``config_space.json``'s 34 choices,
+    then ``encoding.json``'s others (167083)."""
     return list(_files(str(resolve_data_dir(data_dir))).tasks)
 
 
@@ -147,13 +160,11 @@ def make_lcbench(task_id: str | int, data_dir: str | Path | None = None, seed: i
     tid = str(task_id)
     if tid not in files.tasks or tid not in files.task_codes:
         raise ValueError(f"unknown LCBench task {tid!r}; known: {', '.join(files.tasks)}")
-    opt = _load_optima().get(tid)
-    if opt is None:
-        value, note = 0.0, "no estimate: run python -m hyperpilot.benchmarks.lcbench --estimate-optima"
-    else:
-        value, note = float(opt["optimum"]), str(opt["note"])
-    return LCBench(f"lcbench:{tid}", files.space, LCBENCH_FIDELITY, value, note, True, seed,
-                   task_id=tid, data_dir=root)
+    bench = LCBench(f"lcbench:{tid}", files.space, LCBENCH_FIDELITY, 0.0, "", True, seed,
+                    task_id=tid, data_dir=root)
+    opt = _load_optima().get(tid) or cached_optimum(bench)
+    bench.optimum, bench.optimum_note = float(opt["optimum"]), str(opt["note"])
+    return bench
 
 
 @functools.lru_cache(maxsize=1)
@@ -161,6 +172,53 @@ def _load_optima() -> dict[str, dict[str, Any]]:
     if not OPTIMA_FILE.is_file():
         return {}
     return dict(json.loads(OPTIMA_FILE.read_text())["tasks"])
+
+
+def cache_dir() -> Path:
+    """Where HyperPilot caches what it computes once per user: ``$HYPERPILOT_CACHE``, else
+    ``$XDG_CACHE_HOME/hyperpilot``, else ``~/.cache/hyperpilot`` (never inside the package)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "hyperpilot"
+
+
+def cached_optimum(bench: LCBench) -> dict[str, Any]:
+    """The optimum estimate of a task that ``lcbench_optima.json`` lacks, computed on first use.
+
+    The estimate is ``estimate_optimum``'s with its defaults, as for the packaged tasks (about 2 s
+    on one core), and is kept in ``cache_dir() / "lcbench_optima.json"`` keyed by task and by
+    the surrogate file's size, so a changed surrogate is estimated again. A cache that cannot be
+    written only costs the estimate again next time.
+
+    Returns:
+        ``{"optimum": ..., "note": ...}``; the note names the cache file.
+    """
+    path = cache_dir() / OPTIMA_FILE.name
+    model = _files(str(bench.data_dir)).folder / "model.onnx"
+    key = f"{bench.task_id}@{model.stat().st_size}"
+    cached = _read_json(path).get(key)
+    if cached is not None:
+        return dict(cached)
+    log.warning("lcbench:%s has no packaged optimum estimate; estimating it once (a few seconds)",
+                bench.task_id)
+    value, how = estimate_optimum(bench)
+    entry = {"optimum": round(value, 6), "note": f"{how}; computed on first use, cached in {path}"}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({**_read_json(path), key: entry}, indent=1) + "\n")
+        os.replace(tmp, path)  # concurrent first uses write the same estimate
+    except OSError as e:
+        log.warning("could not cache the estimate in %s (%s)", path, e.strerror or e)
+    return entry
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return {}
 
 
 # --------------------------------------------------------------------- optimum estimation

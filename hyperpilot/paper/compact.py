@@ -28,6 +28,7 @@ import pandas as pd
 
 from hyperpilot.bench.analysis import CELL
 from hyperpilot.bench.compacted import load_incumbents
+from hyperpilot.bench.runner import config_diff
 
 log = logging.getLogger("hyperpilot.paper")
 
@@ -113,10 +114,6 @@ def compact_bench(run_dir: Path, dest: Path) -> Path:
     return dest
 
 
-#: Config keys that must agree for two pieces of one bench grid to be merged.
-SAME_CONFIG = ("methods", "benchmarks", "budget", "batch_size", "imports")
-
-
 class MergeError(ValueError):
     """Two compact bench results that are not pieces of one experiment."""
 
@@ -129,13 +126,14 @@ def merge_bench(old: Path, new: Path, dest: Path) -> Path:
     pairs ``new`` lacks. ``meta.json`` keeps every piece's runs and commit under ``pieces``.
 
     Raises:
-        MergeError: when the two configs differ in methods, benchmarks, budget, batch size or
-            imports (seeds, workers, out and data directory may differ).
+        MergeError: when the two configs differ in a setting of ``bench.runner.SAME_CONFIG``
+            (the rule ``bench run`` applies to a folder; seeds, workers, out and data directory
+            may differ).
     """
     cfg_old, cfg_new = (_json(p / "config.json") for p in (old, new))
-    diff = [k for k in SAME_CONFIG if cfg_old.get(k) != cfg_new.get(k)]
+    diff = config_diff(cfg_old, cfg_new)
     if diff:
-        raise MergeError(f"cannot merge {new} into {old}: configs differ in {diff}")
+        raise MergeError(f"cannot merge {new} into {old}: configs differ ({'; '.join(diff)})")
     meta_old, meta_new = (_json(p / "meta.json") for p in (old, new))
     pieces = (meta_old.get("pieces") or [_piece(meta_old, old)]) + [_piece(meta_new, new)]
     frames = {}

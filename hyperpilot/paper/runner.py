@@ -45,7 +45,6 @@ def _run_bench(e: Experiment, d: Path, data_dir: str | None, progress: bool) -> 
     from hyperpilot.bench.runner import BenchConfig, run_bench
     from hyperpilot.bench.targets import expand_benchmarks
 
-    _check_same_budget(e, d)
     methods = e.bench_methods()
     check_methods(methods)
     cfg = BenchConfig(methods=methods, benchmarks=expand_benchmarks(e.benchmarks), seeds=e.seeds,
@@ -55,15 +54,6 @@ def _run_bench(e: Experiment, d: Path, data_dir: str | None, progress: bool) -> 
     failed = meta["runs"][-1]["failed"]
     if failed:
         raise RuntimeError(f"experiment {e.name}: {failed} cell(s) failed; see {d}/cells/*.error.json")
-
-
-def _check_same_budget(e: Experiment, d: Path) -> None:
-    """Refuse to resume into a folder run with another budget: the bench's cell files would be
-    reused as if finished (a cell's key holds method, benchmark and seed, not the budget)."""
-    p = d / "config.json"
-    if p.exists() and float(json.loads(p.read_text())["budget"]) != e.budget:
-        raise RuntimeError(f"{d} holds results at another budget than {e.budget:g} FFE; "
-                           "remove it or use another --out")
 
 
 def _run_script(e: Experiment, d: Path, root: Path, data_dir: str | None) -> None:

@@ -94,13 +94,17 @@ def test_load_bench_reads_the_tidy_table(tmp_path: Path) -> None:
 
 
 def test_notebook_runs_end_to_end(tiny_study: tuple[Path, float], tmp_path: Path) -> None:
-    """Executes notebooks/analysis.ipynb with nbclient (about 15-25 s); any cell error fails."""
+    """Executes notebooks/analysis.ipynb with nbclient (about 15-25 s); any cell error fails.
+
+    The bench is the committed full headline reference (compact format): issue 20 found the
+    notebook failing there with "no finished cells" while ``bench report`` read it."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     nb = nbformat.read(ROOT / "notebooks" / "analysis.ipynb", as_version=4)
     env = {"HYPERPILOT_NOTEBOOK_STUDY": str(tiny_study[0]),
-           "HYPERPILOT_NOTEBOOK_STUDY_NAME": "tiny", "MPLBACKEND": "Agg"}
+           "HYPERPILOT_NOTEBOOK_STUDY_NAME": "tiny", "MPLBACKEND": "Agg",
+           "HYPERPILOT_NOTEBOOK_BENCH": str(ROOT / "runs" / "reference" / "full" / "headline")}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -115,3 +119,42 @@ def test_notebook_runs_end_to_end(tiny_study: tuple[Path, float], tmp_path: Path
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    assert "1200 cells, 10 methods, 12 benchmarks" in text
+
+
+REFERENCES = sorted(p for p in (ROOT / "runs" / "reference").glob("*/*") if p.is_dir())
+
+
+@pytest.mark.parametrize("ref", REFERENCES, ids=[f"{p.parent.name}/{p.name}" for p in REFERENCES])
+def test_the_notebooks_bench_cell_reads_every_committed_reference(ref: Path) -> None:
+    """The notebook's bench cell, run on each committed reference result (bench results in
+    the compact format, measurement scripts as their table)."""
+    nbformat = pytest.importorskip("nbformat")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    nb = nbformat.read(ROOT / "notebooks" / "analysis.ipynb", as_version=4)
+    cell = next(c.source for c in nb.cells if c.cell_type == "code"
+                and "A.is_bench_result(BENCH)" in c.source)
+    shown: list[object] = []
+    exec(cell, {"A": A, "BENCH": str(ref), "plt": plt, "display": shown.append})  # noqa: S102
+    plt.close("all")
+    assert bool(shown) != A.is_bench_result(ref)  # a table for scripts, plots for benches
+    if A.is_bench_result(ref):
+        curves = A.bench_curves(A.load_bench(ref))
+        assert curves["median_scored"].notna().any() and set(curves["method"])
+
+
+def test_bench_curves_of_a_fresh_bench_folder(tmp_path: Path) -> None:
+    from hyperpilot.bench.runner import BenchConfig, run_bench
+
+    run_bench(BenchConfig(["random", "hyperband"], ["branin"], [0, 1], 2.0, str(tmp_path)),
+              progress=False)
+    assert A.is_bench_result(tmp_path)
+    curves = A.bench_curves(A.load_bench(tmp_path), n=10)
+    assert set(curves["method"]) == {"random", "hyperband"} and len(curves) == 20
+    assert (curves["n_seeds"] == 2).all() and curves["median"].notna().any()

@@ -155,3 +155,32 @@ def test_suites_and_registration() -> None:
         del BENCHMARKS["branin2"]
     with pytest.raises(ValueError, match="contain no ':'"):
         register_benchmark("a:b", lambda v, d, s: make_branin())
+
+
+@pytest.mark.data
+def test_every_encoded_lcbench_task_runs_with_a_cached_optimum_estimate(
+        data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 20: lcbench:167083 is in the surrogate's encoding.json but not its config space.
+    Its optimum is estimated on first use as the packaged ones were, cached per user (not in the
+    package), read back from the cache, and recorded in a bench's meta.json."""
+    import json
+
+    from hyperpilot.bench.runner import BenchConfig, run_bench
+    from hyperpilot.benchmarks import lcbench
+
+    monkeypatch.setenv("HYPERPILOT_CACHE", str(tmp_path / "cache"))
+    assert "167083" in lcbench.lcbench_tasks(data_dir) and len(lcbench.lcbench_tasks(data_dir)) == 35
+    bench = get_benchmark("lcbench:167083", data_dir=data_dir)
+    cache = tmp_path / "cache" / "lcbench_optima.json"
+    assert cache.is_file() and str(cache) in bench.optimum_note
+    assert "20000 random configs" in bench.optimum_note and "first use" in bench.optimum_note
+    cfg = bench.space.sample(3, np.random.default_rng(0))
+    assert 0 < bench.optimum < min(bench(c, 52)[0] for c in cfg)
+    monkeypatch.setattr(lcbench, "estimate_optimum", lambda *a, **k: pytest.fail("not cached"))
+    assert get_benchmark("lcbench:167083", data_dir=data_dir).optimum == bench.optimum
+    assert not (Path(lcbench.__file__).parent / cache.name).read_text().count("167083")
+    meta = run_bench(BenchConfig(["random"], ["lcbench:167083"], [0], 1.0, str(tmp_path / "b"),
+                                 data_dir=str(data_dir)), progress=False)
+    assert meta["optima"]["lcbench:167083"] == {"optimum": bench.optimum,
+                                                "note": bench.optimum_note}
+    assert json.loads((tmp_path / "b" / "meta.json").read_text())["optima"] == meta["optima"]

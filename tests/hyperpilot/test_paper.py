@@ -147,8 +147,10 @@ def test_resuming_with_another_budget_is_refused(tmp_path: Path) -> None:
     p = _paths(tmp_path, "a")
     reproduce(p, "smoke")
     (p.experiments / "tiny.yaml").write_text(TINY.replace("budget: 2", "budget: 3"))
-    with pytest.raises(RuntimeError, match="another budget"):
-        reproduce(p, "smoke")
+    from hyperpilot.bench.runner import BenchError
+
+    with pytest.raises(BenchError, match="other settings \\(budget 2 -> 3\\)"):
+        reproduce(p, "smoke")  # the bench's own rule (bench.runner.check_folder)
 
 
 def test_rl_tuning_table_and_figure(tmp_path: Path) -> None:

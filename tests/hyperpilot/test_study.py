@@ -177,3 +177,41 @@ def test_huge_page_malloc_is_added_once_and_keeps_user_tunables(monkeypatch: pyt
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0")
     huge_page_malloc()
     assert os.environ["GLIBC_TUNABLES"] == "glibc.malloc.hugetlb=0"
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"budget": -1}, "budget must be a finite number > 0"),
+    ({"budget": 0}, "budget must be a finite number > 0"),
+    ({"budget": float("inf")}, "budget must be a finite number > 0"),
+    ({"n_trials": -2}, "n_trials must be an integer >= 1"),
+    ({"n_trials": 0}, "n_trials must be an integer >= 1"),
+    ({"n_trials": 3, "batch_size": 0}, "batch_size must be an integer >= 1"),
+    ({"n_trials": 3, "timeout": 0}, "timeout must be a finite number > 0"),
+])
+def test_minimize_refuses_a_run_that_cannot_end_or_start(kwargs: dict[str, float], needle: str) -> None:
+    """Issue 20: ``minimize(budget=-1)`` returned ``best=None`` and raised nothing."""
+    space = hp.SearchSpace({"x": hp.Float(0, 1)})
+    with pytest.raises(ValueError, match=needle):
+        hp.minimize(lambda c, b, r, ctx: c["x"], space, method="random", **kwargs)
+
+
+def test_the_failure_log_keeps_the_exception_type_and_the_message_end(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 20: the log showed the reason's last 300 characters, cut from the front of a
+    traceback (``trial 0 failed: lot/trial.py", line 145...``)."""
+    from hyperpilot.overview import short_reason
+
+    def long_failure(config: dict, budget: float, resume: float, ctx: object) -> float:
+        raise RuntimeError("CUDA-free but still: " + "x" * 400 + " the real cause is here")
+
+    study = Study(SPACE, FIDELITY, "random", seed=0)
+    with caplog.at_level("WARNING", logger="hyperpilot.study"):
+        study.run(long_failure, n_trials=1)
+    msg = caplog.records[-1].getMessage()
+    assert msg.startswith("trial 0 failed: RuntimeError: ...") and msg.endswith("the real cause is here")
+    assert "Traceback" not in msg and 'File "' not in msg and len(msg) < 260
+    assert "Traceback" in (study.results[0].reason or "")  # the store keeps it all
+    bare = 'Traceback (most recent call last):\n  File "x.py", line 1\nKeyError: \'lr\'\n'
+    assert short_reason(bare) == "KeyError: 'lr'"
+    assert short_reason("timed out after 5 s") == "timed out after 5 s"
+    assert short_reason(None) == "no reason recorded"

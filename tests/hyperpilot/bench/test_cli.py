@@ -78,19 +78,29 @@ def test_report_files(bench_out: Path) -> None:
     html = (rep / "report.html").read_text()
     assert not re.search(r"<script[^>]*\bsrc=", html), "plotly.js must be inlined, not loaded"
     assert len(html) > 1_000_000  # plotly.js itself is inside
-    assert html.count("Plotly.newPlot") >= 4
+    assert html.count("Plotly.newPlot") >= 5
+    # issue 20: a summary first, the speed-up chart, log regret axes, readable table headings
+    assert html.index('<div class="summary">') < html.index("Plotly.newPlot")
+    assert "<h2>Speed-up</h2>" in html and "median regret (log)" in html
+    assert "final_regret_at" not in html.replace('id="final_regret_at', "") and "- [-, -]" not in html
+    summary = (rep / "summary.md").read_text()
+    assert "## Summary" in summary and "FFE used per cell" in summary
+
+
+def _chromium(tmp_path: Path, url: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    base = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,900",
+            "--virtual-time-budget=8000"]
+    return subprocess.run(base + list(flags) + [url], capture_output=True, text=True, timeout=180)
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
 def test_html_renders_in_headless_chromium(bench_out: Path, tmp_path: Path) -> None:
     url = (bench_out / "report" / "report.html").resolve().as_uri()
-    base = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,900",
-            "--virtual-time-budget=5000"]
     png = tmp_path / "shot.png"
-    subprocess.run(base + [f"--screenshot={png}", url], capture_output=True, timeout=120)
-    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120)
+    _chromium(tmp_path, url, f"--screenshot={png}")
+    dom = _chromium(tmp_path, url, "--dump-dom")
     assert dom.stdout.count('class="main-svg"') >= 2, "plotly did not draw its SVGs"
     from PIL import Image
 
@@ -98,6 +108,47 @@ def test_html_renders_in_headless_chromium(bench_out: Path, tmp_path: Path) -> N
     assert img.std() > 10, "the page looks blank"
     values, counts = np.unique(img.round(), return_counts=True)
     assert counts.max() / img.size < 0.97, "the page is almost one colour"
+
+
+def visible_points(chart_dom: str) -> dict[str, int]:
+    """Per trace uid of one rendered plotly chart, its markers drawn inside the plot area."""
+    area = re.search(r'class="nsewdrag drag[^>]*width="([\d.]+)" height="([\d.]+)"', chart_dom)
+    assert area, "no plot area"
+    w, h = float(area.group(1)), float(area.group(2))
+    out: dict[str, int] = {}
+    for part in re.split(r'(?=<g class="trace scatter trace)', chart_dom)[1:]:
+        head = re.match(r'<g class="trace scatter trace([^"]*)" style="([^"]*)"', part)
+        assert head
+        if "opacity: 0;" in head.group(2):
+            continue
+        pts = re.findall(r'class="point[^"]*" transform="translate\(([-\d.]+),([-\d.]+)\)"'
+                         r'[^>]*style="([^"]*)"', part.split("<g class=\"trace")[1])
+        out[head.group(1)] = sum(0 <= float(x) <= w and 0 <= float(y) <= h
+                                 and "opacity: 0;" not in st and "fill-opacity: 0;" not in st
+                                 for x, y, st in pts)
+    return out
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
+def test_every_method_is_visible_in_every_regret_chart(bench_out: Path, tmp_path: Path) -> None:
+    """Issue 20: Hyperband, with a full-budget result only at the end (or on some seeds only),
+    was a one-point line without a marker: invisible. Rendered by Chromium, every method must
+    have drawn markers inside the plot area of every regret chart."""
+    from hyperpilot.bench.html import slug
+
+    methods = sorted(pd.read_parquet(bench_out / "trials.parquet")["method"].unique())
+    dom = _chromium(tmp_path, (bench_out / "report" / "report.html").resolve().as_uri(),
+                    "--dump-dom").stdout
+    charts = re.split(r'(?=<div id="chart-\d+")', dom)[1:]
+    regret = [c for c in charts if 'class="trace scatter traceregret-' in c]
+    assert len(regret) == 2 * 1  # median and IQM on the one benchmark
+    for chart in regret:
+        drawn = visible_points(chart)
+        for m in methods:
+            mine = {u: n for u, n in drawn.items() if u.split("--")[1] == slug(m)
+                    and not u.endswith("--band")}
+            assert sum(mine.values()) > 0, f"{m} is not visible: {mine} (all: {drawn})"
+    assert "log" in dom and "Summary" in dom
 
 
 def test_rebuild_reproduces_cells_from_the_study_databases(bench_out: Path) -> None:
@@ -197,3 +248,70 @@ def test_seed_arguments_count_list_and_range() -> None:
 
     assert parse_seeds("3") == [0, 1, 2] and parse_seeds("0,3") == [0, 3]
     assert parse_seeds("2-2") == [2] and parse_seeds("2-4,7") == [2, 3, 4, 7]
+
+
+def _bench_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from hyperpilot.bench.__main__ import main
+
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"--methods": "nope"}, "unknown method 'nope'"),
+    ({"--benchmarks": "nope"}, "unknown benchmark or suite 'nope'"),
+    ({"--benchmarks": "branin:x"}, "takes no ':<variant>'"),
+    ({"--budget": "-1"}, "--budget must be a finite number > 0"),
+    ({"--budget": "inf"}, "--budget must be a finite number > 0"),
+    ({"--seeds": "0"}, "--seeds selects no seed"),
+    ({"--seeds": "3-1"}, "--seeds selects no seed"),
+    ({"--batch-size": "0"}, "--batch-size must be >= 1"),
+])
+def test_bench_run_refuses_bad_input_in_one_line(change: dict[str, str], needle: str,
+                                                 tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 20: these exited 1 with a traceback, or recorded empty cells as finished."""
+    flags = {"--methods": "random", "--benchmarks": "branin", "--budget": "1", "--seeds": "1",
+             "--out": str(tmp_path / "b"), **change}
+    code, _, err = _bench_main(["run", "--quiet", *[x for kv in flags.items() for x in kv]],
+                               capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, err
+    assert lines[0].startswith("hyperpilot.bench: error:") and needle in lines[0], err
+    assert not (tmp_path / "b" / "cells").exists()
+
+
+def test_bench_run_into_a_folder_of_other_settings_is_refused(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]
+                                                              ) -> None:
+    """Issue 20's silent mixing: a second run with another budget took the old cells as
+    finished and overwrote config.json. Now it is refused naming the difference; more seeds
+    at the same settings extend the grid."""
+    import json
+
+    out = tmp_path / "b"
+    run = ["run", "--quiet", "--methods", "random", "--benchmarks", "branin", "--out", str(out)]
+    assert _bench_main([*run, "--budget", "2", "--seeds", "1"], capsys)[0] == 0
+    before = (out / "config.json").read_text()
+    code, _, err = _bench_main([*run, "--budget", "1", "--seeds", "1"], capsys)
+    assert code == 2 and "other settings (budget 2 -> 1)" in err and "new --out" in err, err
+    code, _, err = _bench_main([*run[:3], "random,hyperband", "--benchmarks", "branin",
+                                "--out", str(out), "--budget", "2"], capsys)
+    assert code == 2 and "methods random -> random,hyperband" in err, err
+    assert (out / "config.json").read_text() == before  # untouched by a refused run
+    code, stdout, _ = _bench_main([*run, "--budget", "2", "--seeds", "1-1"], capsys)
+    assert code == 0 and "1 cells run, 0 skipped" in stdout
+    assert json.loads((out / "config.json").read_text())["seeds"] == [0, 1]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_bench_run_filters_botorchs_optimization_failed_warning(workers: str,
+                                                                tmp_path: Path) -> None:
+    """Issue 20: `bench run` leaked BoTorch's warning to stderr (the hyperpilot CLI filters it);
+    with 2 workers the cells run in spawned processes, which must filter it too."""
+    r = _bench("run", "--methods", "warny", "--benchmarks", "branin", "--seeds", workers,
+               "--budget", "1", "--workers", workers, "--quiet", "--out", str(tmp_path / "w"),
+               "--imports", "tests.hyperpilot.bench.warn_plugin")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Optimization failed" not in r.stderr, r.stderr[-2000:]

@@ -141,4 +141,4 @@ def test_figures_draw_a_never_reached_target_and_keep_one_colour_per_method(tmp_
                           "mean_rank": [1.5, 1.0, 1.5, 2.0]})
     assert figures.rank_curves(ranks, tmp_path)[0].stat().st_size > 1000
     # the same method gets the same colour whatever else is in the figure
-    assert figures._palette(["b", "a"])["a"] == figures._palette(["a", "b"])["a"]
+    assert figures.method_palette(["b", "a"])["a"] == figures.method_palette(["a", "b"])["a"]
