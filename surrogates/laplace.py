@@ -27,6 +27,7 @@ from botorch.models.ensemble import EnsembleModel
 from torch import Tensor
 
 from surrogates._data import check_training_data, torch_threads
+from surrogates.capped import capped_indices
 
 Activation = Literal["tanh", "silu", "relu"]
 
@@ -45,6 +46,14 @@ class LinearizedLaplace(EnsembleModel):
         prior_precision: ``delta`` before tuning (per weight, standardised output units).
         noise_var: ``sigma^2`` before tuning, in standardised output units.
         tune: Maximise the Laplace evidence over ``delta`` and ``sigma^2``.
+        embed: Feed each coordinate as a point on a half circle (see ``_to_net``).
+        tune_points: Points the evidence is computed on (a seeded sample of the ``cov_points``).
+        tune_steps: Adam steps of the evidence maximisation.
+        tune_rounds: Rounds of (tune the evidence, refine the network for a quarter of the steps).
+        cov_points: The posterior covariance is conditioned on at most this many points: with
+            more, the best quarter plus a seeded uniform sample of the rest (Syne Tune's cap,
+            as ``gp-capped``), while the network (the mean) trains on all of them. The cost of
+            the Jacobian and the solve is thus bounded; the covariance is conservative there.
         min_noise_var: Floor of ``sigma^2`` (standardised units).
         seed: Seeds the initialisation, minibatches and posterior samples.
         dtype: Model dtype; inputs are cast to it.
@@ -66,9 +75,10 @@ class LinearizedLaplace(EnsembleModel):
         noise_var: float = 1e-3,
         tune: bool = True,
         embed: bool = True,
-        tune_points: int = 500,
-        tune_steps: int = 100,
+        tune_points: int = 300,
+        tune_steps: int = 60,
         tune_rounds: int = 1,
+        cov_points: int = 1000,
         min_noise_var: float = 1e-6,
         seed: int = 0,
         dtype: torch.dtype = torch.float64,
@@ -84,7 +94,7 @@ class LinearizedLaplace(EnsembleModel):
         self.layer_prec: list[float] = [prior_precision] * (depth + 1)
         self.noise_var = noise_var
         self.min_noise_var, self.seed, self.model_dtype = min_noise_var, seed, dtype
-        self.num_threads, self.embed = num_threads, embed
+        self.num_threads, self.embed, self.cov_points = num_threads, embed, cov_points
         self.params: list[Tensor] = []
         self.deltas: list[Tensor] = []  # per parameter: S x param.shape
         self.train_X = torch.empty(0, 0, dtype=dtype)
@@ -120,16 +130,17 @@ class LinearizedLaplace(EnsembleModel):
             self.params = _init_params(x.shape[-1], self.width, self.depth, gen, self.model_dtype)
             self._train(x, y, extra, self.max_steps, gen)
             evidence = float("nan")
+            keep = capped_indices(Y, self.cov_points, 0.25, self.seed)
+            sub = keep[torch.randperm(keep.numel(), generator=gen)[: self.tune_points]]
             for _ in range(self.tune_rounds if self.tune else 0):
-                J = self._jacobian(x)
-                evidence = self._tune(J, x, y, extra)
+                evidence = self._tune(self._jacobian(x[sub]), x[sub], y[sub], _rows(extra, sub))
                 self._train(x, y, extra, max(1, self.max_steps // 4), gen)
-            J = self._jacobian(x)
-            self.deltas = self._sample(J, extra, gen)
+            self.deltas = self._sample(self._jacobian(x[keep]), _rows(extra, keep), gen)
         self.train_X, self.train_Y, self.train_Yvar = X, Y, Yvar
         self.fit_info = {
             "seconds": time.perf_counter() - t0,
             "n": X.shape[0],
+            "n_cov": int(keep.numel()),
             "n_params": sum(p.numel() for p in self.params),
             "prior_precision": list(self.layer_prec),
             "noise_var": self.noise_var,
@@ -205,14 +216,9 @@ class LinearizedLaplace(EnsembleModel):
 
         ``log Z = -RSS / (2 sigma^2) - n/2 log sigma^2 - sum_l delta_l |theta_l|^2 / 2
         - 1/2 log det(I + J Lambda^-1 J^T / sigma^2)`` (the prior's and the Hessian's
-        ``log delta`` terms cancel), on at most ``tune_points`` points, by Adam in log space.
+        ``log delta`` terms cancel), by Adam in log space, on the given ``m`` points (the
+        caller passes at most ``tune_points``): ``J`` is their ``m x P`` Jacobian.
         """
-        n = J.shape[0]
-        if n > self.tune_points:
-            idx = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))
-            idx = idx[: self.tune_points]
-            J, x, y = J[idx], x[idx], y[idx]
-            extra = None if extra is None else extra[idx]
         m = J.shape[0]
         rss_terms = (_mlp(self.params, x, self.activation) - y) ** 2
         sizes = [self.params[i].numel() + self.params[i + 1].numel()
@@ -228,7 +234,7 @@ class LinearizedLaplace(EnsembleModel):
         log_d = torch.tensor([math.log(p) for p in self.layer_prec], dtype=J.dtype,
                              requires_grad=True)
         log_s = torch.tensor(math.log(self.noise_var), dtype=J.dtype, requires_grad=True)
-        opt = torch.optim.Adam([log_d, log_s], lr=0.1)
+        opt = torch.optim.Adam([log_d, log_s], lr=0.15)
         eye = torch.eye(m, dtype=J.dtype)
         lo = math.log(self.min_noise_var)
         best = (-float("inf"), list(self.layer_prec), self.noise_var)
@@ -283,6 +289,10 @@ class LinearizedLaplace(EnsembleModel):
             out.append(dtheta[:, i:i + p.numel()].reshape(-1, *p.shape))
             i += p.numel()
         return out
+
+
+def _rows(t: Tensor | None, idx: Tensor) -> Tensor | None:
+    return None if t is None else t[idx]
 
 
 def _cholesky(A: Tensor) -> Tensor:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from hyperpilot.bench.__main__ import check_methods, main
+from hyperpilot.bench.runner import BenchError
 from tests.hyperpilot.bench.test_cli import capsys_text
 
 METHODS = ["hyperpilot@gp", "gp-bo-nostop@gp-capped:bohb", "random"]
@@ -70,5 +71,5 @@ def test_list_shows_surrogates_and_bad_names_exit() -> None:
     assert "gp-bo-nostop" in text and "gp-capped" in text and "surrogates" in text
     for bad, why in [("random@gp", "uses no surrogate"), ("hyperpilot@nope", "known: ensemble"),
                      ("gp-bo:feed", "unknown method")]:
-        with pytest.raises(SystemExit, match=why):
+        with pytest.raises(BenchError, match=why):
             check_methods([bad])
