@@ -341,25 +341,31 @@ def _linearized(params: list[Tensor], deltas: list[Tensor], x: Tensor,
                 kind: str) -> tuple[Tensor, Tensor]:
     """Network output and its directional derivatives along every sampled ``Delta_s``.
 
+    Forward-mode through the layers, ``da = h dW + db + dh W``, with the batch dimensions
+    flattened so that each product is one large matrix multiplication.
+
     Args:
         params: The MAP weights ``[W_1, b_1, ...]``.
         deltas: Per weight tensor, ``S x shape`` perturbations.
-        x: ``batch x n x d`` inputs in ``[-1, 1]^d``.
+        x: ``batch x n x d`` inputs in the network's input space.
 
     Returns:
         ``batch x n`` outputs and ``batch x S x n`` tangents ``J(x) Delta_s``.
     """
-    h = x
-    dh: Tensor | None = None  # batch x S x n x width
+    lead, S = x.shape[:-1], deltas[0].shape[0]
+    h = x.reshape(-1, x.shape[-1])  # B x d
+    dh: Tensor | None = None  # B x S x width
     n_layers = len(params) // 2
     for k in range(n_layers):
         W, b, dW, db = params[2 * k], params[2 * k + 1], deltas[2 * k], deltas[2 * k + 1]
+        fan_in, fan_out = W.shape
         a = h @ W + b
-        da = h.unsqueeze(-3) @ dW + db.unsqueeze(-2)
+        da = (h @ dW.permute(1, 0, 2).reshape(fan_in, S * fan_out)).view(-1, S, fan_out) + db
         if dh is not None:
-            da = da + dh @ W
+            da = da + (dh.reshape(-1, fan_in) @ W).view(-1, S, fan_out)
         if k == n_layers - 1:
-            return a.squeeze(-1), da.squeeze(-1)
+            tangent = da.squeeze(-1).reshape(*lead, S)
+            return a.squeeze(-1).reshape(lead), tangent.movedim(-1, -2)
         h, g = _act(a, kind)
-        dh = g.unsqueeze(-3) * da
+        dh = g.unsqueeze(-2) * da
     raise AssertionError("unreachable")

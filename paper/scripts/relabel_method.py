@@ -1,0 +1,69 @@
+"""Rename a method in committed (compact or raw) bench results, without touching any number.
+
+Used when a method's name comes to mean something else: ``gp-bo`` gained curve stopping
+(issue 18), so the cells that ran the GP without stopping are relabelled ``gp-bo-nostop``::
+
+    python paper/scripts/relabel_method.py gp-bo gp-bo-nostop runs/reference/full/headline \\
+        runs/reference/full/full_fidelity_bo runs/reference/smoke/headline
+
+A variant keeps its suffix (``gp-bo:full`` becomes ``gp-bo-nostop:full``). CSV files (also
+gzipped) get their ``method`` column renamed; JSON files get every string equal to a renamed
+method, and every key or string that starts with ``<method>__`` (a cell key), renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def rename(value: str, old: str, new: str) -> str:
+    """``value`` with the method ``old`` (or ``old:<variant>``, or a cell key) renamed."""
+    if value == old or value.startswith((old + ":", old + "__")):
+        return new + value[len(old):]
+    return value
+
+
+def _walk(obj: Any, old: str, new: str) -> Any:
+    if isinstance(obj, dict):
+        return {rename(k, old, new) if isinstance(k, str) else k: _walk(v, old, new)
+                for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_walk(v, old, new) for v in obj]
+    return rename(obj, old, new) if isinstance(obj, str) else obj
+
+
+def relabel_folder(folder: Path, old: str, new: str) -> int:
+    """Rename ``old`` in every CSV/JSON file under ``folder``; returns the files changed."""
+    changed = 0
+    for path in sorted(folder.rglob("*")):
+        if path.name.endswith((".csv", ".csv.gz")):
+            df = pd.read_csv(path, keep_default_na=False, dtype=str)
+            if "method" not in df.columns:
+                continue
+            renamed = df["method"].map(lambda m: rename(m, old, new))
+            if not renamed.equals(df["method"]):
+                df["method"] = renamed
+                df.to_csv(path, index=False)
+                changed += 1
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text())
+            out = _walk(data, old, new)
+            if out != data:
+                path.write_text(json.dumps(out, indent=2) + "\n")
+                changed += 1
+    return changed
+
+
+def main() -> None:
+    old, new, *folders = sys.argv[1:]
+    for f in folders:
+        print(f"{f}: {relabel_folder(Path(f), old, new)} files relabelled {old} -> {new}")
+
+
+if __name__ == "__main__":
+    main()
