@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -151,6 +153,15 @@ def records_markdown(recs: Sequence[dict[str, Any]], cols: Sequence[str], digits
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(cell(r[c]) for c in cols) + " |" for r in recs]
     return "\n".join(lines)
+
+
+def write_csv(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
+    """``rows`` (same keys, in the first row's order) as a CSV file, creating its folder."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
 
 
 def markdown(rows: Sequence[dict[str, object]], keys: Sequence[str], cols: Sequence[str]) -> str:

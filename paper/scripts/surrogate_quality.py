@@ -17,7 +17,6 @@ markdown table of medians over seeds.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import sys
 import time
@@ -37,6 +36,7 @@ from surrogate_common import (  # noqa: E402
     records_markdown,
     summarize,
     surrogate_names,
+    write_csv,
 )
 
 from hyperpilot.benchmarks import LCBENCH_DEV_TASKS  # noqa: E402
@@ -118,14 +118,6 @@ def evaluate(task: str, split: Split, n: int, seed: int, names: Sequence[str],
         print(task, n, seed, name, out["status"], f"{out.get('fit_s', 0):.1f}s", shown,
               out["note"], flush=True)
     return rows
-
-
-def write_csv(rows: Sequence[dict[str, Any]], path: str) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 def table(rows: Sequence[dict[str, Any]]) -> str:

@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "paper" / "scripts"))
 
 import surrogate_common as common  # noqa: E402
+import surrogate_cost as cost  # noqa: E402
 import surrogate_quality as quality  # noqa: E402
+from timelimit import Outcome, TimeLimitedWorker  # noqa: E402
 
 from surrogates import SURROGATES, UnknownSurrogate  # noqa: E402
 
@@ -96,3 +98,75 @@ def test_quality_rows_skip_exact_gps_above_the_limit_and_score_the_others() -> N
     assert "| hartmann6 | 12 | gp | - |" in md and "| hartmann6 | 12 | gp-capped | " in md
     assert quality.skip_reason("gp-capped", 10**6, 10) is None
     assert quality.skip_reason("gp", 10, None) is None
+
+
+def _fake_call(log: list[tuple[str, int, int]]) -> cost.Call:
+    """The exact GP takes (n / 100)^3 s, the others n / 1000 s; over the limit is a timeout."""
+    def call(job: tuple[str, int, int], timeout: float | None) -> Outcome:
+        log.append(job)
+        name, n, _ = job
+        secs = (n / 100) ** 3 if name == "gp" else n / 1000
+        if timeout is not None and secs > timeout:
+            return Outcome("timeout", message=f"timed out (> {timeout:g} s)")
+        return Outcome("ok", {"fit_s": 0.75 * secs, "propose_s": 0.25 * secs, "total_s": secs,
+                              "fit_warnings": 0})
+    return call
+
+
+def test_cost_grid_marks_timeouts_and_skips_what_follows() -> None:
+    log: list[tuple[str, int, int]] = []
+    rows = cost.run_grid(["gp", "gp-capped"], [2000, 100, 500], repeats=2, seed=0,
+                         timeout=900.0, max_gp_n=None, call=_fake_call(log))
+    status = {(r["surrogate"], r["n"], r["repeat"]): r["status"] for r in rows}
+    assert [status[("gp", n, r)] for n in (100, 500, 2000) for r in (0, 1)] == [
+        "ok", "ok", "ok", "ok", "timeout", "skipped"]
+    assert all(status[("gp-capped", n, r)] == "ok" for n in (100, 500, 2000) for r in (0, 1))
+    # one warm-up call per surrogate at n = 20, then the timed calls with seeds 0 and 1
+    assert [j for j in log if j[0] == "gp"] == [("gp", 20, 0), ("gp", 100, 0), ("gp", 100, 1),
+                                                ("gp", 500, 0), ("gp", 500, 1), ("gp", 2000, 0)]
+    md = cost.table(rows, 900.0)
+    assert "| gp | 2000 | - | - | > 900 | - | 0 | timed out (> 900 s); skipped: an earlier " \
+           "repeat timed out |" in md
+    assert "| gp | 500 | 93.75 | 31.25 | 125.00 | 250.00 | 2 |  |" in md
+    assert "| gp-capped | 2000 | 1.50 | 0.50 | 2.00 | 1.00 | 2 |  |" in md
+
+
+def test_cost_grid_skips_larger_n_after_a_timeout_and_above_max_gp_n() -> None:
+    rows = cost.run_grid(["gp", "ensemble"], [100, 500, 2000, 10_000], repeats=1, seed=3,
+                         timeout=100.0, max_gp_n=1000, call=_fake_call([]))
+    notes = {(r["surrogate"], r["n"]): (r["status"], r["note"]) for r in rows}
+    assert notes[("gp", 100)] == ("ok", "")
+    assert notes[("gp", 500)] == ("timeout", "timed out (> 100 s)")
+    assert notes[("gp", 2000)] == ("skipped", "skipped: exact GP at n > --max-gp-n 1000")
+    assert notes[("ensemble", 10_000)] == ("ok", "")
+    assert all(math.isnan(r["total_s"]) for r in rows if r["status"] != "ok")
+    assert {r["seed"] for r in rows} == {3}
+
+
+def test_cost_grid_reports_a_failed_warm_up_as_the_call() -> None:
+    def call(job: tuple[str, int, int], timeout: float | None) -> Outcome:
+        return Outcome("error", message="FitError: boom")
+
+    (row,) = cost.run_grid(["laplace"], [100], 1, 0, None, None, call)
+    assert row["status"] == "error" and row["note"] == "warm-up at n = 20: FitError: boom"
+
+
+def test_time_limited_worker_kills_a_call_past_its_limit() -> None:
+    import time
+
+    with TimeLimitedWorker(time.sleep) as w:
+        assert w.call(0.0, timeout=30.0) == Outcome("ok", None)
+        t0 = time.perf_counter()
+        out = w.call(60.0, timeout=0.5)
+        assert out.status == "timeout" and out.message == "timed out (> 0.5 s)"
+        assert time.perf_counter() - t0 < 10
+        assert w.call(0.0, timeout=30.0).status == "ok"  # a fresh worker
+        err = w.call(-1.0, timeout=30.0)
+        assert err.status == "error" and err.message.startswith("ValueError")
+
+
+def test_time_one_fits_and_proposes_a_batch_of_eight_in_7d() -> None:
+    out = cost.time_one(("gp-capped", 12, 0))
+    assert set(out) == {"fit_s", "propose_s", "total_s", "fit_warnings"}
+    assert out["total_s"] == pytest.approx(out["fit_s"] + out["propose_s"])
+    assert out["fit_s"] > 0 and out["propose_s"] > 0
