@@ -19,31 +19,71 @@ def _ref(e: Experiment) -> str:
     return f"experiment \\texttt{{{latex.tex(e.name)}}}, \\resultscale{{}} scale"
 
 
-def surrogate_quality_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
-    """Mean over seeds of RMSE, NLL, 90% coverage, Spearman and fit seconds per task x model x n."""
+QUALITY_METRICS = ["rmse", "nll", "cov90", "spearman"]
+#: Class names of the surrogates in results written before ``surrogate_quality.py`` took
+#: registered names (the committed ``runs/reference`` of 2026-11-30).
+_OLD_NAMES = {"DeepEnsemble": "ensemble", "MCDropout": "mcdropout", "GP": "gp"}
+
+
+def quality_results(src: Path) -> pd.DataFrame:
+    """The rows of ``surrogate_quality``: ``task, surrogate, n, seed, status, note``, the
+    metrics (``top10_*`` too when measured) and ``fit_s``; older results (a ``model`` column
+    with class names, no ``status``: every row fitted) are read as well."""
     df = _result(src)
-    t = df.groupby(["task", "n", "model"], sort=True)[["rmse", "nll", "cov90", "spearman", "fit_s"]]
-    t = t.mean().reset_index()
-    cap = (f"Held-out surrogate quality, mean over {df['seed'].nunique()} seed(s): RMSE, Gaussian "
-           f"NLL, coverage of the central 90\\% interval, Spearman rank correlation, fit seconds "
-           f"({_ref(e)}).")
-    return latex.write(latex.table(t, cap, name), tabs, name)
+    if "surrogate" not in df:
+        df = df.rename(columns={"model": "surrogate"})
+        df["surrogate"] = df["surrogate"].replace(_OLD_NAMES)
+    if "status" not in df:
+        df = df.assign(status="ok", note="")
+    return df
+
+
+def _not_fitted(df: pd.DataFrame) -> str:
+    """A caption sentence on the rows that were not fitted (skipped or failed), or ``""``."""
+    bad = df[df["status"] != "ok"].fillna({"note": ""})
+    parts = [f"\\texttt{{{latex.tex(s)}}} at n = {', '.join(map(str, sorted(g['n'].unique())))} "
+             f"({latex.tex(note or status).replace('--', '-{}-')})"
+             for (s, status, note), g in bad.groupby(["surrogate", "status", "note"], sort=True)]
+    return f" Not in the table: {'; '.join(parts)}." if parts else ""
+
+
+def quality_columns(df: pd.DataFrame) -> list[str]:
+    """The metric columns present: whole space, then among the top 10% of held-out configs."""
+    return [c for p in ("", "top10_") for m in QUALITY_METRICS if (c := p + m) in df]
+
+
+def surrogate_quality_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
+    """Median over seeds of the held-out metrics (whole space and top 10%) and fit seconds per
+    task x n x surrogate."""
+    raw = quality_results(src)
+    df = raw[raw["status"] == "ok"]
+    cols = quality_columns(df)
+    t = df.groupby(["task", "n", "surrogate"], sort=True)[[*cols, "fit_s"]].median().reset_index()
+    top = ("; \\texttt{top10\\_} columns: the same among the best 10\\% of held-out "
+           "configurations by true value, where the acquisition acts" if "top10_nll" in cols else "")
+    cap = (f"Held-out surrogate quality, median over {df['seed'].nunique()} seed(s): RMSE, Gaussian "
+           f"NLL, coverage of the central 90\\% interval, Spearman rank correlation{top}; fit "
+           f"seconds ({_ref(e)}).{_not_fitted(raw)}")
+    return latex.write(latex.table(t, cap, name, resize=True), tabs, name)
 
 
 def surrogate_quality_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
-    """Spearman and NLL against n, one line per model (first task)."""
-    df = _result(src)
-    df = df[df["task"] == sorted(df["task"].unique())[0]]
+    """Spearman and NLL against n (whole space, and among the top 10% when measured), one line
+    per surrogate (first task)."""
+    df = quality_results(src)
+    df = df[(df["status"] == "ok") & (df["task"] == sorted(df["task"].unique())[0])]
+    metrics = [c for c in ("spearman", "nll", "top10_spearman", "top10_nll") if c in df]
     plt = plotting.pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(6.0, 2.4))
-    for ax, metric in zip(axes, ("spearman", "nll"), strict=True):
-        for model, g in df.groupby("model", sort=True):
-            m = g.groupby("n")[metric].mean()
+    rows = len(metrics) // 2
+    fig, axes = plt.subplots(rows, 2, figsize=(6.0, 2.4 * rows), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics, strict=True):
+        for model, g in df.groupby("surrogate", sort=True):
+            m = g.groupby("n")[metric].median()
             ax.plot(m.index, m.to_numpy(), marker="o", label=model, lw=1.2)
         ax.set_xscale("log")
         ax.set_xlabel("training points n")
-        ax.set_ylabel(metric)
-    axes[0].legend(fontsize=7)
+        ax.set_ylabel(metric.replace("top10_", "top-10% "))
+    axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
     return plotting.save(fig, figs, name)
 

@@ -1,9 +1,12 @@
-"""Helpers for the surrogate scripts: Hartmann-6, held-out metrics, markdown tables."""
+"""Helpers for the surrogate scripts: Hartmann-6, held-out metrics, surrogate names, tables."""
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,18 +48,120 @@ def hartmann_split(n: int, n_test: int, seed: int) -> tuple[torch.Tensor, ...]:
 
 
 def metrics(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
-    """RMSE, Gaussian NLL (moment-matched), 90% central-interval coverage and Spearman rho."""
+    """RMSE, Gaussian NLL (moment-matched), 90% central-interval coverage and Spearman rho.
+
+    Spearman is NaN for fewer than 3 points or constant predictions or targets.
+    """
     mean, var, y = (t.detach().reshape(-1).double() for t in (mean, var, y))
     var = var.clamp_min(1e-12)
     nll = 0.5 * (torch.log(2 * math.pi * var) + (y - mean) ** 2 / var)
     cover = ((y - mean).abs() <= 1.6448536 * var.sqrt()).double().mean()
-    rho = spearmanr(mean.numpy(), y.numpy()).statistic
+    constant = bool((mean == mean[0]).all() or (y == y[0]).all())
+    rho = math.nan if y.numel() < 3 or constant else spearmanr(mean.numpy(), y.numpy()).statistic
     return {
         "rmse": float(((y - mean) ** 2).mean().sqrt()),
         "nll": float(nll.mean()),
         "cov90": float(cover),
         "spearman": float(rho),
     }
+
+
+TOP_FRACTION = 0.1
+"""Share of the held-out points, the best by true value, scored apart: where the acquisition acts."""
+
+
+def top_indices(y: torch.Tensor, fraction: float = TOP_FRACTION) -> torch.Tensor:
+    """Indices of the ``ceil(fraction * n)`` largest of ``n`` targets (at least one).
+
+    Args:
+        y: ``n`` or ``n x 1`` true values, larger is better.
+        fraction: Share kept, in ``(0, 1]``; ties go to the earlier point.
+
+    Returns:
+        A long tensor of indices, best first.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    y = y.reshape(-1)
+    k = max(1, math.ceil(fraction * y.numel() - 1e-9))  # 0.1 * 30 is 3.0000000000000004
+    return torch.sort(y, descending=True, stable=True).indices[:k]
+
+
+def heldout_metrics(mean: torch.Tensor, var: torch.Tensor, y: torch.Tensor,
+                    fraction: float = TOP_FRACTION) -> dict[str, float]:
+    """``metrics`` over all held-out points and, prefixed ``top10_`` (for 10%), over the best.
+
+    Args:
+        mean, var: Predictive mean and variance at the ``n`` held-out points (any shape of
+            ``n`` elements).
+        y: The ``n`` true values, larger is better.
+        fraction: Share of the points, the largest ``y``, scored apart.
+    """
+    mean, var, y = (t.detach().reshape(-1) for t in (mean, var, y))
+    idx = top_indices(y, fraction)
+    top = metrics(mean[idx], var[idx], y[idx])
+    prefix = f"top{round(100 * fraction)}_"
+    return {**metrics(mean, var, y), **{prefix + k: v for k, v in top.items()}}
+
+
+def surrogate_names(items: Sequence[str] | None) -> list[str]:
+    """Registered surrogate names from comma-separated items (None or ``all``: every name).
+
+    Raises:
+        UnknownSurrogate: for a name not in ``surrogates.SURROGATES`` (lists the known ones).
+    """
+    from surrogates import SURROGATES, surrogate_spec
+
+    names = [n.strip() for item in items or ["all"] for n in item.split(",") if n.strip()]
+    if names == ["all"]:
+        return list(SURROGATES)
+    for n in names:
+        surrogate_spec(n)
+    return list(dict.fromkeys(names))
+
+
+def summarize(rows: Sequence[dict[str, Any]], keys: Sequence[str],
+              cols: Sequence[str]) -> list[dict[str, Any]]:
+    """One record per group of ``keys``: the median of ``cols`` over the rows whose ``status``
+    is ``ok`` (NaN when none is), ``runs`` (their number) and ``note`` (the distinct notes of
+    the other rows, e.g. a timeout or a skip; empty when all are ok). Groups keep first-seen
+    order. NaN values are ignored by the median."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in keys), []).append(r)
+    out = []
+    for key, rs in groups.items():
+        ok = [r for r in rs if r.get("status", "ok") == "ok"]
+        rec: dict[str, Any] = dict(zip(keys, key, strict=True))
+        for c in cols:
+            v = np.array([float(r[c]) for r in ok], dtype=float)
+            rec[c] = float(np.nanmedian(v)) if np.isfinite(v).any() else math.nan
+        notes = [str(r.get("note") or r["status"]) for r in rs if r.get("status", "ok") != "ok"]
+        rec.update(runs=len(ok), note="; ".join(dict.fromkeys(notes)))
+        out.append(rec)
+    return out
+
+
+def records_markdown(recs: Sequence[dict[str, Any]], cols: Sequence[str], digits: int = 3) -> str:
+    """A markdown table of ``recs`` (e.g. from ``summarize``): floats to ``digits`` decimals,
+    NaN as ``-``."""
+    def cell(v: Any) -> str:
+        if isinstance(v, float):
+            return "-" if math.isnan(v) else f"{v:.{digits}f}"
+        return str(v)
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(r[c]) for c in cols) + " |" for r in recs]
+    return "\n".join(lines)
+
+
+def write_csv(rows: Sequence[dict[str, Any]], path: str | Path) -> None:
+    """``rows`` (same keys, in the first row's order) as a CSV file, creating its folder."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
 
 
 def markdown(rows: Sequence[dict[str, object]], keys: Sequence[str], cols: Sequence[str]) -> str:

@@ -1,29 +1,56 @@
-"""Wall time of fit + propose_batch(q=8) in d=7, DeepEnsemble vs GP, and 1 vs 2 torch threads.
+"""Wall time of fit + ``propose_batch(q=8)`` in d = 7 for the registered surrogates, one thread.
 
-    OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/surrogate_cost.py --ns 100 500 2000 \
-        --max-gp-n 2000 --gp-timeout 120 --threads-n 200 --warm-ns 100 500
+For every surrogate named (``--surrogates``, default: every name in ``surrogates.SURROGATES``,
+default options; the exact GP ``gp`` and the capped ``gp-capped`` included) and every n, the
+surrogate is fitted on n random points of a 7-d objective and proposes a batch of 8; repeat r
+uses seed ``--seed + r`` for data and model, and the table gives medians over ``--repeats``.
 
-The GP's fit grows as n^3 (342 s at n=2000 on the reference machine): ``--max-gp-n`` skips larger
-GPs and ``--gp-timeout`` caps each marginal-likelihood optimiser run (a capped fit is flagged).
+Each call (fit + propose) runs in a worker process with a wall-clock limit (``--timeout``): the
+exact GP's fit grows as n^3 (342 s at n = 2000 on the reference machine). A call past the limit
+is killed; its cell reads ``timed out (> T s)`` instead of a number, and the surrogate's
+remaining repeats and larger n are skipped (``skipped: timed out at n = ...``). ``--max-gp-n``
+skips the exact GP above a size without trying. Before a surrogate's first timed call the
+worker fits and proposes once at n = 20 (within the same limit, untimed), so one-time costs
+(lazy imports, first allocations) are not in the times. Writes a CSV (one row per surrogate x n x repeat, with ``status``) and
+prints a markdown table.
+
+    OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/surrogate_cost.py --repeats 3 \
+        --timeout 900 --out runs/paper/surrogate_cost.csv
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import math
+import os
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from surrogate_common import hartmann6  # noqa: E402
+from surrogate_common import (  # noqa: E402
+    hartmann6,
+    records_markdown,
+    summarize,
+    surrogate_names,
+    write_csv,
+)
+from timelimit import Outcome, TimeLimitedWorker  # noqa: E402
 
 from acquisition import propose_batch  # noqa: E402
-from surrogates import GP, DeepEnsemble  # noqa: E402
+from surrogates import make_surrogate  # noqa: E402
+
+EXACT_GPS = ("gp",)
+"""Surrogates whose fit grows as n^3 without a cap: skipped above ``--max-gp-n``."""
+TIMES = ["fit_s", "propose_s", "total_s"]
+BASELINE = "gp-capped"
+WARMUP_N = 20
 
 
 def objective7(X: torch.Tensor) -> torch.Tensor:
@@ -31,96 +58,120 @@ def objective7(X: torch.Tensor) -> torch.Tensor:
     return hartmann6(X[:, :6]) + 0.1 * X[:, 6:7]
 
 
-def time_one(model: torch.nn.Module, n: int, seed: int) -> dict[str, object]:
+def time_one(job: tuple[str, int, int]) -> dict[str, Any]:
+    """Fit the surrogate ``name`` on ``n`` random points and propose 8: seconds of each part.
+
+    Args:
+        job: ``(name, n, seed)``; ``seed`` seeds the data, the model and the proposal.
+    """
+    name, n, seed = job
+    torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     X = torch.rand(n, 7, generator=g, dtype=torch.float64)
     Y = objective7(X)
     t0 = time.perf_counter()
-    model.fit(X, Y)
+    model = make_surrogate(name, seed=seed).fit(X, Y)
     t1 = time.perf_counter()
     cand = propose_batch(model, q=8, seed=seed)
     t2 = time.perf_counter()
-    assert cand.shape[0] == 8
-    return {
-        "n": n,
-        "fit_s": t1 - t0,
-        "propose_s": t2 - t1,
-        "total_s": t2 - t0,
-        "fit_warnings": len(model.fit_info.get("warnings", [])),
-    }
+    if cand.shape != (8, 7):
+        raise RuntimeError(f"propose_batch returned shape {tuple(cand.shape)}, expected (8, 7)")
+    return {"fit_s": t1 - t0, "propose_s": t2 - t1, "total_s": t2 - t0,
+            "fit_warnings": len(model.fit_info.get("warnings", []))}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--ns", type=int, nargs="+", default=[100, 500, 2000])
-    ap.add_argument("--max-gp-n", type=int, default=2000)
-    ap.add_argument("--gp-timeout", type=float, default=None)
-    ap.add_argument(
-        "--threads-n", type=int, default=500, help="n of the 1-vs-2-threads fit (0: skip)"
-    )
-    ap.add_argument(
-        "--warm-ns",
-        type=int,
-        nargs="*",
-        default=[100, 500],
-        help="n of the warm-vs-cold refit comparison (after +10%% data)",
-    )
+Call = Callable[[tuple[str, int, int], float | None], Outcome]
+
+
+def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
+             timeout: float | None, max_gp_n: int | None, call: Call) -> list[dict[str, Any]]:
+    """One row per surrogate x n x repeat: ``status`` (ok, timeout, skipped, error, crashed),
+    ``note`` and the seconds (NaN unless ok). After a timeout the surrogate's other repeats
+    at that n and all larger n are skipped.
+
+    Args:
+        call: ``call((name, n, seed), timeout) -> Outcome``, e.g. ``TimeLimitedWorker.call``.
+    """
+    rows: list[dict[str, Any]] = []
+    blank = dict.fromkeys([*TIMES, "fit_warnings"], math.nan)
+    for name in names:
+        timed_out_at: int | None = None
+        warm = False
+        for n in sorted(ns):
+            for r in range(repeats):
+                row = {"surrogate": name, "n": n, "repeat": r, "seed": seed + r, **blank}
+                if reason := skip_reason(name, n, max_gp_n, timed_out_at):
+                    rows.append({**row, "status": "skipped", "note": reason})
+                    continue
+                o = measure(call, name, n, seed + r, timeout, warm)
+                warm = o.status == "ok"
+                if o.status == "timeout":
+                    timed_out_at = n
+                rows.append({**row, "status": o.status, "note": o.message, **(o.value or {})})
+                print({k: round(v, 3) if isinstance(v, float) else v for k, v in rows[-1].items()},
+                      flush=True)
+    return rows
+
+
+def measure(call: Call, name: str, n: int, seed: int, timeout: float | None,
+            warm: bool) -> Outcome:
+    """The timed call ``(name, n, seed)``, after an untimed warm-up call at ``n = WARMUP_N``
+    unless ``warm`` (a warm-up that does not succeed stands for the call)."""
+    if not warm:
+        o = call((name, WARMUP_N, seed), timeout)
+        if o.status != "ok":
+            return Outcome(o.status, message=f"warm-up at n = {WARMUP_N}: {o.message}")
+    return call((name, n, seed), timeout)
+
+
+def skip_reason(name: str, n: int, max_gp_n: int | None, timed_out_at: int | None) -> str | None:
+    """Why ``name`` is not run at ``n`` (None: it is)."""
+    if name in EXACT_GPS and max_gp_n is not None and n > max_gp_n:
+        return f"skipped: exact GP at n > --max-gp-n {max_gp_n}"
+    if timed_out_at == n:
+        return "skipped: an earlier repeat timed out"
+    if timed_out_at is not None:
+        return f"skipped: timed out at n = {timed_out_at}"
+    return None
+
+
+def table(rows: Sequence[dict[str, Any]], timeout: float | None) -> str:
+    """Markdown: surrogate x n, medians of fit / propose / total seconds over the ok repeats,
+    the total relative to ``gp-capped`` at the same n, and a note on timeouts and skips. A cell
+    with any timeout shows ``> timeout`` as its total and no parts: the median of the repeats
+    that finished would be too low."""
+    recs = summarize(rows, ["surrogate", "n"], TIMES)
+    timed_out = {(r["surrogate"], r["n"]) for r in rows if r["status"] == "timeout"}
+    base = {r["n"]: r["total_s"] for r in recs if r["surrogate"] == BASELINE and not r["note"]}
+    for r in recs:
+        r[f"x {BASELINE}"] = r["total_s"] / base[r["n"]] if r["n"] in base else math.nan
+        if (r["surrogate"], r["n"]) in timed_out:
+            r.update(fit_s=math.nan, propose_s=math.nan, total_s=f"> {timeout:g}")
+            r[f"x {BASELINE}"] = math.nan
+    cols = ["surrogate", "n", *TIMES, f"x {BASELINE}", "runs", "note"]
+    return records_markdown(recs, cols, digits=2)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--surrogates", nargs="+", default=None,
+                    help="registered names, comma-separated (default: all)")
+    ap.add_argument("--ns", type=int, nargs="+", default=[100, 500, 2000, 10_000])
+    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--timeout", type=float, default=900.0,
+                    help="seconds per fit + propose call, any surrogate (0: no limit)")
+    ap.add_argument("--max-gp-n", type=int, default=None, help="skip exact GPs above this n")
     ap.add_argument("--out", default="runs/paper/surrogate_cost.csv")
-    args = ap.parse_args()
-    rows: list[dict[str, object]] = []
-    for n in args.ns:
-        rows.append(
-            {
-                "model": "DeepEnsemble",
-                "threads": 1,
-                **time_one(DeepEnsemble(seed=args.seed), n, args.seed),
-            }
-        )
-        print(rows[-1], flush=True)
-        if n <= args.max_gp_n:
-            gp = GP(seed=args.seed, max_fit_seconds=args.gp_timeout)
-            rows.append({"model": "GP", "threads": 1, **time_one(gp, n, args.seed)})
-            print(rows[-1], flush=True)
-    if args.threads_n:
-        for k in (1, 2):
-            row = time_one(DeepEnsemble(seed=args.seed, num_threads=k), args.threads_n, args.seed)
-            rows.append({"model": "DeepEnsemble", "threads": k, **row})
-            print(rows[-1], flush=True)
-    for n in args.warm_ns:  # warm refit after 10% more data vs a cold fit on the same data
-        g = torch.Generator().manual_seed(args.seed)
-        X = torch.rand(n + n // 10, 7, generator=g, dtype=torch.float64)
-        de = DeepEnsemble(seed=args.seed).fit(X[:n], objective7(X[:n]))
-        t0 = time.perf_counter()
-        de.fit(X, objective7(X), warm_start=True)
-        warm = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        DeepEnsemble(seed=args.seed).fit(X, objective7(X))
-        cold = time.perf_counter() - t0
-        print(f"n={n} -> {n + n // 10}: warm refit {warm:.2f} s, cold fit {cold:.2f} s", flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    print("| model | threads | n | fit s | propose s | total s |\n|---|---|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {r['model']} | {r['threads']} | {r['n']} | {r['fit_s']:.2f} | "
-            f"{r['propose_s']:.2f} | {r['total_s']:.2f} |"
-        )
-    one = {(r["model"], r["n"]): r["total_s"] for r in rows if r["threads"] == 1}
-    for n in args.ns:
-        if ("GP", n) in one:
-            print(
-                f"n={n}: GP / DeepEnsemble total time = {one[('GP', n)] / one[('DeepEnsemble', n)]:.2f}"
-            )
-    for name in ("DeepEnsemble", "GP"):
-        ns = [n for n in args.ns if (name, n) in one]
-        for a, b in zip(ns[:-1], ns[1:], strict=True):
-            print(
-                f"{name}: n {a} -> {b} ({b / a:.0f}x data): time x{one[(name, b)] / one[(name, a)]:.1f}"
-            )
+    args = ap.parse_args(argv)
+    names = surrogate_names(args.surrogates)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by the worker
+    torch.set_num_threads(1)
+    with TimeLimitedWorker(time_one) as worker:
+        rows = run_grid(names, args.ns, args.repeats, args.seed, args.timeout or None,
+                        args.max_gp_n, worker.call)
+    write_csv(rows, args.out)
+    print(table(rows, args.timeout or None))
 
 
 if __name__ == "__main__":

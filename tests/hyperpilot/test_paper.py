@@ -248,3 +248,31 @@ def test_merge_adds_a_later_piece_of_seeds_to_the_reference(tmp_path: Path) -> N
                           budget=3, out=str(other.out / "smoke" / "tiny"), workers=1))
     with pytest.raises(MergeError, match="budget"):
         reproduce(other, "smoke", merge=True)
+
+
+def test_surrogate_quality_artifacts_read_old_and_new_results(tmp_path: Path) -> None:
+    """Results with registered names, ``status`` and ``top10_*`` columns, and the committed
+    ones from before (class names in ``model``, no ``status``), give the table and figure."""
+    e = load_experiments(ROOT / "paper" / "experiments", "full", only=["surrogate_quality"])[0]
+    metrics = {"rmse": 0.3, "nll": 0.5, "cov90": 0.9, "spearman": 0.8, "fit_s": 1.0}
+    old = pd.DataFrame([{"task": "hartmann6", "model": m, "n": n, "seed": 0, "fit_warnings": 0,
+                         **metrics} for m in ("DeepEnsemble", "GP") for n in (30, 60)])
+    new = pd.DataFrame([{"task": "hartmann6", "surrogate": s, "n": n, "seed": seed,
+                         "status": "skipped" if s == "gp" and n == 60 else "ok", "note": "",
+                         **metrics, **{f"top10_{k}": v + seed for k, v in metrics.items()}}
+                        for s in ("ensemble", "gp") for n in (30, 60) for seed in (0, 1, 2)])
+    new.loc[new["status"] == "skipped", "note"] = "skipped: exact GP at n > --max-gp-n 30"
+    for label, df in (("old", old), ("new", new)):
+        src = tmp_path / label
+        src.mkdir()
+        df.to_csv(src / "result.csv.gz", index=False)
+        out = artifacts.build(e, src, tmp_path / f"paper_{label}")
+        assert {p.suffix for p in out} == {".pdf", ".png", ".tex"}
+    old_tex = (tmp_path / "paper_old" / "tables" / "surrogate_quality.tex").read_text()
+    assert "hartmann6 & 30 & ensemble & 0.3" in old_tex and "top10" not in old_tex
+    assert "Not in the table" not in old_tex
+    tex = (tmp_path / "paper_new" / "tables" / "surrogate_quality.tex").read_text()
+    assert "top10\\_nll" in tex and "median over 3 seed(s)" in tex
+    assert "hartmann6 & 30 & gp & 0.3 & 0.5 & 0.9 & 0.8 & 1.3 & 1.5 & 1.9 & 1.8 & 1" in tex
+    assert "hartmann6 & 60 & gp &" not in tex
+    assert "Not in the table: \\texttt{gp} at n = 60 (skipped: exact GP at n > -{}-max-gp-n 30)" in tex
