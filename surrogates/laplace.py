@@ -47,6 +47,10 @@ class LinearizedLaplace(EnsembleModel):
         noise_var: ``sigma^2`` before tuning, in standardised output units.
         tune: Maximise the Laplace evidence over ``delta`` and ``sigma^2``.
         embed: Feed each coordinate as a point on a half circle (see ``_to_net``).
+        ard: One prior precision per input dimension in the first layer (see
+            ``_prior_groups``), tuned by the evidence like the others. Off by default: on
+            LCBench task 3945 (n = 50 and 200 random configs, 1000 held out, 2 seeds) it left
+            RMSE unchanged (0.0636, 0.0260) and NLL slightly worse.
         tune_points: Points the evidence is computed on (a seeded sample of the ``cov_points``).
         tune_steps: Adam steps of the evidence maximisation.
         tune_rounds: Rounds of (tune the evidence, refine the network for a quarter of the steps).
@@ -75,6 +79,7 @@ class LinearizedLaplace(EnsembleModel):
         noise_var: float = 1e-3,
         tune: bool = True,
         embed: bool = True,
+        ard: bool = False,
         tune_points: int = 300,
         tune_steps: int = 60,
         tune_rounds: int = 1,
@@ -91,10 +96,12 @@ class LinearizedLaplace(EnsembleModel):
         self.n_samples, self.max_steps, self.lr, self.batch_size = n_samples, max_steps, lr, batch_size
         self.prior_precision, self.noise_var0, self.tune = prior_precision, noise_var, tune
         self.tune_points, self.tune_steps, self.tune_rounds = tune_points, tune_steps, tune_rounds
-        self.layer_prec: list[float] = [prior_precision] * (depth + 1)
+        self.groups: list[Tensor] = []  # per parameter: its entries' prior-group ids
+        self.group_prec = torch.empty(0, dtype=dtype)  # G prior precisions
         self.noise_var = noise_var
         self.min_noise_var, self.seed, self.model_dtype = min_noise_var, seed, dtype
         self.num_threads, self.embed, self.cov_points = num_threads, embed, cov_points
+        self.ard = ard
         self.params: list[Tensor] = []
         self.deltas: list[Tensor] = []  # per parameter: S x param.shape
         self.train_X = torch.empty(0, 0, dtype=dtype)
@@ -124,10 +131,9 @@ class LinearizedLaplace(EnsembleModel):
             y = ((Y - self._y_mean) / self._y_std).squeeze(-1)
             extra = None if Yvar is None else (Yvar / self._y_std**2).squeeze(-1)
             x = self._to_net(X)
-            fan_in = [x.shape[-1]] + [self.width] * self.depth
-            self.layer_prec = [self.prior_precision * f for f in fan_in]
             self.noise_var = self.noise_var0
             self.params = _init_params(x.shape[-1], self.width, self.depth, gen, self.model_dtype)
+            self.groups, self.group_prec = self._prior_groups(X.shape[-1])
             self._train(x, y, extra, self.max_steps, gen)
             evidence = float("nan")
             keep = capped_indices(Y, self.cov_points, 0.25, self.seed)
@@ -142,7 +148,7 @@ class LinearizedLaplace(EnsembleModel):
             "n": X.shape[0],
             "n_cov": int(keep.numel()),
             "n_params": sum(p.numel() for p in self.params),
-            "prior_precision": list(self.layer_prec),
+            "prior_precision": [round(v, 4) for v in self.group_prec.tolist()],
             "noise_var": self.noise_var,
             "log_evidence": evidence,
             "warnings": [],
@@ -185,7 +191,7 @@ class LinearizedLaplace(EnsembleModel):
         opt = torch.optim.Adam(params, lr=self.lr)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=self.lr * 0.01)
         n = x.shape[0]
-        regs = [self.noise_var * d / n for d in self.layer_prec for _ in range(2)]
+        regs = [(self.noise_var / n * self.group_prec[g]).to(torch.float32) for g in self.groups]
         for _ in range(steps):
             if n > self.batch_size:
                 idx = torch.randint(n, (self.batch_size,), generator=gen)
@@ -194,7 +200,7 @@ class LinearizedLaplace(EnsembleModel):
                 xb, yb, wb = xs, ys, w
             err = (_mlp(params, xb, self.activation) - yb) ** 2
             mse = err.mean() if wb is None else (err * wb).mean()
-            loss = mse + sum(r * (p**2).sum() for r, p in zip(regs, params, strict=True))
+            loss = mse + sum((r * p**2).sum() for r, p in zip(regs, params, strict=True))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -221,23 +227,18 @@ class LinearizedLaplace(EnsembleModel):
         """
         m = J.shape[0]
         rss_terms = (_mlp(self.params, x, self.activation) - y) ** 2
-        sizes = [self.params[i].numel() + self.params[i + 1].numel()
-                 for i in range(0, len(self.params), 2)]
-        sq = torch.tensor([float((self.params[i] ** 2).sum() + (self.params[i + 1] ** 2).sum())
-                           for i in range(0, len(self.params), 2)], dtype=J.dtype)
-        grams = []  # per layer: m x m Gram matrix J_l J_l^T (the kernel is sum_l G_l / delta_l)
-        i = 0
-        for size in sizes:
-            grams.append(J[:, i:i + size] @ J[:, i:i + size].T)
-            i += size
-        G = torch.stack(grams)
-        log_d = torch.tensor([math.log(p) for p in self.layer_prec], dtype=J.dtype,
-                             requires_grad=True)
+        g = torch.cat([t.reshape(-1) for t in self.groups])  # P group ids
+        n_groups = self.group_prec.numel()
+        theta = torch.cat([p.reshape(-1) for p in self.params])
+        sq = torch.zeros(n_groups, dtype=J.dtype).index_add_(0, g, theta**2)
+        # per group: m x m Gram matrix J_g J_g^T; the kernel is sum_g G_g / delta_g
+        G = torch.stack([J[:, g == k] @ J[:, g == k].T for k in range(n_groups)])
+        log_d = self.group_prec.log().to(J.dtype).requires_grad_(True)
         log_s = torch.tensor(math.log(self.noise_var), dtype=J.dtype, requires_grad=True)
         opt = torch.optim.Adam([log_d, log_s], lr=0.15)
         eye = torch.eye(m, dtype=J.dtype)
         lo = math.log(self.min_noise_var)
-        best = (-float("inf"), list(self.layer_prec), self.noise_var)
+        best = (-float("inf"), self.group_prec.clone(), self.noise_var)
         for _ in range(self.tune_steps):
             s2 = log_s.clamp_min(lo).exp()
             noise = s2.expand(m) if extra is None else s2 + extra
@@ -247,20 +248,43 @@ class LinearizedLaplace(EnsembleModel):
             ev = (-(rss_terms / (2 * noise)).sum() - 0.5 * torch.log(noise).sum()
                   - (log_d.exp() * sq).sum() / 2 - L.diagonal().log().sum())
             if float(ev.detach()) > best[0]:
-                best = (float(ev.detach()), [math.exp(v) for v in log_d.tolist()],
+                best = (float(ev.detach()), log_d.detach().exp(),
                         math.exp(max(float(log_s.detach()), lo)))
             opt.zero_grad()
             (-ev).backward()
             opt.step()
-        _, self.layer_prec, self.noise_var = best
+        _, self.group_prec, self.noise_var = best
         return best[0]
 
     def _prec_vector(self, dtype: torch.dtype) -> Tensor:
-        """``P`` prior precisions, one per flattened weight (layer-wise values)."""
-        return torch.cat([torch.full((self.params[i].numel() + self.params[i + 1].numel(),), d,
-                                     dtype=dtype)
-                          for i, d in zip(range(0, len(self.params), 2), self.layer_prec,
-                                          strict=True)])
+        """``P`` prior precisions, one per flattened weight (its group's value)."""
+        return self.group_prec.to(dtype)[torch.cat([t.reshape(-1) for t in self.groups])]
+
+    def _prior_groups(self, d: int) -> tuple[list[Tensor], Tensor]:
+        """Prior groups of the weights and their initial precisions.
+
+        One group per layer (weights and biases together), except with ``ard`` the first
+        layer's weights, which form one group per input dimension (automatic relevance
+        determination, MacKay 1994: the evidence can switch an input off). The initial
+        precision of a group is ``prior_precision`` times its layer's fan-in.
+
+        Returns:
+            Per parameter, a long tensor of its entries' group ids, and the ``G`` precisions.
+        """
+        fan_in = [self.params[i].shape[0] for i in range(0, len(self.params), 2)]
+        groups, prec, base = [], [], 0
+        for k, f in enumerate(fan_in):
+            W, b = self.params[2 * k], self.params[2 * k + 1]
+            if k == 0 and self.ard:  # rows of W_1 -> input dimension (both angle features)
+                rows = torch.arange(W.shape[0]) % d
+                groups += [(base + rows)[:, None].expand(W.shape), torch.full(b.shape, base + d)]
+                prec += [self.prior_precision * f] * (d + 1)
+                base += d + 1
+            else:
+                groups += [torch.full(W.shape, base), torch.full(b.shape, base)]
+                prec.append(self.prior_precision * f)
+                base += 1
+        return groups, torch.tensor(prec, dtype=self.model_dtype)
 
     def _sample(self, J: Tensor, extra: Tensor | None, gen: torch.Generator) -> list[Tensor]:
         """``S`` antithetic samples of ``theta - theta* ~ N(0, H^-1)``, split per parameter."""

@@ -46,3 +46,15 @@ def test_embedding_gives_unit_norm_inputs():
     model = LinearizedLaplace()
     X = torch.rand(10, 4, dtype=torch.float64)
     torch.testing.assert_close(model._to_net(X).norm(dim=-1), torch.ones(10, dtype=torch.float64))
+
+
+def test_ard_gives_each_input_dimension_its_own_first_layer_prior():
+    X, Y = _data(30, 0.0)
+    X = torch.cat([X, torch.rand(30, 1, generator=torch.Generator().manual_seed(5),
+                                 dtype=torch.float64)], dim=1)  # a third, irrelevant input
+    model = LinearizedLaplace(seed=0, max_steps=400, ard=True).fit(X, Y)
+    # groups: 3 input dimensions + the first bias, then one per later layer (2)
+    assert len(model.fit_info["prior_precision"]) == 3 + 1 + 2
+    first = model.groups[0]
+    assert first[0].unique().numel() == 1 and first[:, 0].unique().numel() == 3  # row -> dim
+    assert torch.equal(first[0], first[3])  # cos and sin rows of a dimension share a prior
