@@ -1,5 +1,8 @@
 """Held-out quality of DeepEnsemble, MCDropout and GP: RMSE, Gaussian NLL, 90% coverage, Spearman.
 
+``--models`` also takes any registered surrogate name (``surrogates.SURROGATES``, built with its
+defaults by ``make_surrogate``), e.g. ``--models vbll tfp-bnn laplace gp``.
+
 Hartmann-6 (negated, maximised) with n training points and 500 held-out points per seed; with
 ``--lcbench TASK ...`` also LCBench tasks at the final epoch (needs ``hyperpilot.benchmarks`` and
 the data directory; skipped with a message otherwise). Writes a CSV and prints a markdown table.
@@ -25,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from surrogate_common import hartmann_split, markdown, metrics  # noqa: E402
 
-from surrogates import GP, DeepEnsemble, MCDropout  # noqa: E402
+from surrogates import GP, DeepEnsemble, MCDropout, make_surrogate  # noqa: E402
 
 MODELS: dict[str, Callable[[int], torch.nn.Module]] = {
     "DeepEnsemble": lambda seed: DeepEnsemble(seed=seed),
@@ -61,9 +64,9 @@ def evaluate(
     Xtr, Ytr, Xte, Yte = split
     rows: list[dict[str, object]] = []
     for name in names:
-        if name == "GP" and n > max_gp_n:
+        if name in ("GP", "gp") and n > max_gp_n:
             continue
-        model = MODELS[name](seed)
+        model = MODELS[name](seed) if name in MODELS else make_surrogate(name, seed=seed)
         t0 = time.perf_counter()
         model.fit(Xtr, Ytr)
         secs = time.perf_counter() - t0
