@@ -27,6 +27,8 @@ from surrogates.dropout import MCDropout
 from surrogates.ensemble import DeepEnsemble
 from surrogates.gp import GP
 from surrogates.laplace import LinearizedLaplace
+from surrogates.tfp_bnn import TFPBNN
+from surrogates.vbll import VBLL
 
 
 class SurrogateModel(Protocol):
@@ -102,6 +104,14 @@ def _laplace(seed: int, cat_groups: list[list[int]] | None,
     return LinearizedLaplace(seed=seed, **options)
 
 
+def _vbll(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> VBLL:
+    return VBLL(seed=seed, **options)
+
+
+def _tfp_bnn(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> TFPBNN:
+    return TFPBNN(seed=seed, **options)
+
+
 SURROGATES: dict[str, SurrogateSpec] = {
     "ensemble": SurrogateSpec(_ensemble, accepts_yvar=True, neural=True,
                               description="deep ensemble of heteroscedastic MLPs"),
@@ -109,6 +119,10 @@ SURROGATES: dict[str, SurrogateSpec] = {
                                description="MC dropout MLP with frozen masks"),
     "laplace": SurrogateSpec(_laplace, accepts_yvar=True, neural=True,
                              description="linearized-Laplace MLP (empirical-NTK GP, evidence-tuned)"),
+    "vbll": SurrogateSpec(_vbll, accepts_yvar=True, neural=True,
+                          description="MLP with a variational Bayesian last layer (joint samples)"),
+    "tfp-bnn": SurrogateSpec(_tfp_bnn, accepts_yvar=True, neural=True,
+                             description="HMC-sampled Bayesian MLP in TFP/JAX (needs the tfp extra)"),
     "gp": SurrogateSpec(_gp, description="exact GP, SingleTaskGP or MixedSingleTaskGP"),
     "gp-capped": SurrogateSpec(_gp_capped, description="GP on at most 500 points, Syne Tune's "
                                                        "top-fraction cap"),

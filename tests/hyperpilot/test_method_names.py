@@ -43,7 +43,7 @@ def test_parse_method(name: str, parsed: MethodName) -> None:
 
 @pytest.mark.parametrize(("name", "why"), [
     ("random@gp", "uses no surrogate"), ("hyperband@ensemble:full", "uses no surrogate"),
-    ("hyperpilot@nope", "known: ensemble, gp, gp-capped, "),
+    ("hyperpilot@nope", "known: ensemble, gp, gp-capped, .*mcdropout"),
     ("hyperpilot@", "unknown surrogate ''"), ("nope@gp", "known: gp-bo"),
     ("hyperpilot@gp:nope", "variants"), ("hyperpilot@gp:feed", "feed"),
     ("gp-bo-capped:feed", "feed"), ("hyperband:bohb", "unknown method"),
