@@ -37,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
     r = sub.add_parser("run", help="run (or resume) a study")
     r.add_argument("--config", type=Path, help="a YAML study file (command-line flags override it)")
-    r.add_argument("--benchmark", help="branin | hartmann6 | bandit | lcbench:<task_id>")
+    r.add_argument("--benchmark", help="branin | hartmann6 | bandit | lcbench:<task_id> | "
+                   "rbv2_xgboost:<task_id>")
     r.add_argument("--workload", help="sb3 | supervised:diabetes | supervised:digits | ...")
     r.add_argument("--algo", help="SB3 algorithm for --workload sb3 (ppo, a2c, dqn, sac, td3)")
     r.add_argument("--env", help="Gymnasium id for --workload sb3")

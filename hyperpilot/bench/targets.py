@@ -1,8 +1,8 @@
 """Bench names -> problems: registered benchmarks, suites, and small training workloads.
 
-* ``branin``, ``hartmann6``, ``bandit``, ``lcbench:<task>`` and anything added with
-  ``hyperpilot.benchmarks.register_benchmark`` (known optimum -> regret);
-* suites (``lcbench-dev``, ``synthetic``) expand to their members;
+* ``branin``, ``hartmann6``, ``bandit``, ``lcbench:<task>``, ``rbv2_xgboost:<task>`` and
+  anything added with ``hyperpilot.benchmarks.register_benchmark`` (known optimum -> regret);
+* suites (``lcbench-dev``, ``rbv2_xgboost-dev``, ``synthetic``) expand to their members;
 * ``supervised:<dataset>`` -> ``WORKLOADS[...]`` with ``min_epochs=1, max_epochs=9`` (small);
 * ``sb3:<algo>:<env>`` -> ``WORKLOADS["sb3"]`` with ``2_000..18_000`` steps (tiny; smoke scale).
 

@@ -32,9 +32,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import logging
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,9 @@ from typing import Any
 import numpy as np
 
 from hyperpilot.benchmarks.base import Benchmark, Evaluation
+from hyperpilot.benchmarks.optima import cached_estimate, packaged_optima
+from hyperpilot.benchmarks.yahpo import NA as NA_TASK
+from hyperpilot.benchmarks.yahpo import onnx_session, scenario_folder
 from hyperpilot.configspace_io import from_configspace_dict
 from hyperpilot.data import resolve_data_dir
 from hyperpilot.space import Config, Float, Int, SearchSpace
@@ -53,11 +54,7 @@ INPUT_ORDER = ("batch_size", "learning_rate", "momentum", "weight_decay", "num_l
 """The surrogate's ``x_cont`` columns after ``epoch``."""
 OUTPUTS = ("time", "val_accuracy", "val_cross_entropy", "val_balanced_accuracy",
            "test_cross_entropy", "test_balanced_accuracy")
-log = logging.getLogger(__name__)
 OPTIMA_FILE = Path(__file__).with_name("lcbench_optima.json")
-NA_TASK = "#na#"
-"""``encoding.json``'s code for a missing task id (not a task)."""
-CACHE_ENV = "HYPERPILOT_CACHE"
 
 
 @dataclass(frozen=True)
@@ -70,10 +67,7 @@ class _Files:
 
 @functools.lru_cache(maxsize=4)
 def _files(data_dir: str) -> _Files:
-    folder = Path(data_dir) / "yahpo_data" / "lcbench"
-    if not (folder / "model.onnx").is_file():
-        raise FileNotFoundError(f"LCBench surrogate not found at {folder / 'model.onnx'}: "
-                                "pass --data-dir or set HYPERPILOT_DATA to the shared data folder")
+    folder = scenario_folder(data_dir, "lcbench", "LCBench")
     cs = json.loads((folder / "config_space.json").read_text())
     task_hp = next(h for h in cs["hyperparameters"] if h["name"] == "OpenML_task_id")
     cs["hyperparameters"] = [h for h in cs["hyperparameters"]
@@ -83,17 +77,6 @@ def _files(data_dir: str) -> _Files:
     tasks = tuple(dict.fromkeys(listed + [str(t) for t in codes if str(t) != NA_TASK]))
     return _Files(folder, {str(k): int(v) for k, v in codes.items()}, from_configspace_dict(cs),
                   tasks)
-
-
-@functools.lru_cache(maxsize=4)
-def _session(model_path: str) -> Any:
-    """One onnxruntime session per model file and process, on one intra-op thread."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(model_path, opts, providers=["CPUExecutionProvider"])
 
 
 def lcbench_tasks(data_dir: str | Path | None = None) -> list[str]:
@@ -113,7 +96,7 @@ class LCBench(Benchmark):
         """Raw surrogate outputs. ``x``: ``n x 8`` raw ``[epoch, *INPUT_ORDER]``; returns ``n x 6``."""
         files = _files(str(self.data_dir))
         x_cat = np.full((len(x), 1), files.task_codes[self.task_id], dtype=np.int32)
-        sess = _session(str(files.folder / "model.onnx"))
+        sess = onnx_session(str(files.folder / "model.onnx"))
         out = sess.run(None, {"x_cat": x_cat, "x_cont": np.asarray(x, dtype=np.float32)})[0]
         return np.asarray(out, dtype=float)
 
@@ -169,56 +152,22 @@ def make_lcbench(task_id: str | int, data_dir: str | Path | None = None, seed: i
 
 @functools.lru_cache(maxsize=1)
 def _load_optima() -> dict[str, dict[str, Any]]:
-    if not OPTIMA_FILE.is_file():
-        return {}
-    return dict(json.loads(OPTIMA_FILE.read_text())["tasks"])
-
-
-def cache_dir() -> Path:
-    """Where HyperPilot caches what it computes once per user: ``$HYPERPILOT_CACHE``, else
-    ``$XDG_CACHE_HOME/hyperpilot``, else ``~/.cache/hyperpilot`` (never inside the package)."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "hyperpilot"
+    return packaged_optima(OPTIMA_FILE)
 
 
 def cached_optimum(bench: LCBench) -> dict[str, Any]:
     """The optimum estimate of a task that ``lcbench_optima.json`` lacks, computed on first use.
 
     The estimate is ``estimate_optimum``'s with its defaults, as for the packaged tasks (about 2 s
-    on one core), and is kept in ``cache_dir() / "lcbench_optima.json"`` keyed by task and by
-    the surrogate file's size, so a changed surrogate is estimated again. A cache that cannot be
-    written only costs the estimate again next time.
+    on one core), and is kept in ``optima.cache_dir() / "lcbench_optima.json"`` keyed by task and by
+    the surrogate file's size (see ``hyperpilot.benchmarks.optima``).
 
     Returns:
         ``{"optimum": ..., "note": ...}``; the note names the cache file.
     """
-    path = cache_dir() / OPTIMA_FILE.name
     model = _files(str(bench.data_dir)).folder / "model.onnx"
-    key = f"{bench.task_id}@{model.stat().st_size}"
-    cached = _read_json(path).get(key)
-    if cached is not None:
-        return dict(cached)
-    log.warning("lcbench:%s has no packaged optimum estimate; estimating it once (a few seconds)",
-                bench.task_id)
-    value, how = estimate_optimum(bench)
-    entry = {"optimum": round(value, 6), "note": f"{how}; computed on first use, cached in {path}"}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({**_read_json(path), key: entry}, indent=1) + "\n")
-        os.replace(tmp, path)  # concurrent first uses write the same estimate
-    except OSError as e:
-        log.warning("could not cache the estimate in %s (%s)", path, e.strerror or e)
-    return entry
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return dict(json.loads(path.read_text()))
-    except (OSError, ValueError):
-        return {}
+    return cached_estimate(OPTIMA_FILE.name, bench.name, bench.task_id, model,
+                           lambda: estimate_optimum(bench))
 
 
 # --------------------------------------------------------------------- optimum estimation

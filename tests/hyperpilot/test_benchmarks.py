@@ -1,4 +1,5 @@
-"""Benchmarks: synthetic optima and fidelity bias, LCBench surrogate, bandit noise, the registry."""
+"""Benchmarks: synthetic optima and fidelity bias, LCBench and rbv2_xgboost surrogates, bandit
+noise, the registry."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from hyperpilot.benchmarks import (
     BENCHMARKS,
     LCBENCH_DEV_TASKS,
+    RBV2_XGBOOST_DEV_TASKS,
     Benchmark,
     UnknownBenchmarkError,
     expand_suite,
@@ -138,6 +140,10 @@ def test_unknown_names_list_the_known_ones() -> None:
         get_benchmark("nope")
     with pytest.raises(UnknownBenchmarkError, match="needs a task id"):
         get_benchmark("lcbench")
+    with pytest.raises(UnknownBenchmarkError, match="rbv2_xgboost needs a task id"):
+        get_benchmark("rbv2_xgboost")
+    with pytest.raises(ValueError, match="rbv2_xgboost:<task_id>"):
+        get_benchmark("nope")
     with pytest.raises(UnknownBenchmarkError, match="no ':<variant>'"):
         get_benchmark("branin:2")
     with pytest.raises(UnknownBenchmarkError, match="suite"):
@@ -147,6 +153,8 @@ def test_unknown_names_list_the_known_ones() -> None:
 def test_suites_and_registration() -> None:
     assert expand_suite("lcbench-dev") == [f"lcbench:{t}" for t in LCBENCH_DEV_TASKS]
     assert expand_suite("branin") == ["branin"] and len(LCBENCH_DEV_TASKS) == 10
+    assert expand_suite("rbv2_xgboost-dev") == [f"rbv2_xgboost:{t}" for t in RBV2_XGBOOST_DEV_TASKS]
+    assert expand_suite("rbv2_xgboost:12") == ["rbv2_xgboost:12"]
     register_benchmark("branin2", lambda variant, data_dir, seed: make_branin(seed=seed))
     try:
         bench = get_benchmark("branin2", seed=5)
