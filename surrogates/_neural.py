@@ -91,6 +91,14 @@ class NeuralEnsemble(EnsembleModel):
     def _eval_masks(self) -> list[Tensor] | None:
         """Masks applied in ``forward`` (or None)."""
 
+    def _make_net(self, d: int, gen: torch.Generator) -> MemberMLP:
+        """The untrained network of a cold fit: ``E`` stacked members on ``d`` inputs.
+
+        Override to train a different network (it must take and return what ``MemberMLP``
+        does); ``gen`` is the fit's generator, so draws from it change everything after.
+        """
+        return MemberMLP(d, self.width, self.depth, self._n_nets(), gen, self.train_dtype)
+
     # --- public API -----------------------------------------------------------------------
     def fit(
         self: _Self,
@@ -118,9 +126,7 @@ class NeuralEnsemble(EnsembleModel):
         with torch_threads(self.num_threads):
             self._set_scaling(Y, warm)
             if not warm:
-                self.net = MemberMLP(
-                    X.shape[-1], self.width, self.depth, self._n_nets(), gen, self.train_dtype
-                )
+                self.net = self._make_net(X.shape[-1], gen)
             assert self.net is not None
             self.net.to(self.train_dtype)
             steps = max_steps or (self.max_steps // 4 if warm else self.max_steps)

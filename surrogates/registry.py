@@ -25,6 +25,7 @@ from torch import Tensor
 from surrogates.capped import CappedGP
 from surrogates.dropout import MCDropout
 from surrogates.ensemble import DeepEnsemble
+from surrogates.ensemble_rp import RandomizedPriorEnsemble
 from surrogates.gp import GP
 from surrogates.laplace import LinearizedLaplace
 
@@ -85,6 +86,11 @@ def _ensemble(seed: int, cat_groups: list[list[int]] | None, options: dict[str, 
     return DeepEnsemble(seed=seed, **options)
 
 
+def _ensemble_rp(seed: int, cat_groups: list[list[int]] | None,
+                 options: dict[str, Any]) -> RandomizedPriorEnsemble:
+    return RandomizedPriorEnsemble(seed=seed, **options)
+
+
 def _mcdropout(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> MCDropout:
     return MCDropout(seed=seed, **options)
 
@@ -105,6 +111,8 @@ def _laplace(seed: int, cat_groups: list[list[int]] | None,
 SURROGATES: dict[str, SurrogateSpec] = {
     "ensemble": SurrogateSpec(_ensemble, accepts_yvar=True, neural=True,
                               description="deep ensemble of heteroscedastic MLPs"),
+    "ensemble-rp": SurrogateSpec(_ensemble_rp, accepts_yvar=True, neural=True,
+                                 description="deep ensemble with randomized prior functions"),
     "mcdropout": SurrogateSpec(_mcdropout, accepts_yvar=True, neural=True,
                                description="MC dropout MLP with frozen masks"),
     "laplace": SurrogateSpec(_laplace, accepts_yvar=True, neural=True,

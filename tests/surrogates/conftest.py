@@ -14,6 +14,7 @@ from surrogates import SURROGATES, SurrogateModel, make_surrogate
 FAST_OPTIONS: dict[str, dict[str, Any]] = {
     "ensemble": {"n_members": 4, "width": 32, "max_steps": 300},
     "mcdropout": {"n_samples": 8, "width": 32, "max_steps": 300},
+    "ensemble-rp": {"n_members": 4, "width": 32, "max_steps": 300},
     "gp-capped": {"max_points": 12},  # below the 20 points of ``fitted``: the cap applies
 }
 
