@@ -26,7 +26,8 @@ from surrogates.registry import (
     register_surrogate,
     surrogate_spec,
 )
+from surrogates.stacked import StackedSurrogate
 
 __all__ = ["GP", "SURROGATES", "CappedGP", "DeepEnsemble", "FitError", "MCDropout",
-           "RandomizedPriorEnsemble", "SurrogateModel", "SurrogateSpec", "UnknownSurrogate", "make_surrogate",
+           "RandomizedPriorEnsemble", "StackedSurrogate", "SurrogateModel", "SurrogateSpec", "UnknownSurrogate", "make_surrogate",
            "register_surrogate", "surrogate_spec"]

@@ -161,6 +161,24 @@ class NeuralEnsemble(EnsembleModel):
             mean = torch.cat([mean - sd, mean + sd], dim=-2)
         return (mean * self._y_std + self._y_mean).unsqueeze(-1)
 
+    def noise_variance(self, X: Tensor) -> Tensor:
+        """Observation-noise variance at ``X`` that the posterior leaves out.
+
+        Args:
+            X: ``batch x n x d`` inputs in the unit cube.
+
+        Returns:
+            ``batch x n x 1`` variances in the caller's units²: zero with ``posterior_noise``
+            (the members' predicted variance is already inside the posterior), otherwise the
+            members' mean predicted variance.
+        """
+        if self.net is None:
+            raise RuntimeError("call fit() before noise_variance()")
+        with torch.no_grad():
+            _, var = self.net(self._to_net(X.to(self.model_dtype)), self._eval_masks())
+        var = var.mean(-2) * self._y_std**2
+        return (torch.zeros_like(var) if self.posterior_noise else var).unsqueeze(-1)
+
     # --- internals ------------------------------------------------------------------------
     def _to_net(self, X: Tensor) -> Tensor:
         """Unit cube -> ``[-1, 1]^d`` (the network's input scale)."""

@@ -28,6 +28,7 @@ from surrogates.ensemble import DeepEnsemble
 from surrogates.ensemble_rp import RandomizedPriorEnsemble
 from surrogates.gp import GP
 from surrogates.laplace import LinearizedLaplace
+from surrogates.stacked import StackedSurrogate
 
 
 class SurrogateModel(Protocol):
@@ -108,6 +109,11 @@ def _laplace(seed: int, cat_groups: list[list[int]] | None,
     return LinearizedLaplace(seed=seed, **options)
 
 
+def _stacked(seed: int, cat_groups: list[list[int]] | None,
+             options: dict[str, Any]) -> StackedSurrogate:
+    return StackedSurrogate(seed=seed, cat_groups=cat_groups or None, **options)
+
+
 SURROGATES: dict[str, SurrogateSpec] = {
     "ensemble": SurrogateSpec(_ensemble, accepts_yvar=True, neural=True,
                               description="deep ensemble of heteroscedastic MLPs"),
@@ -117,6 +123,8 @@ SURROGATES: dict[str, SurrogateSpec] = {
                                description="MC dropout MLP with frozen masks"),
     "laplace": SurrogateSpec(_laplace, accepts_yvar=True, neural=True,
                              description="linearized-Laplace MLP (empirical-NTK GP, evidence-tuned)"),
+    "stacked": SurrogateSpec(_stacked, description="laplace, ensemble and gp mixed by held-out "
+                                                   "(prequential) log-likelihood weights"),
     "gp": SurrogateSpec(_gp, description="exact GP, SingleTaskGP or MixedSingleTaskGP"),
     "gp-capped": SurrogateSpec(_gp_capped, description="GP on at most 500 points, Syne Tune's "
                                                        "top-fraction cap"),

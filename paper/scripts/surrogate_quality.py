@@ -1,4 +1,8 @@
-"""Held-out quality of DeepEnsemble, MCDropout and GP: RMSE, Gaussian NLL, 90% coverage, Spearman.
+"""Held-out quality of the surrogates: RMSE, Gaussian NLL, 90% coverage, Spearman.
+
+DeepEnsemble, MCDropout and GP by default; ``--models`` adds EnsembleRP, Laplace, Stacked
+(``stacked``: stack mode, the default) and StackedSwitch (switch mode), whose chosen candidate
+(the largest weight) is the ``chosen`` column.
 
 Hartmann-6 (negated, maximised) with n training points and 500 held-out points per seed; with
 ``--lcbench TASK ...`` also LCBench tasks at the final epoch (needs ``hyperpilot.benchmarks`` and
@@ -25,13 +29,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from surrogate_common import hartmann_split, markdown, metrics  # noqa: E402
 
-from surrogates import GP, DeepEnsemble, MCDropout  # noqa: E402
+from surrogates import (  # noqa: E402
+    GP,
+    DeepEnsemble,
+    MCDropout,
+    RandomizedPriorEnsemble,
+    StackedSurrogate,
+)
+from surrogates.laplace import LinearizedLaplace  # noqa: E402
 
 MODELS: dict[str, Callable[[int], torch.nn.Module]] = {
     "DeepEnsemble": lambda seed: DeepEnsemble(seed=seed),
     "MCDropout": lambda seed: MCDropout(seed=seed),
     "GP": lambda seed: GP(seed=seed),
+    "EnsembleRP": lambda seed: RandomizedPriorEnsemble(seed=seed),
+    "Laplace": lambda seed: LinearizedLaplace(seed=seed),
+    "Stacked": lambda seed: StackedSurrogate(mode="stack", seed=seed),
+    "StackedSwitch": lambda seed: StackedSurrogate(mode="switch", seed=seed),
 }
+DEFAULT_MODELS = ["DeepEnsemble", "MCDropout", "GP"]
 
 Split = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -79,12 +95,12 @@ def evaluate(
                 "seed": seed,
                 "fit_s": secs,
                 "fit_warnings": warn,
+                "chosen": model.fit_info.get("chosen", ""),
                 **m,
             }
         )
-        print(
-            task, n, seed, name, f"{secs:.1f}s", {k: round(v, 3) for k, v in m.items()}, flush=True
-        )
+        print(task, n, seed, name, f"{secs:.1f}s", {k: round(v, 3) for k, v in m.items()},
+              model.fit_info.get("chosen", ""), flush=True)
     return rows
 
 
@@ -92,7 +108,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ns", type=int, nargs="+", default=[50, 200, 1000])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--models", nargs="+", default=list(MODELS))
+    ap.add_argument("--models", nargs="+", default=DEFAULT_MODELS, choices=list(MODELS))
     ap.add_argument("--n-test", type=int, default=500)
     ap.add_argument("--max-gp-n", type=int, default=10_000)
     ap.add_argument("--no-hartmann", action="store_true")

@@ -17,6 +17,7 @@ FAST_OPTIONS: dict[str, dict[str, Any]] = {
     "ensemble-rp": {"n_members": 4, "width": 32, "max_steps": 300},
     "gp-capped": {"max_points": 12},  # below the 20 points of ``fitted``: the cap applies
 }
+FAST_OPTIONS["stacked"] = {"candidate_options": {"ensemble": FAST_OPTIONS["ensemble"]}}
 
 
 def build(name: str, seed: int = 0) -> SurrogateModel:
