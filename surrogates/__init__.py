@@ -1,4 +1,4 @@
-"""BNN surrogates as BoTorch models (deep ensemble, MC dropout) and the GP baselines.
+"""BNN surrogates as BoTorch models (deep ensembles, MC dropout, Laplace) and the GP baselines.
 
 Shared API::
 
@@ -15,6 +15,7 @@ from surrogates._data import FitError
 from surrogates.capped import CappedGP
 from surrogates.dropout import MCDropout
 from surrogates.ensemble import DeepEnsemble
+from surrogates.ensemble_rp import RandomizedPriorEnsemble
 from surrogates.gp import GP
 from surrogates.registry import (
     SURROGATES,
@@ -25,7 +26,8 @@ from surrogates.registry import (
     register_surrogate,
     surrogate_spec,
 )
+from surrogates.stacked import StackedSurrogate
 
 __all__ = ["GP", "SURROGATES", "CappedGP", "DeepEnsemble", "FitError", "MCDropout",
-           "SurrogateModel", "SurrogateSpec", "UnknownSurrogate", "make_surrogate",
+           "RandomizedPriorEnsemble", "StackedSurrogate", "SurrogateModel", "SurrogateSpec", "UnknownSurrogate", "make_surrogate",
            "register_surrogate", "surrogate_spec"]

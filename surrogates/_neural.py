@@ -91,6 +91,14 @@ class NeuralEnsemble(EnsembleModel):
     def _eval_masks(self) -> list[Tensor] | None:
         """Masks applied in ``forward`` (or None)."""
 
+    def _make_net(self, d: int, gen: torch.Generator) -> MemberMLP:
+        """The untrained network of a cold fit: ``E`` stacked members on ``d`` inputs.
+
+        Override to train a different network (it must take and return what ``MemberMLP``
+        does); ``gen`` is the fit's generator, so draws from it change everything after.
+        """
+        return MemberMLP(d, self.width, self.depth, self._n_nets(), gen, self.train_dtype)
+
     # --- public API -----------------------------------------------------------------------
     def fit(
         self: _Self,
@@ -118,9 +126,7 @@ class NeuralEnsemble(EnsembleModel):
         with torch_threads(self.num_threads):
             self._set_scaling(Y, warm)
             if not warm:
-                self.net = MemberMLP(
-                    X.shape[-1], self.width, self.depth, self._n_nets(), gen, self.train_dtype
-                )
+                self.net = self._make_net(X.shape[-1], gen)
             assert self.net is not None
             self.net.to(self.train_dtype)
             steps = max_steps or (self.max_steps // 4 if warm else self.max_steps)
@@ -154,6 +160,24 @@ class NeuralEnsemble(EnsembleModel):
             sd = var.sqrt()
             mean = torch.cat([mean - sd, mean + sd], dim=-2)
         return (mean * self._y_std + self._y_mean).unsqueeze(-1)
+
+    def noise_variance(self, X: Tensor) -> Tensor:
+        """Observation-noise variance at ``X`` that the posterior leaves out.
+
+        Args:
+            X: ``batch x n x d`` inputs in the unit cube.
+
+        Returns:
+            ``batch x n x 1`` variances in the caller's units²: zero with ``posterior_noise``
+            (the members' predicted variance is already inside the posterior), otherwise the
+            members' mean predicted variance.
+        """
+        if self.net is None:
+            raise RuntimeError("call fit() before noise_variance()")
+        with torch.no_grad():
+            _, var = self.net(self._to_net(X.to(self.model_dtype)), self._eval_masks())
+        var = var.mean(-2) * self._y_std**2
+        return (torch.zeros_like(var) if self.posterior_noise else var).unsqueeze(-1)
 
     # --- internals ------------------------------------------------------------------------
     def _to_net(self, X: Tensor) -> Tensor:

@@ -114,6 +114,26 @@ class GP(Model):
             )
         return SingleTaskGP(X, Y, likelihood=likelihood, outcome_transform=Standardize(m=1))
 
+    def noise_variance(self, X: Tensor) -> Tensor:
+        """The learned homoscedastic observation noise at ``X`` (known ``train_Yvar`` excluded).
+
+        Args:
+            X: ``batch x n x d`` inputs in the unit cube.
+
+        Returns:
+            ``batch x n x 1`` variances in the caller's units² (the same at every point).
+        """
+        if self.botorch_model is None:
+            raise RuntimeError("call fit() before noise_variance()")
+        lik = self.botorch_model.likelihood
+        noise: Tensor = (lik.second_noise if isinstance(lik, FixedNoiseGaussianLikelihood)
+                         else lik.noise)
+        tf = self.botorch_model.outcome_transform
+        assert isinstance(tf, Standardize)
+        stdvs: Tensor = tf.stdvs
+        var = float(noise.detach().reshape(-1)[0]) * float(stdvs.reshape(-1)[0]) ** 2
+        return torch.full((*X.shape[:-1], 1), var, dtype=self.model_dtype)
+
     @property
     def num_outputs(self) -> int:
         return 1

@@ -172,6 +172,20 @@ class LinearizedLaplace(EnsembleModel):
         out = mean.unsqueeze(-2) + tangent  # batch x S x n
         return (out * self._y_std + self._y_mean).unsqueeze(-1)
 
+    def noise_variance(self, X: Tensor) -> Tensor:
+        """The tuned observation noise ``sigma^2`` at ``X`` (the posterior samples leave it out).
+
+        Args:
+            X: ``batch x n x d`` inputs in the unit cube.
+
+        Returns:
+            ``batch x n x 1`` variances in the caller's units² (the same at every point).
+        """
+        if not self.params:
+            raise RuntimeError("call fit() before noise_variance()")
+        var = self.noise_var * self._y_std**2
+        return torch.full((*X.shape[:-1], 1), var, dtype=self.model_dtype)
+
     # ------------------------------------------------------------------ internals
     def _to_net(self, X: Tensor) -> Tensor:
         """Unit cube -> the network's input: ``[-1, 1]^d``, or with ``embed`` each coordinate

@@ -25,8 +25,10 @@ from torch import Tensor
 from surrogates.capped import CappedGP
 from surrogates.dropout import MCDropout
 from surrogates.ensemble import DeepEnsemble
+from surrogates.ensemble_rp import RandomizedPriorEnsemble
 from surrogates.gp import GP
 from surrogates.laplace import LinearizedLaplace
+from surrogates.stacked import StackedSurrogate
 from surrogates.tfp_bnn import TFPBNN
 from surrogates.vbll import VBLL
 
@@ -87,6 +89,11 @@ def _ensemble(seed: int, cat_groups: list[list[int]] | None, options: dict[str, 
     return DeepEnsemble(seed=seed, **options)
 
 
+def _ensemble_rp(seed: int, cat_groups: list[list[int]] | None,
+                 options: dict[str, Any]) -> RandomizedPriorEnsemble:
+    return RandomizedPriorEnsemble(seed=seed, **options)
+
+
 def _mcdropout(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> MCDropout:
     return MCDropout(seed=seed, **options)
 
@@ -110,11 +117,16 @@ def _vbll(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]
 
 def _tfp_bnn(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> TFPBNN:
     return TFPBNN(seed=seed, **options)
+def _stacked(seed: int, cat_groups: list[list[int]] | None,
+             options: dict[str, Any]) -> StackedSurrogate:
+    return StackedSurrogate(seed=seed, cat_groups=cat_groups or None, **options)
 
 
 SURROGATES: dict[str, SurrogateSpec] = {
     "ensemble": SurrogateSpec(_ensemble, accepts_yvar=True, neural=True,
                               description="deep ensemble of heteroscedastic MLPs"),
+    "ensemble-rp": SurrogateSpec(_ensemble_rp, accepts_yvar=True, neural=True,
+                                 description="deep ensemble with randomized prior functions"),
     "mcdropout": SurrogateSpec(_mcdropout, accepts_yvar=True, neural=True,
                                description="MC dropout MLP with frozen masks"),
     "laplace": SurrogateSpec(_laplace, accepts_yvar=True, neural=True,
@@ -123,6 +135,8 @@ SURROGATES: dict[str, SurrogateSpec] = {
                           description="MLP with a variational Bayesian last layer (joint samples)"),
     "tfp-bnn": SurrogateSpec(_tfp_bnn, accepts_yvar=True, neural=True,
                              description="HMC-sampled Bayesian MLP in TFP/JAX (needs the tfp extra)"),
+    "stacked": SurrogateSpec(_stacked, description="laplace, ensemble and gp mixed by held-out "
+                                                   "(prequential) log-likelihood weights"),
     "gp": SurrogateSpec(_gp, description="exact GP, SingleTaskGP or MixedSingleTaskGP"),
     "gp-capped": SurrogateSpec(_gp_capped, description="GP on at most 500 points, Syne Tune's "
                                                        "top-fraction cap"),

@@ -5,6 +5,7 @@ Usage (the README's "Hartmann-6 diagnostic", 2026-12-01)::
     python paper/scripts/hartmann6_diagnostic.py gp,ens,ens-latent,ens-restarts,ens-steps \\
         100,101,102 10
     python paper/scripts/hartmann6_diagnostic.py ens-silu 100,101,102 10   # alone: see below
+    python paper/scripts/hartmann6_diagnostic.py ens,ens-rp,ens-rp-latent 100,101,102 10
 
 Seeds 100+ are kept apart from the bench seeds. Each variant is ``hyperpilot-nostop`` (or
 ``gp-bo``) with ``method_options``, run through ``Study.run`` with q = 4, as a bench cell is.
@@ -35,6 +36,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "ens-steps": ("hyperpilot-nostop", {"surrogate_options": {"max_steps": 6000}}),
     "ens-nobag": ("hyperpilot-nostop", {"surrogate_options": {"bagging": "none"}}),
     "ens-silu": ("hyperpilot-nostop", {}),
+    "ens-rp": ("hyperpilot-nostop", {"surrogate": "ensemble-rp"}),
+    "ens-rp-beta1": ("hyperpilot-nostop", {"surrogate": "ensemble-rp",
+                                           "surrogate_options": {"beta": 1.0}}),
+    "ens-rp-latent": ("hyperpilot-nostop", {"surrogate": "ensemble-rp",
+                                            "surrogate_options": {"posterior_noise": False}}),
 }
 
 

@@ -15,12 +15,14 @@ from surrogates import SURROGATES, SurrogateModel, make_surrogate
 FAST_OPTIONS: dict[str, dict[str, Any]] = {
     "ensemble": {"n_members": 4, "width": 32, "max_steps": 300},
     "mcdropout": {"n_samples": 8, "width": 32, "max_steps": 300},
+    "ensemble-rp": {"n_members": 4, "width": 32, "max_steps": 300},
     "gp-capped": {"max_points": 12},  # below the 20 points of ``fitted``: the cap applies
     "vbll": {"n_samples": 16},  # the defaults fit 20 points in < 1 s
     # the first fit compiles the sampler (~5 s); the suite's other fits (same shapes) reuse it
     "tfp-bnn": {"width": 16, "n_chains": 4, "map_steps": 300, "n_burnin": 40, "n_results": 4,
                 "thin": 2, "n_leapfrog": 5},
 }
+FAST_OPTIONS["stacked"] = {"candidate_options": {"ensemble": FAST_OPTIONS["ensemble"]}}
 
 # Registered surrogates whose optional extra is not installed: their tests skip with the reason.
 UNAVAILABLE: dict[str, str] = {}

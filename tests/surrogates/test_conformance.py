@@ -103,3 +103,15 @@ def test_fit_takes_yvar_third_and_accepts_yvar_means_it_counts(kind, toy, small)
     moved = not torch.equal(plain.posterior(X).mean, noisy.posterior(X).mean)
     if SURROGATES[kind].accepts_yvar:
         assert moved
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_noise_variance_if_defined_has_the_posterior_shape(fitted, kind) -> None:
+    """The optional ``noise_variance(X)`` (read by ``stacked``): ``batch x n x 1``, >= 0."""
+    model = fitted[kind]
+    if not callable(getattr(model, "noise_variance", None)):
+        pytest.skip(f"{kind} defines no noise_variance")
+    for shape in [(7, 2), (3, 5, 2)]:
+        var = model.noise_variance(torch.rand(*shape, dtype=torch.float64))
+        assert var.shape == shape[:-1] + (1,) and var.dtype == torch.float64
+        assert torch.isfinite(var).all() and (var >= 0).all()

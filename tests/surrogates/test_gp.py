@@ -27,3 +27,15 @@ def test_gp_known_noise_widens_posterior():
     noisy = GP().fit(X, Y, train_Yvar=torch.full_like(Y, 0.1))
     assert isinstance(plain.botorch_model, SingleTaskGP)
     assert noisy.posterior(X).variance.mean() > plain.posterior(X).variance.mean()
+
+
+def test_gp_noise_variance_is_the_learned_noise_in_callers_units():
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(30, 2, generator=g, dtype=torch.float64)
+    Y = 10 * torch.sin(5 * X[:, :1]) + 0.5 * torch.randn(30, 1, generator=g, dtype=torch.float64)
+    model = GP().fit(X, Y)
+    Xq = torch.rand(4, 2, generator=g, dtype=torch.float64)
+    with torch.no_grad():
+        gap = model.posterior(Xq, observation_noise=True).variance - model.posterior(Xq).variance
+    torch.testing.assert_close(model.noise_variance(Xq), gap)
+    assert 0.05 < float(gap[0]) < 1.0  # the noise was 0.25, the signal's variance ~50
