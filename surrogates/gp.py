@@ -18,6 +18,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 from torch import Tensor
 
 from surrogates._data import FitError, check_training_data, torch_threads
+from surrogates._warp import OutputWarp, WarpTransform
 
 
 class GP(Model):
@@ -41,6 +42,9 @@ class GP(Model):
         max_fit_seconds: Time limit of one optimiser run inside ``fit_gpytorch_mll`` (None: no
             limit). On the reference machine a fit at ``n = 2000`` took 342 s.
         num_threads: ``torch.set_num_threads`` during ``fit`` (restored afterwards).
+        output_warp: Yeo-Johnson-warp the outputs before standardising
+            (``surrogates._warp.WarpTransform``), as the neural ``laplace`` surrogate can: the
+            fair baseline for a warped neural surrogate.
     """
 
     _num_outputs = 1
@@ -52,8 +56,10 @@ class GP(Model):
         dtype: torch.dtype = torch.float64,
         max_fit_seconds: float | None = None,
         num_threads: int | None = 1,
+        output_warp: bool = False,
     ) -> None:
         super().__init__()
+        self.output_warp = output_warp
         self.cat_dims = sorted({c for g in (cat_groups or []) for c in g})
         self.seed, self.model_dtype = seed, dtype
         self.max_fit_seconds, self.num_threads = max_fit_seconds, num_threads
@@ -100,19 +106,24 @@ class GP(Model):
     def _build(self, X: Tensor, Y: Tensor, Yvar: Tensor | None) -> SingleTaskGP:
         likelihood = None
         if Yvar is not None:
-            std = Y.std() if Y.std() > 1e-9 else torch.ones((), dtype=Y.dtype)
+            if self.output_warp:  # the same fit as the model's WarpTransform makes
+                scaled = Yvar * OutputWarp().fit(Y).slope(Y) ** 2
+            else:
+                std = Y.std() if Y.std() > 1e-9 else torch.ones((), dtype=Y.dtype)
+                scaled = Yvar / std**2
             likelihood = FixedNoiseGaussianLikelihood(
-                noise=(Yvar / std**2).squeeze(-1), learn_additional_noise=True
+                noise=scaled.squeeze(-1), learn_additional_noise=True
             )
+        transform = WarpTransform() if self.output_warp else Standardize(m=1)
         if self.cat_dims:
             return MixedSingleTaskGP(
                 X,
                 Y,
                 cat_dims=self.cat_dims,
                 likelihood=likelihood,
-                outcome_transform=Standardize(m=1),
+                outcome_transform=transform,
             )
-        return SingleTaskGP(X, Y, likelihood=likelihood, outcome_transform=Standardize(m=1))
+        return SingleTaskGP(X, Y, likelihood=likelihood, outcome_transform=transform)
 
     def noise_variance(self, X: Tensor) -> Tensor:
         """The learned homoscedastic observation noise at ``X`` (known ``train_Yvar`` excluded).
@@ -121,7 +132,8 @@ class GP(Model):
             X: ``batch x n x d`` inputs in the unit cube.
 
         Returns:
-            ``batch x n x 1`` variances in the caller's units² (the same at every point).
+            ``batch x n x 1`` variances in the caller's units² (the same at every point, unless
+            the outputs are warped).
         """
         if self.botorch_model is None:
             raise RuntimeError("call fit() before noise_variance()")
@@ -129,9 +141,14 @@ class GP(Model):
         noise: Tensor = (lik.second_noise if isinstance(lik, FixedNoiseGaussianLikelihood)
                          else lik.noise)
         tf = self.botorch_model.outcome_transform
+        level = float(noise.detach().reshape(-1)[0])
+        if isinstance(tf, WarpTransform):  # warped units -> the caller's, at the posterior mean
+            with torch.no_grad():
+                mean = self.posterior(X).mean
+            return level / tf.warp.slope(mean) ** 2
         assert isinstance(tf, Standardize)
         stdvs: Tensor = tf.stdvs
-        var = float(noise.detach().reshape(-1)[0]) * float(stdvs.reshape(-1)[0]) ** 2
+        var = level * float(stdvs.reshape(-1)[0]) ** 2
         return torch.full((*X.shape[:-1], 1), var, dtype=self.model_dtype)
 
     @property

@@ -27,6 +27,7 @@ from botorch.models.ensemble import EnsembleModel
 from torch import Tensor
 
 from surrogates._data import check_training_data, torch_threads
+from surrogates._warp import OutputWarp
 from surrogates.capped import capped_indices
 
 Activation = Literal["tanh", "silu", "relu"]
@@ -54,6 +55,8 @@ class LinearizedLaplace(EnsembleModel):
         tune_points: Points the evidence is computed on (a seeded sample of the ``cov_points``).
         tune_steps: Adam steps of the evidence maximisation.
         tune_rounds: Rounds of (tune the evidence, refine the network for a quarter of the steps).
+        output_warp: Model Yeo-Johnson-warped outputs (``surrogates._warp``) and map every
+            posterior sample back exactly; without it, standardised outputs.
         cov_points: The posterior covariance is conditioned on at most this many points: with
             more, the best quarter plus a seeded uniform sample of the rest (Syne Tune's cap,
             as ``gp-capped``), while the network (the mean) trains on all of them. The cost of
@@ -80,6 +83,7 @@ class LinearizedLaplace(EnsembleModel):
         tune: bool = True,
         embed: bool = True,
         ard: bool = False,
+        output_warp: bool = False,
         tune_points: int = 300,
         tune_steps: int = 60,
         tune_rounds: int = 1,
@@ -101,14 +105,14 @@ class LinearizedLaplace(EnsembleModel):
         self.noise_var = noise_var
         self.min_noise_var, self.seed, self.model_dtype = min_noise_var, seed, dtype
         self.num_threads, self.embed, self.cov_points = num_threads, embed, cov_points
-        self.ard = ard
+        self.ard, self.output_warp = ard, output_warp
         self.params: list[Tensor] = []
         self.deltas: list[Tensor] = []  # per parameter: S x param.shape
         self.train_X = torch.empty(0, 0, dtype=dtype)
         self.train_Y = torch.empty(0, 1, dtype=dtype)
         self.train_Yvar: Tensor | None = None
         self.fit_info: dict[str, Any] = {}
-        self._y_mean, self._y_std = 0.0, 1.0
+        self.warp = OutputWarp(False)
 
     # ------------------------------------------------------------------ public API
     def fit(
@@ -126,10 +130,9 @@ class LinearizedLaplace(EnsembleModel):
         gen = torch.Generator().manual_seed(self.seed)
         t0 = time.perf_counter()
         with torch_threads(self.num_threads):
-            self._y_mean = Y.mean().item()
-            self._y_std = max(Y.std().item(), 1e-9) if Y.shape[0] > 1 else 1.0
-            y = ((Y - self._y_mean) / self._y_std).squeeze(-1)
-            extra = None if Yvar is None else (Yvar / self._y_std**2).squeeze(-1)
+            self.warp = OutputWarp(self.output_warp).fit(Y)
+            y = self.warp.transform(Y).squeeze(-1)
+            extra = None if Yvar is None else (Yvar * self.warp.slope(Y) ** 2).squeeze(-1)
             x = self._to_net(X)
             self.noise_var = self.noise_var0
             self.params = _init_params(x.shape[-1], self.width, self.depth, gen, self.model_dtype)
@@ -170,7 +173,7 @@ class LinearizedLaplace(EnsembleModel):
         x = self._to_net(X.to(self.model_dtype))
         mean, tangent = _linearized(self.params, self.deltas, x, self.activation)
         out = mean.unsqueeze(-2) + tangent  # batch x S x n
-        return (out * self._y_std + self._y_mean).unsqueeze(-1)
+        return self.warp.untransform(out).unsqueeze(-1)
 
     def noise_variance(self, X: Tensor) -> Tensor:
         """The tuned observation noise ``sigma^2`` at ``X`` (the posterior samples leave it out).
@@ -179,12 +182,14 @@ class LinearizedLaplace(EnsembleModel):
             X: ``batch x n x d`` inputs in the unit cube.
 
         Returns:
-            ``batch x n x 1`` variances in the caller's units² (the same at every point).
+            ``batch x n x 1`` variances in the caller's units² (the same at every point without
+            ``output_warp``; with it, ``sigma^2`` mapped back at the posterior mean).
         """
         if not self.params:
             raise RuntimeError("call fit() before noise_variance()")
-        var = self.noise_var * self._y_std**2
-        return torch.full((*X.shape[:-1], 1), var, dtype=self.model_dtype)
+        with torch.no_grad():
+            mean = self.posterior(X).mean
+        return self.noise_var / self.warp.slope(mean) ** 2
 
     # ------------------------------------------------------------------ internals
     def _to_net(self, X: Tensor) -> Tensor:

@@ -102,6 +102,15 @@ def _gp(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) 
     return GP(cat_groups=cat_groups or None, seed=seed, **options)
 
 
+def _gp_warp(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> GP:
+    return GP(cat_groups=cat_groups or None, seed=seed, **{"output_warp": True, **options})
+
+
+def _laplace_warp(seed: int, cat_groups: list[list[int]] | None,
+                  options: dict[str, Any]) -> LinearizedLaplace:
+    return LinearizedLaplace(seed=seed, **{"output_warp": True, **options})
+
+
 def _gp_capped(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> CappedGP:
     return CappedGP(cat_groups=cat_groups or None, seed=seed, **options)
 
@@ -137,6 +146,9 @@ SURROGATES: dict[str, SurrogateSpec] = {
                              description="HMC-sampled Bayesian MLP in TFP/JAX (needs the tfp extra)"),
     "stacked": SurrogateSpec(_stacked, description="laplace, ensemble and gp mixed by held-out "
                                                    "(prequential) log-likelihood weights"),
+    "laplace-warp": SurrogateSpec(_laplace_warp, accepts_yvar=True, neural=True,
+                                  description="laplace on Yeo-Johnson-warped outputs"),
+    "gp-warp": SurrogateSpec(_gp_warp, description="exact GP on Yeo-Johnson-warped outputs"),
     "gp": SurrogateSpec(_gp, description="exact GP, SingleTaskGP or MixedSingleTaskGP"),
     "gp-capped": SurrogateSpec(_gp_capped, description="GP on at most 500 points, Syne Tune's "
                                                        "top-fraction cap"),

@@ -39,3 +39,20 @@ def test_gp_noise_variance_is_the_learned_noise_in_callers_units():
         gap = model.posterior(Xq, observation_noise=True).variance - model.posterior(Xq).variance
     torch.testing.assert_close(model.noise_variance(Xq), gap)
     assert 0.05 < float(gap[0]) < 1.0  # the noise was 0.25, the signal's variance ~50
+
+
+def test_warped_gp_keeps_far_outliers_from_spoiling_the_fit():
+
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(40, 2, generator=g, dtype=torch.float64)
+    Y = torch.sin(5 * X[:, :1]) + X[:, 1:] ** 2
+    Y[:4] = -10.0  # diverged configs far below the rest
+    ok = Y.squeeze(-1) > -5
+    errs = {}
+    for warp in (False, True):
+        model = GP(seed=0, output_warp=warp).fit(X, Y, train_Yvar=torch.full_like(Y, 1e-4))
+        mean = model.posterior(X[ok]).mean.squeeze(-1)  # the caller's units either way
+        errs[warp] = float(((mean - Y[ok, 0]) ** 2).mean().sqrt())
+        assert torch.isfinite(model.noise_variance(X[:3].unsqueeze(0))).all()
+    assert errs[True] < errs[False]
