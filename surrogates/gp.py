@@ -144,7 +144,7 @@ class GP(Model):
         level = float(noise.detach().reshape(-1)[0])
         if isinstance(tf, WarpTransform):  # warped units -> the caller's, at the posterior mean
             with torch.no_grad():
-                mean = self.posterior(X).mean
+                mean: Tensor = self.posterior(X).mean  # type: ignore[attr-defined]
             return level / tf.warp.slope(mean) ** 2
         assert isinstance(tf, Standardize)
         stdvs: Tensor = tf.stdvs
