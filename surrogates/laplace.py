@@ -1,19 +1,30 @@
 """Linearized-Laplace MLP (Kristiadi et al. 2023; Immer et al. 2021) as a BoTorch model.
 
-One MLP ``f(x; theta)`` is trained to its MAP estimate ``theta*`` under a Gaussian prior
-``N(0, 1/delta)`` on the weights and Gaussian noise ``sigma^2``. Linearised around ``theta*``,
+One MLP ``f(x; theta)`` is trained to its MAP estimate ``theta*`` under a Gaussian prior on the
+weights and Gaussian noise ``sigma^2``. Linearised around ``theta*``,
 ``f(x; theta) ~ f(x; theta*) + J(x) (theta - theta*)`` with the generalised Gauss-Newton
-posterior ``theta - theta* ~ N(0, H^-1)``, ``H = delta I + J^T J / sigma^2``. The function-space
-posterior is a GP whose kernel is the network's empirical NTK, ``k(x, x') = J(x) J(x')^T / delta``,
-and whose mean is the trained network. ``delta`` and ``sigma^2`` maximise the Laplace evidence
-(closed form from the eigenvalues of ``J^T J``), and the network is refined once at the new
-values.
+posterior ``theta - theta* ~ N(0, H^-1)``, ``H = Lambda + J^T J / sigma^2``. The function-space
+posterior is a GP whose kernel is the network's empirical NTK, ``k(x, x') = J(x) Lambda^-1
+J(x')^T``, and whose mean is the trained network.
+
+Choices, each measured (README, "A Bayesian neural surrogate"):
+
+* the prior precision ``Lambda`` is one value per layer (``_prior_groups``), starting at the
+  layer's fan-in; it and ``sigma^2`` maximise the Laplace evidence (Adam in log space on a
+  sample of ``tune_points``), then the network is refined at the new values;
+* each input coordinate enters as a point on a half circle, so every input has unit norm and the
+  NTK's prior variance does not grow towards the corners of the cube (without it the
+  acquisition went to the corners);
+* SiLU activations (smoother than ReLU, better held-out fits than tanh);
+* the covariance is conditioned on at most ``cov_points`` points (the mean trains on all);
+* optionally (``output_warp``), the outputs are Yeo-Johnson-warped (``surrogates._warp``).
 
 The posterior is represented by ``S`` joint weight-space samples ``Delta_s ~ N(0, H^-1)``
-(antithetic pairs, so the sample mean is exactly the network), and ``forward`` returns
-``f(x; theta*) + J(x) Delta_s`` for every ``s``, computed by one forward-mode pass. A sample is
-one function, shared by all ``q`` points of a batch: the batch posterior is joint, unlike a
-diagonal one. Being an ``EnsembleModel``, every MC acquisition function works unchanged.
+(antithetic pairs, so the samples' mean is exactly the network in the warped units), and
+``forward`` returns ``f(x; theta*) + J(x) Delta_s`` for every ``s``, computed by one
+forward-mode pass. A sample is one function, shared by all ``q`` points of a batch: the batch
+posterior is joint, unlike a diagonal one. Being an ``EnsembleModel``, every MC acquisition
+function works unchanged.
 """
 
 from __future__ import annotations
