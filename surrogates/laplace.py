@@ -38,6 +38,7 @@ from botorch.models.ensemble import EnsembleModel
 from torch import Tensor
 
 from surrogates._data import check_training_data, torch_threads
+from surrogates._flat import jittered_cholesky, linear_init
 from surrogates._warp import OutputWarp
 from surrogates.capped import capped_indices
 
@@ -330,12 +331,12 @@ class LinearizedLaplace(EnsembleModel):
             K = Jp @ Jp.T + torch.diag(noise)
             eps = torch.randn(n, half, generator=gen, dtype=J.dtype) * noise.sqrt()[:, None]
             prior = z / prec.sqrt()[:, None]
-            L = _cholesky(K)
+            L = jittered_cholesky(K, "Laplace posterior covariance")
             resid = torch.cholesky_solve(J @ prior + eps, L)
             dtheta = prior - (J.T @ resid) / prec[:, None]
         else:  # weight space: H = Lambda + J^T diag(1/noise) J
             H = J.T @ (J / noise[:, None]) + torch.diag(prec)
-            L = _cholesky(H)
+            L = jittered_cholesky(H, "Laplace posterior covariance")
             dtheta = torch.linalg.solve_triangular(L.T, z, upper=True)
         dtheta = torch.cat([dtheta, -dtheta], dim=1).T  # S x P
         out, i = [], 0
@@ -349,27 +350,10 @@ def _rows(t: Tensor | None, idx: Tensor) -> Tensor | None:
     return None if t is None else t[idx]
 
 
-def _cholesky(A: Tensor) -> Tensor:
-    """Cholesky factor with growing jitter on failure."""
-    jitter = 1e-10 * float(A.diagonal().mean().clamp_min(1e-12))
-    for _ in range(8):
-        L, info = torch.linalg.cholesky_ex(A + jitter * torch.eye(A.shape[0], dtype=A.dtype))
-        if int(info) == 0:
-            return L
-        jitter *= 10
-    raise RuntimeError("Laplace posterior covariance is not positive definite")
-
-
 def _init_params(d: int, width: int, depth: int, gen: torch.Generator,
                  dtype: torch.dtype) -> list[Tensor]:
-    """``[W_1, b_1, ..., W_L, b_L]`` with PyTorch's ``nn.Linear`` initial range."""
-    sizes = [d] + [width] * depth + [1]
-    params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        bound = 1.0 / math.sqrt(fan_in)
-        params.append((torch.rand(fan_in, fan_out, generator=gen, dtype=dtype) * 2 - 1) * bound)
-        params.append((torch.rand(fan_out, generator=gen, dtype=dtype) * 2 - 1) * bound)
-    return params
+    """``[W_1, b_1, ...]`` of layer widths ``[d] + [width] * depth + [1]`` (``surrogates._flat``)."""
+    return linear_init([d] + [width] * depth + [1], gen, dtype)
 
 
 def _act(a: Tensor, kind: str) -> tuple[Tensor, Tensor]:

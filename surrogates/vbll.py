@@ -51,6 +51,7 @@ from botorch.models.ensemble import EnsembleModel
 from torch import Tensor
 
 from surrogates._data import check_training_data, torch_threads
+from surrogates._flat import jittered_cholesky, linear_init
 
 Activation = Literal["elu", "tanh", "silu", "relu"]
 
@@ -238,7 +239,7 @@ class VBLL(EnsembleModel):
         noise = torch.full_like(y, self.noise_var) if extra is None else self.noise_var + extra
         A = phi.T @ (phi / noise[:, None])
         A = A + torch.eye(self.width, dtype=A.dtype) * (self.width / self.prior_scale)
-        U = _cholesky(A)  # A = U U^T, so Sigma = U^-T U^-1
+        U = jittered_cholesky(A, "VBLL last-layer precision")  # A = U U^T, so Sigma = U^-T U^-1
         self.head_mean = torch.cholesky_solve((phi.T @ (y / noise))[:, None], U).squeeze(-1)
         eye = torch.eye(self.width, dtype=A.dtype)
         self.head_chol = torch.linalg.solve_triangular(U.T, eye, upper=True)  # U^-T: Sigma = C C^T
@@ -269,28 +270,10 @@ def _vbll_loss(phi: Tensor, y: Tensor, extra: Tensor | None, mean: Tensor, L: Te
     return fit + (kl - wishart) / n
 
 
-def _cholesky(A: Tensor) -> Tensor:
-    """Cholesky factor with growing jitter on failure."""
-    jitter = 1e-10 * float(A.diagonal().mean().clamp_min(1e-12))
-    eye = torch.eye(A.shape[0], dtype=A.dtype)
-    for _ in range(8):
-        L, info = torch.linalg.cholesky_ex(A + jitter * eye)
-        if int(info) == 0:
-            return L
-        jitter *= 10
-    raise RuntimeError("VBLL last-layer precision is not positive definite")
-
-
 def _init_params(d: int, width: int, depth: int, gen: torch.Generator,
                  dtype: torch.dtype) -> list[Tensor]:
-    """``[W_1, b_1, ..., W_depth, b_depth]`` with PyTorch's ``nn.Linear`` initial range."""
-    sizes = [d] + [width] * depth
-    params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        bound = 1.0 / math.sqrt(fan_in)
-        params.append((torch.rand(fan_in, fan_out, generator=gen, dtype=dtype) * 2 - 1) * bound)
-        params.append((torch.rand(fan_out, generator=gen, dtype=dtype) * 2 - 1) * bound)
-    return params
+    """``[W_1, b_1, ...]`` of layer widths ``[d] + [width] * depth`` (``surrogates._flat``)."""
+    return linear_init([d] + [width] * depth, gen, dtype)
 
 
 _ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
