@@ -1,7 +1,7 @@
 """Test the incumbent on fresh seeds that tuning never used (Eimer et al. 2023).
 
-Tuning seeds come from the study's master seed and lie in ``[0, 9000)`` for SB3; test seeds start
-at :data:`TEST_SEED_START`, so the two never overlap.
+Tuning seeds come from the study's master seed (``hyperpilot.seeds``) and never fall in the test
+range; test seeds start at :data:`TEST_SEED_START`, so the two never overlap.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from hyperpilot.problems import Problem
+from hyperpilot.seeds import TEST_SEED_START
 from hyperpilot.trial import Context, Trial, parse_objective_output
-
-TEST_SEED_START = 10_000
 
 
 def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: dict[str, Any],

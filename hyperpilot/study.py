@@ -13,6 +13,7 @@ import numpy as np
 
 from hyperpilot.methods import History, Method, make_method
 from hyperpilot.overview import short_reason
+from hyperpilot.seeds import trial_seed
 from hyperpilot.space import Config, SearchSpace, SpaceError
 from hyperpilot.storage import Storage
 from hyperpilot.trial import Curve, Fidelity, Result, Status, Trial, parse_objective_output
@@ -117,8 +118,10 @@ class Study:
             sugg = self.method.suggest(k, history, self._n_trials)
             overhead = (time.perf_counter() - t0) / k
             new = [Trial(self._n_trials + i, s.config_id, self.space.validate(s.config), s.budget,
-                         s.resume_budget, s.bracket, s.rung, self._trial_seed(s.config_id),
-                         {**s.info, "overhead_s": overhead}) for i, s in enumerate(sugg)]
+                         s.resume_budget, s.bracket, s.rung,
+                         self.trial_seed(s.config_id, s.seed_index),
+                         {**s.info, "overhead_s": overhead}, s.seed_index)
+                   for i, s in enumerate(sugg)]
             self.storage.add_trials(self.study_id, new, self._seq, overhead)
             self._seq += len(new)
             self._n_trials += len(new)
@@ -195,9 +198,9 @@ class Study:
         self._n_configs += 1
         return self._n_configs - 1
 
-    def _trial_seed(self, config_id: int) -> int:
-        ss = np.random.SeedSequence([self.seed, 7919, config_id])
-        return int(ss.generate_state(1)[0] % (2**31 - 1))
+    def trial_seed(self, config_id: int, seed_index: int = 0) -> int:
+        """The seed of a config's ``seed_index``-th run (paired or per config: ``hyperpilot.seeds``)."""
+        return trial_seed(self.seed, config_id, seed_index, self.method.paired_seeds)
 
     # ----------------------------------------------------------------- views
     @property

@@ -68,8 +68,12 @@ class Trial:
             objective that checkpoints continues from there.
         bracket: the Hyperband bracket (None for single-fidelity methods).
         rung: the rung inside the bracket.
-        seed: the trial's own seed, derived from the study's master seed.
+        seed: the seed the objective gets (``Context.seed``), derived from the study's master
+            seed and ``seed_index`` (``hyperpilot.seeds``).
         info: proposer details (e.g. ``{"source": "model"}`` or ``{"source": "fallback", ...}``).
+        seed_index: which run of the config this is: 0 for its first run and every promotion of
+            it, ``k`` for its ``k``-th extra seed (racing); with paired seeds every config's
+            ``k``-th run uses the study's ``k``-th tuning seed.
     """
 
     trial_id: int
@@ -81,6 +85,7 @@ class Trial:
     rung: int | None = None
     seed: int = 0
     info: dict[str, Any] = field(default_factory=dict)
+    seed_index: int = 0
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ class ModelMethod:
     def __call__(self, space: SearchSpace, fidelity: Fidelity, seed: int,
                  mode: Literal["async", "sync"] = "async", full_fidelity: bool = False,
                  stop_rule: dict[str, Any] | None = None, surrogate: str | None = None,
-                 **opts: Any) -> Method:
+                 paired_seeds: bool = False, **opts: Any) -> Method:
         from hyperpilot.methods.bo import BOProposer
 
         if full_fidelity:  # one budget: the two data rules coincide, no constant input column
@@ -66,7 +66,8 @@ class ModelMethod:
                               **opts)
         rule = stop_rule if stop_rule is not None else ({} if self.stop else None)
         return ScheduledMethod(space, fidelity, seed, proposer, mode=mode,
-                               full_fidelity=full_fidelity, name=self.name, stop_rule=rule)
+                               full_fidelity=full_fidelity, name=self.name, stop_rule=rule,
+                               paired_seeds=paired_seeds)
 
 
 def _bo(surrogate: str, name: str, stop: bool = False) -> ModelMethod:

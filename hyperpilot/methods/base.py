@@ -22,6 +22,7 @@ class Suggestion:
     bracket: int | None = None
     rung: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    seed_index: int = 0  # the config's k-th run (``Trial.seed_index``)
 
 
 @dataclass
@@ -49,6 +50,9 @@ class Method(ABC):
     """
 
     name: str = "method"
+    paired_seeds: bool = False
+    """True: a config's ``k``-th run gets the study's ``k``-th tuning seed (``hyperpilot.seeds``);
+    False: each config gets its own seed."""
 
     def __init__(self, space: SearchSpace, fidelity: Fidelity, seed: int) -> None:
         self.space = space

@@ -33,12 +33,16 @@ class ScheduledMethod(Method):
         full_fidelity: ignore the lower fidelities.
         stop_rule: options of ``hyperpilot.stopping.StopRule`` to stop runs early from their
             learning curves (None: no curve-based stopping).
+        paired_seeds: every config's first run uses the study's first tuning seed (common
+            random numbers, ``hyperpilot.seeds``) instead of a seed of its own.
     """
 
     def __init__(self, space: SearchSpace, fidelity: Fidelity, seed: int, proposer: Proposer,
                  mode: Literal["async", "sync"] = "async", full_fidelity: bool = False,
-                 name: str = "scheduled", stop_rule: dict[str, Any] | None = None) -> None:
+                 name: str = "scheduled", stop_rule: dict[str, Any] | None = None,
+                 paired_seeds: bool = False) -> None:
         super().__init__(space, fidelity, seed)
+        self.paired_seeds = bool(paired_seeds)
         self.name = name
         self.proposer = proposer
         self.mode = mode
@@ -90,5 +94,8 @@ class ScheduledMethod(Method):
 
     def options(self) -> dict[str, Any]:
         stop = None if self.stop_rule is None else dict(vars(self.stop_rule))
-        return {"mode": self.mode, "full_fidelity": self.full_fidelity, "stop_rule": stop,
-                **self.proposer.options()}
+        out = {"mode": self.mode, "full_fidelity": self.full_fidelity, "stop_rule": stop,
+               **self.proposer.options()}
+        if self.paired_seeds:  # only when on: a stored study's definition stays as it was
+            out["paired_seeds"] = True
+        return out

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from hyperpilot.seeds import TEST_SEED_START
 from hyperpilot.space import Config
 from hyperpilot.trial import Context, Fidelity
 from hyperpilot.workloads import sb3_spaces
@@ -44,7 +45,6 @@ ALGOS = ("ppo", "a2c", "dqn", "sac", "td3")
 ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0", "Pendulum-v1", "MountainCarContinuous-v0",
         "LunarLander-v3", "LunarLanderContinuous-v3")
 TRAIN_SEED_SPAN = 9_000
-TEST_SEED_START = 10_000
 EVAL_SEED_START = 1_000_000
 
 
