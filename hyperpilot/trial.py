@@ -125,6 +125,13 @@ def never_stop(budget: float, value: float) -> bool:
     return False
 
 
+def spent(r: Result) -> float:
+    """Budget a finished trial used: ``budget - resume_budget``, or up to where it was stopped."""
+    if r.status == Status.STOPPED and r.curve:
+        return max(r.curve[-1][0] - r.trial.resume_budget, 0.0)
+    return r.trial.budget - r.trial.resume_budget
+
+
 def parse_objective_output(out: Any) -> tuple[float, Curve, float | None]:
     """Normalise an objective's return value to ``(value, curve, cost)``.
 
