@@ -1,8 +1,9 @@
 """Benchmarks: a plain-dict registry of factories, plus named suites.
 
 Registered names: ``branin``, ``hartmann6`` (synthetic, known optima), ``bandit`` (epsilon-greedy
-agents on bandits, estimated optimum) and ``lcbench:<task_id>`` (YAHPO's LCBench surrogate; needs
-the data directory). ``expand_suite("lcbench-dev")`` gives the ten development tasks.
+agents on bandits, estimated optimum), ``noisy-brittle`` (a synthetic function whose best runs
+are lucky seeds of a brittle basin, ``hyperpilot.benchmarks.brittle``) and ``lcbench:<task_id>``
+(YAHPO's LCBench surrogate; needs the data directory). ``expand_suite("lcbench-dev")`` gives the ten development tasks.
 
 A factory is called as ``factory(variant, data_dir, seed)`` where ``variant`` is the text after the
 first ``:`` in the name (``"3945"`` for ``lcbench:3945``; None when absent).
@@ -61,6 +62,13 @@ def _bandit(variant: str | None, data_dir: Path | None, seed: int) -> Benchmark:
     return make_bandit(seed=seed)
 
 
+def _noisy_brittle(variant: str | None, data_dir: Path | None, seed: int) -> Benchmark:
+    from hyperpilot.benchmarks.brittle import make_noisy_brittle
+
+    _no_variant("noisy-brittle", variant)
+    return make_noisy_brittle(seed=seed)
+
+
 def _lcbench(variant: str | None, data_dir: Path | None, seed: int) -> Benchmark:
     from hyperpilot.benchmarks.lcbench import make_lcbench
 
@@ -74,6 +82,7 @@ BENCHMARKS: dict[str, BenchmarkFactory] = {
     "branin": _branin,
     "hartmann6": _hartmann6,
     "bandit": _bandit,
+    "noisy-brittle": _noisy_brittle,
     "lcbench": _lcbench,
 }
 
