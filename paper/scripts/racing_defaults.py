@@ -10,7 +10,8 @@ optimum. Settings:
 * ``s<k>``: racing on up to ``k`` paired seeds, SMAC's paired rejection;
 * ``s<k>b``: the same, rejecting only challengers worse on the shared seeds *and* worse than the
   incumbent's mean over all its seeds (``RaceRule.compare = "both"``);
-* a suffix ``-msd`` / ``-worst`` ranks the incumbent by mean - 1 sd / the worst seed.
+* a suffix ``-msd`` / ``-worst`` ranks the incumbent by mean - 1 sd / the worst seed;
+* a suffix ``-ei`` (model methods) keeps q-LogEI where racing would use qLogNEI.
 
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/racing_defaults.py \\
         --benchmarks noisy-brittle bandit --methods hyperband random --seeds 10 --budget 30 \\
@@ -36,19 +37,22 @@ import pandas as pd
 
 def setting_options(name: str) -> dict[str, Any]:
     """``method_options`` of a setting name (see the module docstring)."""
-    m = re.fullmatch(r"(off|s(\d+)(b?))(?:-(msd|worst))?", name)
+    m = re.fullmatch(r"(off|s(\d+)(b?))(?:-(msd|worst))?(-ei)?", name)
     if m is None:
-        raise ValueError(f"unknown setting {name!r}; e.g. off, s3, s3b, s3-msd")
+        raise ValueError(f"unknown setting {name!r}; e.g. off, s3, s3b, s3-msd, s3-ei")
     opts: dict[str, Any] = {}
     if m.group(1) != "off":
         opts["racing"] = {"max_seeds": int(m.group(2)), "compare": "both" if m.group(3) else "paired"}
     if m.group(4):
         stat = {"msd": "mean-std", "worst": "worst"}[m.group(4)]
         opts["incumbent"] = {"statistic": stat, "min_seeds": opts.get("racing", {}).get("max_seeds", 1)}
+    if m.group(5):  # model methods: q-LogEI instead of racing's default qLogNEI
+        opts["acqf"] = "qlogei"
     return opts
 
 
-def run_one(benchmark: str, method: str, setting: str, seed: int, budget: float) -> dict[str, Any]:
+def run_one(benchmark: str, method: str, setting: str, seed: int, budget: float,
+            batch_size: int | None = None) -> dict[str, Any]:
     from hyperpilot.bench.testscore import test_values
     from hyperpilot.benchmarks import get_benchmark
     from hyperpilot.study import Study
@@ -58,7 +62,7 @@ def run_one(benchmark: str, method: str, setting: str, seed: int, budget: float)
     t0 = time.perf_counter()
     study = Study(bench.space, bench.fidelity, method, "minimize", seed,
                   method_options=setting_options(setting))
-    study.run(bench, budget=budget)
+    study.run(bench, budget=budget, batch_size=batch_size)
     inc = study.incumbent()
     used = sum(spent(r) for r in study.results)
     extra = sum(spent(r) for r in study.results if r.trial.seed_index > 0)
@@ -99,6 +103,7 @@ def main() -> None:
     ap.add_argument("--settings", nargs="+", default=["off", "s2", "s3", "s5", "s3b"])
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--budget", type=float, default=30.0)
+    ap.add_argument("--batch-size", type=int, help="asks of q trials (model methods: q-EI batches)")
     ap.add_argument("--out", type=Path, default=Path("runs/racing/defaults.csv"))
     a = ap.parse_args()
     for s in a.settings:
@@ -113,7 +118,7 @@ def main() -> None:
                 for s in a.settings:
                     if (b, m, s, seed, a.budget) in have:
                         continue
-                    row = pd.DataFrame([run_one(b, m, s, seed, a.budget)])
+                    row = pd.DataFrame([run_one(b, m, s, seed, a.budget, a.batch_size)])
                     row.to_csv(a.out, mode="a", header=not a.out.exists(), index=False)
     df = pd.read_csv(a.out)
     df = df[df["budget"] == a.budget]
