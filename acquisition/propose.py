@@ -90,8 +90,9 @@ def propose_batch(
         pending: ``n_pending x d`` running trials (``X_pending``); never re-proposed.
         best_f: Incumbent value for (log) EI; None means ``model.train_Y.max()``.
         seed: Seed of the MC sampler, initial conditions and the replacement pool.
-        acqf: ``"qlogei"`` (default), ``"qei"`` or ``"qlognei"`` (baseline ``model.train_X``;
-            ``cache_root`` only for GPyTorch models).
+        acqf: ``"qlogei"`` (default), ``"qei"`` or ``"qlognei"`` (noisy EI for replicated or
+            noisy observations: its baseline is ``model.train_X`` moved into ``bounds``, one
+            point per distinct row; ``cache_root`` only for GPyTorch models).
         cat_groups: One-hot column groups, snapped by arg-max when ``round_fn`` is None.
         int_cols: Integer columns. Without ``round_fn`` they stay continuous (the caller's
             decoder rounds); pass ``round_fn`` to snap them before de-duplication.
@@ -208,23 +209,36 @@ def _build_acqf(
     sampler = make_sampler(am, s.bounds.shape[-1], dtype, seed, mc_samples)
     Xp = None if pending is None or pending.numel() == 0 else pending.to(dtype)
     if acqf == "qlognei":
-        base = getattr(model, "train_X", None)
-        if base is None:
-            raise ProposalError("qlognei needs model.train_X as the baseline")
-        return qLogNoisyExpectedImprovement(
-            am,
-            X_baseline=base,
-            sampler=sampler,
-            X_pending=Xp,
-            prune_baseline=True,
-            cache_root=isinstance(am, GPyTorchModel),
-        )
+        with torch.random.fork_rng():  # pruning the baseline samples: seeded, the caller's
+            torch.manual_seed(seed)    # generator untouched
+            return qLogNoisyExpectedImprovement(
+                am,
+                X_baseline=_baseline(model, s.bounds),
+                sampler=sampler,
+                X_pending=Xp,
+                prune_baseline=True,
+                cache_root=isinstance(am, GPyTorchModel),
+            )
     f = _best_f(model, am) if best_f is None else float(best_f)
     if acqf == "qlogei":
         return qLogExpectedImprovement(am, best_f=f, sampler=sampler, X_pending=Xp)
     if acqf == "qei":
         return qExpectedImprovement(am, best_f=f, sampler=sampler, X_pending=Xp)
     raise ProposalError(f"unknown acqf {acqf!r}; use 'qlogei', 'qei' or 'qlognei'")
+
+
+def _baseline(model: Model, bounds: Tensor) -> Tensor:
+    """qLogNEI's baseline: the observed points moved into ``bounds``, without repeats.
+
+    A column the bounds fix (a fidelity input held at the max budget) takes its fixed value,
+    so the noisy incumbent is judged where the acquisition looks; replicates of a point (the
+    same config on several seeds) become one baseline point.
+    """
+    base = getattr(model, "train_X", None)
+    if not isinstance(base, Tensor) or base.dim() != 2 or base.shape[0] == 0:
+        raise ProposalError("qlognei needs model.train_X as the baseline")
+    base = base.to(bounds).clamp(bounds[0], bounds[1])
+    return torch.unique(base, dim=0)
 
 
 def _propose(

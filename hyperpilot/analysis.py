@@ -106,8 +106,11 @@ def load_study(storage: str | Path, name: str = "default") -> pd.DataFrame:
         loss, curve`` (list of ``(budget, value)``), ``config`` (dict), one column per parameter,
         ``overhead_s, wall_s``, ``spent`` (budget trained: up to the stop for a stopped trial),
         ``ffe`` (cumulative full-fidelity equivalents, ``cumsum(spent) / max_budget``), ``max_budget``,
-        ``incumbent_loss`` (best loss at the max budget so far) and ``direction``.
+        ``incumbent_loss`` (the incumbent's loss at the max budget so far, under the study's
+        incumbent rule, ``hyperpilot.selection``: the best loss, or with racing the best mean
+        over seeds), ``seed_index`` and ``direction``.
     """
+    from hyperpilot.selection import rule_of, trace
     from hyperpilot.storage import Storage
 
     st = Storage(storage)
@@ -125,15 +128,22 @@ def load_study(storage: str | Path, name: str = "default") -> pd.DataFrame:
         return df
     df["ffe"] = (df["spent"] / max_budget).cumsum()
     df["max_budget"] = max_budget
-    at_max = df["loss"].where((df["budget"] >= max_budget) & (df["status"] == "complete"))
-    df["incumbent_loss"] = at_max.cummin().ffill()  # cummin leaves NaN where a row is not at max
+    rule = rule_of(d)
+    if rule.statistic == "best-run":
+        at_max = df["loss"].where((df["budget"] >= max_budget) & (df["status"] == "complete"))
+        df["incumbent_loss"] = at_max.cummin().ffill()  # cummin leaves NaN where not at max
+    else:
+        sign = -1.0 if direction == "maximize" else 1.0
+        df["incumbent_loss"] = [np.nan if inc is None else sign * inc.value for inc in
+                                trace([r.result for r in rows if r.result is not None],
+                                      direction, rule, max_budget)]
     df["direction"] = direction
     params = pd.DataFrame(list(df["config"]), index=df.index)
     return pd.concat([df, params.add_prefix("param_")], axis=1)
 
 
 def _record(r: Any, direction: str) -> dict[str, Any]:
-    from hyperpilot.study import spent
+    from hyperpilot.trial import spent
 
     t, res = r.trial, r.result
     v = res.value
@@ -143,7 +153,7 @@ def _record(r: Any, direction: str) -> dict[str, Any]:
             "status": str(res.status.value), "value": np.nan if v is None else float(v),
             "loss": loss, "curve": list(res.curve), "config": dict(t.config),
             "overhead_s": r.overhead, "wall_s": res.wall_time, "source": t.info.get("source"),
-            "spent": spent(res)}
+            "spent": spent(res), "seed_index": t.seed_index}
 
 
 def learning_curves(df: pd.DataFrame) -> pd.DataFrame:

@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                    help='other workload settings as JSON, e.g. \'{"value": "auc"}\'')
     r.add_argument("--method", help="random | hyperband | hyperpilot | hyperpilot-mcdropout | "
                    "gp-bo | ..., optionally @<surrogate> and :<variant> (hyperpilot@gp:full)")
+    r.add_argument("--method-options", type=_json_object, dest="method_options",
+                   help='method options as JSON, e.g. \'{"racing": {"max_seeds": 5}}\'')
     r.add_argument("--budget", type=float, help="full-fidelity equivalents (sum of budgets / max)")
     r.add_argument("--n-trials", type=int, dest="n_trials")
     r.add_argument("--workers", type=int)
@@ -275,7 +277,7 @@ def print_summary(study: Any, optimum: float | None, seconds: float,
     from hyperpilot.overview import format_rows, study_lines
 
     rows = study_lines(study.results, study.direction, study.budget_used(), budget, problem,
-                       optimum)
+                       optimum, study.method.incumbent_rule)
     rows.insert(4, ("wall time", f"{seconds:.1f} s"))
     print(format_rows(rows))
 
@@ -299,7 +301,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
     from hyperpilot.overview import format_rows, study_lines, value_view
-    from hyperpilot.study import spent
+    from hyperpilot.selection import rule_of
+    from hyperpilot.trial import spent
 
     d = s["definition"]
     rows = st.load_trials(s["study_id"])
@@ -312,20 +315,22 @@ def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
           f"{s['n_trials']} trials, direction {d['direction']}, fidelity {d['fidelity']}")
     print(format_rows(study_lines(results, d["direction"], used,
                                   None if limit is None else float(limit), d.get("problem"),
-                                  opt)))
+                                  opt, rule_of(d))))
     sign, label = value_view(d.get("problem"))
-    print(f"  {'trial':>5} {'config':>6} {'budget':>8} {'resume':>8} {'status':>9} {label:>12}")
+    print(f"  {'trial':>5} {'config':>6} {'seed':>4} {'budget':>8} {'resume':>8} {'status':>9} "
+          f"{label:>12}")
     for r in rows[max(len(rows) - n_rows, 0):] if n_rows else []:
         v = r.result.value if r.result is not None else None
         st_ = r.result.status.value if r.result is not None else "pending"
         vs = "-" if v is None else f"{sign * v:.6g}"
-        print(f"  {r.trial.trial_id:>5} {r.trial.config_id:>6} {r.trial.budget:>8g} "
-              f"{r.trial.resume_budget:>8g} {st_:>9} {vs:>12}")
+        print(f"  {r.trial.trial_id:>5} {r.trial.config_id:>6} {r.trial.seed_index:>4} "
+              f"{r.trial.budget:>8g} {r.trial.resume_budget:>8g} {st_:>9} {vs:>12}")
 
 
 def cmd_test_incumbent(args: argparse.Namespace) -> int:
-    from hyperpilot.incumbent import best_from_rows, evaluate_incumbent
+    from hyperpilot.incumbent import evaluate_incumbent
     from hyperpilot.problems import resolve_problem
+    from hyperpilot.selection import choose, rule_of
     from hyperpilot.storage import Storage
 
     if not args.storage.exists():
@@ -340,7 +345,9 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
     spec = d.get("problem")
     if not spec:
         raise UsageError(f"study '{args.name}' does not record its problem (made through the API?)")
-    best = best_from_rows(st.load_trials(found[0]["study_id"]), d["direction"])
+    rule = rule_of(d)
+    best = choose([r.result for r in st.load_trials(found[0]["study_id"]) if r.result is not None],
+                  d["direction"], rule)
     if best is None:
         raise UsageError(f"study '{args.name}' has no complete trial yet")
     problem = resolve_problem(spec.get("benchmark"), spec.get("workload"),
@@ -348,20 +355,26 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
     from hyperpilot.overview import value_view
 
     sign, label = value_view(spec)  # a tuning return, as the test returns below
-    print(f"incumbent {json.dumps(best[0], default=str)} (tuning {label} {sign * best[1]:.6g} "
-          f"at budget {best[2]:g}); retraining on {args.seeds} fresh test seeds ...", flush=True)
+    seeds = (f"mean of {best.n_seeds} tuning seeds, sd {best.std:.4g}" if best.n_seeds > 1
+             else "1 tuning seed")
+    print(f"incumbent rule: {best.rule}")
+    print(f"incumbent {json.dumps(best.config, default=str)} (tuning {label} "
+          f"{sign * best.value:.6g} at budget {best.budget:g}, {seeds}); retraining on "
+          f"{args.seeds} fresh test seeds ...", flush=True)
     if args.eval_every is not None and args.eval_every < 1:
         raise UsageError(f"--eval-every must be >= 1, got {args.eval_every}")
     if args.eval_every is not None and spec.get("workload") != "sb3":
         raise UsageError("--eval-every records test learning curves of an SB3 workload only")
-    out = evaluate_incumbent(problem, best[0], spec, args.seeds, eval_every=args.eval_every)
+    out = evaluate_incumbent(problem, best.config, spec, args.seeds, eval_every=args.eval_every)
     print(f"  test {out['unit']}: mean {out['mean']:.6g}, std {out['std']:.4g} over seeds "
           f"{out['seeds'][0]}..{out['seeds'][-1]}")
     if "test_mean" in out:
         print(f"  held-out test split value: mean {out['test_mean']:.6g}")
     if args.out is not None:
         record = {"storage": str(args.storage), "study": args.name, "tuning_seed": found[0]["seed"],
-                  "incumbent": best[0], "tuning_value": best[1], "tuning_budget": best[2], **out}
+                  "incumbent": best.config, "tuning_value": best.value,
+                  "tuning_budget": best.budget, "incumbent_rule": best.rule,
+                  "tuning_values": list(best.values), **out}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(record, indent=1, default=str) + "\n")
     return 0

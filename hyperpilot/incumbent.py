@@ -1,7 +1,7 @@
 """Test the incumbent on fresh seeds that tuning never used (Eimer et al. 2023).
 
-Tuning seeds come from the study's master seed and lie in ``[0, 9000)`` for SB3; test seeds start
-at :data:`TEST_SEED_START`, so the two never overlap.
+Tuning seeds come from the study's master seed (``hyperpilot.seeds``) and never fall in the test
+range; test seeds start at :data:`TEST_SEED_START`, so the two never overlap.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from hyperpilot.problems import Problem
+from hyperpilot.seeds import TEST_SEED_START
+from hyperpilot.selection import IncumbentRule, choose
 from hyperpilot.trial import Context, Trial, parse_objective_output
-
-TEST_SEED_START = 10_000
 
 
 def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: dict[str, Any],
@@ -69,17 +69,13 @@ def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: d
     return out
 
 
-def best_from_rows(rows: list[Any], direction: str) -> tuple[dict[str, Any], float, float] | None:
-    """``(config, value, budget)`` of the best complete trial at the highest budget in ``rows``."""
-    from hyperpilot.trial import Status
-
-    done = [r.result for r in rows if r.result is not None and r.result.status == Status.COMPLETE]
-    if not done:
-        return None
-    top = max(r.trial.budget for r in done)
-    sign = 1.0 if direction == "minimize" else -1.0
-    best = min((r for r in done if r.trial.budget == top), key=lambda r: sign * float(r.value))
-    return dict(best.trial.config), float(best.value), best.trial.budget
+def best_from_rows(rows: list[Any], direction: str,
+                   rule: IncumbentRule | None = None) -> tuple[dict[str, Any], float, float] | None:
+    """``(config, value, budget)`` of the incumbent of stored ``rows`` under ``rule``
+    (``hyperpilot.selection``; None: the best complete trial at the highest budget)."""
+    inc = choose([r.result for r in rows if r.result is not None], direction,
+                 rule or IncumbentRule())
+    return None if inc is None else (inc.config, inc.value, inc.budget)
 
 
 def _summary(vals: list[float]) -> dict[str, float]:

@@ -19,7 +19,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from hyperpilot.trial import Result, Status
+from hyperpilot.selection import IncumbentRule, choose
+from hyperpilot.trial import Result, Status, spent
 
 OVERSHOOT_NOTE = "trials asked before the limit was reached ran to their end"
 """Why a budget can be passed; printed after every overshoot (see the module docstring)."""
@@ -89,20 +90,9 @@ def value_view(problem: dict[str, Any] | None) -> tuple[float, str]:
     return 1.0, "value"
 
 
-def best_result(results: Sequence[Result], direction: str) -> Result | None:
-    """The incumbent: the best complete result at the highest budget with one (``Study.best``)."""
-    done = [r for r in results if r.status == Status.COMPLETE and r.value is not None]
-    if not done:
-        return None
-    top = max(r.trial.budget for r in done)
-    sign = 1.0 if direction == "minimize" else -1.0
-    return min((r for r in done if r.trial.budget == top),
-               key=lambda r: (sign * float(r.value or 0.0), r.trial.trial_id))
-
-
 def study_lines(results: Sequence[Result], direction: str, used: float, limit: float | None,
-                problem: dict[str, Any] | None = None,
-                optimum: float | None = None) -> list[tuple[str, str]]:
+                problem: dict[str, Any] | None = None, optimum: float | None = None,
+                rule: IncumbentRule | None = None) -> list[tuple[str, str]]:
     """``(label, text)`` rows: trials, configs, budget, fallbacks, failures, incumbent.
 
     Args:
@@ -111,6 +101,7 @@ def study_lines(results: Sequence[Result], direction: str, used: float, limit: f
         used: full-fidelity equivalents spent; ``limit``: the study's budget, if it had one.
         problem: the stored problem spec (picks how values are shown, ``value_view``).
         optimum: the objective's optimum, for the regret line.
+        rule: the incumbent rule (``Study.method.incumbent_rule``; None: the best single run).
     """
     n_fail = sum(r.status == Status.FAILED for r in results)
     n_stop = sum(r.status == Status.STOPPED for r in results)
@@ -120,17 +111,27 @@ def study_lines(results: Sequence[Result], direction: str, used: float, limit: f
             ("model fallbacks", str(sum(bool(r.trial.info.get("fallback")) for r in results)))]
     for reason, n in failure_counts(results):
         rows.append(("failure", f"{n} x {reason}"))
-    best = best_result(results, direction)
+    extra = [r for r in results if r.trial.seed_index > 0]
+    if extra:
+        share = sum(spent(r) for r in extra) / max(sum(spent(r) for r in results), 1e-300)
+        rows.append(("extra seeds", f"{len(extra)} race runs, {share:.1%} of the budget used"))
+    rule = rule or IncumbentRule()
+    best = choose(results, direction, rule)
     sign, label = value_view(problem)
+    rows.append(("incumbent rule", rule.describe()))
     if best is None:
         rows.append((f"best {label}", "- (no complete trial yet)"))
         return rows
-    value = float(best.value or 0.0)
-    rows.append((f"best {label}", f"{sign * value:.6g} at budget {best.trial.budget:g} "
-                                   f"(trial {best.trial.trial_id})"))
+    if rule.statistic == "best-run":
+        rows.append((f"best {label}", f"{sign * best.value:.6g} at budget {best.budget:g} "
+                                       f"(trial {best.trial_id})"))
+    else:
+        seeds = ", ".join(f"{sign * v:.4g}" for v in best.values)
+        rows.append((f"best {label}", f"{sign * best.value:.6g} at budget {best.budget:g}: mean "
+                                       f"of {best.n_seeds} seed(s), sd {best.std:.4g} ({seeds})"))
     if optimum is not None:
-        rows.append(("regret", f"{value - optimum:.6g} (optimum {optimum:.6g})"))
-    rows.append(("best config", json.dumps(best.trial.config, default=str)))
+        rows.append(("regret", f"{best.value - optimum:.6g} (optimum {optimum:.6g})"))
+    rows.append(("best config", json.dumps(best.config, default=str)))
     return rows
 
 

@@ -28,8 +28,12 @@ def checkpoint_root(study: Study) -> Path:
 
 
 def make_context(study: Study, trial: Trial, root: Path, extras: dict[str, Any] | None) -> Context:
-    """The trial's context: its seed, checkpoint folder and the study's stopping state."""
-    d = root / f"config-{trial.config_id}"
+    """The trial's context: its seed, checkpoint folder and the study's stopping state.
+
+    The folder is the config's, kept across promotions; a config's extra seeds (racing) each get
+    their own (``config-<id>-seed<k>``), so a run on one seed never continues another's.
+    """
+    d = root / (f"config-{trial.config_id}" + (f"-seed{trial.seed_index}" if trial.seed_index else ""))
     d.mkdir(parents=True, exist_ok=True)
     return Context(trial=trial, seed=trial.seed, checkpoint_dir=d,
                    extras={**(extras or {}), **study.trial_extras(trial)})

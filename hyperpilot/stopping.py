@@ -8,13 +8,21 @@ that returns its whole curve at once (LCBench, the synthetic functions) is repla
 same rule afterwards and cut where the rule would have stopped it, with the cost scaled to the
 budget it would have used. Stopped trials are recorded with status ``stopped`` and are never
 promoted.
+
+The curve model is ``ParametricCurveModel`` (``StopRule(model="parametric")``, the default, as
+every stored study used it) or ``BNNCurveModel`` (``model="bnn"``): a deep ensemble conditioned on
+the config's encoding, trained online on the study's own curves by :class:`OnlineCurveModel` in
+the driver and shipped to the worker inside the state. ``bounds`` keeps a bounded metric's
+predictions inside its range (``prob_better`` on the truncated Gaussian).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+import numpy as np
 
 from hyperpilot.trial import Context, Curve, parse_objective_output
 
@@ -29,6 +37,11 @@ class StopRule:
         min_points: never stop with fewer curve points.
         patience: consecutive low-probability checks needed.
         growth: check again only once the budget grew by this factor (caps the model's cost).
+        model: ``"parametric"`` (``ParametricCurveModel``, fitted to the run's own prefix) or
+            ``"bnn"`` (``BNNCurveModel`` on the config and the prefix, trained on the study's
+            curves; the parametric model until it has ``min_curves`` of them).
+        bounds: ``[lo, hi]`` the objective's value cannot leave (in the study's values, e.g.
+            ``[0, 1]`` for an accuracy, ``[-500, 0]`` for Acrobot's return), or None.
     """
 
     threshold: float = 0.05
@@ -36,12 +49,41 @@ class StopRule:
     min_points: int = 3
     patience: int = 2
     growth: float = 1.2
+    model: Literal["parametric", "bnn"] = "parametric"
+    bounds: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.threshold <= 1 or not 0 <= self.min_fraction <= 1:
             raise ValueError("threshold and min_fraction must be in [0, 1]")
         if self.growth < 1 or self.patience < 1 or self.min_points < 1:
             raise ValueError("growth must be >= 1, patience and min_points >= 1")
+        if self.model not in ("parametric", "bnn"):
+            raise ValueError(f"stop_rule model must be 'parametric' or 'bnn', got {self.model!r}")
+        if self.bounds is not None:
+            lo, hi = (float(b) for b in self.bounds)
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"stop_rule bounds must be finite [lo, hi] with lo < hi, got "
+                                 f"{self.bounds!r}")
+            object.__setattr__(self, "bounds", (lo, hi))
+
+    def options(self) -> dict[str, Any]:
+        """The rule as stored with a study; ``model`` and ``bounds`` only when set, so the
+        definitions of studies stored before they existed stay the same."""
+        out = dict(vars(self))
+        if self.model == "parametric":
+            del out["model"]
+        if self.bounds is None:
+            del out["bounds"]
+        else:
+            out["bounds"] = list(self.bounds)
+        return out
+
+    def y_bounds(self, sign: float) -> tuple[float, float] | None:
+        """``bounds`` in the stopper's "larger is better" units ``y = sign * value``."""
+        if self.bounds is None:
+            return None
+        a, b = sign * self.bounds[0], sign * self.bounds[1]
+        return (min(a, b), max(a, b))
 
 
 @dataclass
@@ -53,6 +95,8 @@ class StopperState:
     t_target: float
     sign: float
     prefix: Curve = field(default_factory=list)
+    model: Any = None  # a fitted ``fidelity.CurveModel`` (None: a fresh parametric model)
+    x: list[float] | None = None  # the config's encoding, for a model conditioned on it
 
 
 class _Decider:
@@ -61,8 +105,9 @@ class _Decider:
 
         r = state.rule
         self.state = state
-        self.stopper = CurveStopper(ParametricCurveModel(seed=0), r.threshold, r.min_fraction,
-                                    r.min_points, r.patience)
+        model = state.model if state.model is not None else ParametricCurveModel(seed=0)
+        self.stopper = CurveStopper(model, r.threshold, r.min_fraction, r.min_points,
+                                    r.patience, r.y_bounds(state.sign))
         self.t = [b for b, _ in state.prefix]
         self.y = [state.sign * v for _, v in state.prefix]
         self.last_check = 0.0
@@ -77,7 +122,8 @@ class _Decider:
             return False
         self.last_check = budget
         self.checks += 1
-        stop, _ = self.stopper.should_stop(self.t, self.y, self.state.t_target, self.state.incumbent)
+        stop, _ = self.stopper.should_stop(self.t, self.y, self.state.t_target,
+                                           self.state.incumbent, self.state.x)
         return stop
 
 
@@ -115,3 +161,65 @@ class StoppableObjective:
                     ctx.extras["stopped_at"] = b
                     return v, curve[: j + 1], None if cost is None else cost * frac
         return value, curve, cost
+
+
+class OnlineCurveModel:
+    """The study's ``BNNCurveModel``, refitted on its own curves as they come in.
+
+    A curve is one run (a config on one seed), merged over its promotions, with at least two
+    points; its input is the config's encoding. The model is refitted when the number of told
+    runs with a curve grew by ``growth`` (``hyperpilot.methods.fitting.refit_size``), on the
+    results told up to that point only, so a fit depends on its size alone and a resumed study
+    refits the same models.
+
+    Args:
+        space: the search space (encodes configs into the model's input).
+        seed: seeds each fit (with its size).
+        min_curves: runs needed before the first fit (the parametric model until then).
+        growth: refit when the data grew by this fraction.
+        options: keyword options of ``BNNCurveModel`` (e.g. smaller ``max_steps`` in tests).
+    """
+
+    def __init__(self, space: Any, seed: int, min_curves: int = 8, growth: float = 0.25,
+                 options: dict[str, Any] | None = None) -> None:
+        self.space, self.seed, self.min_curves, self.growth = space, seed, min_curves, growth
+        self.options = dict(options or {})
+        self.cache: tuple[int, Any] | None = None
+        self.fits = 0
+
+    def model(self, results: list[Any], sign: float) -> Any:
+        """The fitted model for these results (told order), or None with too few curves."""
+        from hyperpilot.methods.fitting import refit_size
+
+        told = [i for i, r in enumerate(results) if r.status.value != "failed" and r.curve]
+        if len(told) < self.min_curves:
+            return None
+        m = refit_size(len(told), self.min_curves, self.growth)
+        if self.cache is None or self.cache[0] != m:
+            self.cache = (m, self._fit(results[: told[m - 1] + 1], sign, m))
+        return self.cache[1]
+
+    def _fit(self, results: list[Any], sign: float, m: int) -> Any:
+        from fidelity import BNNCurveModel
+
+        runs: dict[tuple[int, int], dict[float, float]] = {}
+        configs = {}
+        for r in results:
+            if r.status.value == "failed":
+                continue
+            key = (r.trial.config_id, r.trial.seed_index)
+            configs[key] = r.trial.config
+            pts = runs.setdefault(key, {})
+            for b, v in r.curve:
+                pts[float(b)] = sign * float(v)
+        keys = [k for k in runs if len(runs[k]) >= 2]
+        xs = self.space.encode([configs[k] for k in keys]) if keys else []
+        curves = [(sorted(runs[k]), [runs[k][b] for b in sorted(runs[k])], x)
+                  for k, x in zip(keys, xs, strict=True)]
+        seed = int(np.random.SeedSequence([self.seed, 31, m]).generate_state(1)[0] % (2**31 - 1))
+        self.fits += 1
+        return BNNCurveModel(seed=seed, min_curves=self.min_curves, **self.options).fit(curves)
+
+    def encode(self, config: dict[str, Any]) -> list[float]:
+        """The config's encoding, as the model sees it."""
+        return [float(v) for v in self.space.encode([config])[0]]

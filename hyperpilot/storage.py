@@ -283,8 +283,8 @@ class Storage:
                 "bracket, rung, seed, info, status, overhead, ask_seq, asked_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(study_id, t.trial_id, t.config_id, json.dumps(t.config), t.budget, t.resume_budget,
-                  t.bracket, t.rung, t.seed, json.dumps(t.info), Status.PENDING.value, overhead,
-                  seq0 + i, now) for i, t in enumerate(trials)])
+                  t.bracket, t.rung, t.seed, json.dumps(_info_with_seed_index(t)),
+                  Status.PENDING.value, overhead, seq0 + i, now) for i, t in enumerate(trials)])
 
     def finish_trial(self, study_id: int, result: Result, seq: int) -> None:
         """Record a result; raises StorageError if the trial is unknown or already finished."""
@@ -312,7 +312,9 @@ class Storage:
                 "SELECT trial_id, config_id, config, budget, resume_budget, bracket, rung, seed, "
                 "info, status, value, reason, cost, wall_time, ask_seq, tell_seq, overhead "
                 "FROM trials WHERE study_id=? ORDER BY trial_id", (study_id,)):
-            trial = Trial(r[0], r[1], json.loads(r[2]), r[3], r[4], r[5], r[6], r[7], json.loads(r[8]))
+            info = json.loads(r[8])
+            k = int(info.pop(SEED_INDEX_KEY, 0))
+            trial = Trial(r[0], r[1], json.loads(r[2]), r[3], r[4], r[5], r[6], r[7], info, k)
             status = Status(r[9])
             result = None if status == Status.PENDING else Result(
                 trial, status, r[10], curves.get(r[0], []), r[11], r[12], r[13])
@@ -324,6 +326,17 @@ class Storage:
             "SELECT MAX(MAX(ask_seq), COALESCE(MAX(tell_seq), -1)) FROM trials WHERE study_id=?",
             (study_id,)).fetchone()
         return -1 if row[0] is None else int(row[0])
+
+
+SEED_INDEX_KEY = "seed_index"
+"""``Trial.seed_index`` is kept in the ``info`` column under this key when it is not 0, so schema 1
+(and every store written before seeds were first-class) stays readable as it is."""
+
+
+def _info_with_seed_index(t: Trial) -> dict[str, Any]:
+    if SEED_INDEX_KEY in t.info:
+        raise ValueError(f"trial info may not use the reserved key {SEED_INDEX_KEY!r}")
+    return {**t.info, SEED_INDEX_KEY: t.seed_index} if t.seed_index else t.info
 
 
 def _check_writable(path: Path) -> None:

@@ -13,9 +13,11 @@ import numpy as np
 
 from hyperpilot.methods import History, Method, make_method
 from hyperpilot.overview import short_reason
+from hyperpilot.seeds import trial_seed
+from hyperpilot.selection import Incumbent, choose
 from hyperpilot.space import Config, SearchSpace, SpaceError
 from hyperpilot.storage import Storage
-from hyperpilot.trial import Curve, Fidelity, Result, Status, Trial, parse_objective_output
+from hyperpilot.trial import Curve, Fidelity, Result, Status, Trial, parse_objective_output, spent
 
 if TYPE_CHECKING:
     from hyperpilot.executor import Executor
@@ -117,8 +119,10 @@ class Study:
             sugg = self.method.suggest(k, history, self._n_trials)
             overhead = (time.perf_counter() - t0) / k
             new = [Trial(self._n_trials + i, s.config_id, self.space.validate(s.config), s.budget,
-                         s.resume_budget, s.bracket, s.rung, self._trial_seed(s.config_id),
-                         {**s.info, "overhead_s": overhead}) for i, s in enumerate(sugg)]
+                         s.resume_budget, s.bracket, s.rung,
+                         self.trial_seed(s.config_id, s.seed_index),
+                         {**s.info, "overhead_s": overhead}, s.seed_index)
+                   for i, s in enumerate(sugg)]
             self.storage.add_trials(self.study_id, new, self._seq, overhead)
             self._seq += len(new)
             self._n_trials += len(new)
@@ -195,9 +199,9 @@ class Study:
         self._n_configs += 1
         return self._n_configs - 1
 
-    def _trial_seed(self, config_id: int) -> int:
-        ss = np.random.SeedSequence([self.seed, 7919, config_id])
-        return int(ss.generate_state(1)[0] % (2**31 - 1))
+    def trial_seed(self, config_id: int, seed_index: int = 0) -> int:
+        """The seed of a config's ``seed_index``-th run (paired or per config: ``hyperpilot.seeds``)."""
+        return trial_seed(self.seed, config_id, seed_index, self.method.paired_seeds)
 
     # ----------------------------------------------------------------- views
     @property
@@ -211,13 +215,17 @@ class Study:
 
     @property
     def best(self) -> tuple[Config, float, float] | None:
-        """``(config, value, budget)`` of the incumbent at the highest budget seen, or None."""
-        done = [r for r in self._results if r.status == Status.COMPLETE]
-        if not done:
-            return None
-        top = max(r.trial.budget for r in done)
-        r = min((r for r in done if r.trial.budget == top), key=lambda r: (self._loss(r), r.trial.trial_id))
-        return dict(r.trial.config), float(r.value or 0.0), r.trial.budget
+        """``(config, value, budget)`` of the incumbent at the highest budget seen, or None.
+
+        The method's incumbent rule picks it (``hyperpilot.selection``): the best single run,
+        or with racing the best mean over the seeds (``value`` is then that mean).
+        """
+        inc = self.incumbent()
+        return None if inc is None else (inc.config, inc.value, inc.budget)
+
+    def incumbent(self) -> Incumbent | None:
+        """The incumbent with its seeds, spread and the rule that chose it (None before any run)."""
+        return choose(self._results, self.direction, self.method.incumbent_rule)
 
     def budget_used(self) -> float:
         """Full-fidelity equivalents spent by finished trials: sum(budget - resume_budget) / max.
@@ -227,19 +235,31 @@ class Study:
         return sum(spent(r) for r in self._results) / self.fidelity.max
 
     def trial_extras(self, trial: Trial) -> dict[str, Any]:
-        """What the objective's context carries besides the trial: the stopping rule's state."""
-        rule = getattr(self.method, "stop_rule", None)
+        """What the objective's context carries besides the trial: the stopping rule's state.
+
+        Race runs (``seed_index > 0``) are never stopped early: they decide the incumbent.
+        """
+        rule = self.method.stop_rule
         losses = [self._loss(r) for r in self._results
                   if r.status == Status.COMPLETE and r.trial.budget >= self.fidelity.max]
-        if rule is None or not losses:
+        if rule is None or not losses or trial.seed_index > 0:
             return {}
         from hyperpilot.stopping import StopperState
 
+        best = -min(losses)
+        if self.method.incumbent_rule.statistic != "best-run":  # racing: beat the mean, not a
+            inc = self.incumbent()                               # lucky seed of it
+            if inc is not None and inc.budget >= self.fidelity.max and math.isfinite(inc.value):
+                best = -self._value_loss(inc.value)
         sign = -1.0 if self.direction == "minimize" else 1.0
         prefix = [p for r in self._results if r.trial.config_id == trial.config_id
-                  and r.status == Status.COMPLETE for p in r.curve if p[0] <= trial.resume_budget]
-        return {"stopper": StopperState(rule, -min(losses), self.fidelity.max, sign,
-                                        sorted(set(prefix)))}
+                  and r.trial.seed_index == trial.seed_index and r.status == Status.COMPLETE
+                  for p in r.curve if p[0] <= trial.resume_budget]
+        online = self.method.stop_curves
+        model = None if online is None else online.model(self._results, sign)
+        x = None if model is None else online.encode(trial.config)
+        return {"stopper": StopperState(rule, best, self.fidelity.max, sign, sorted(set(prefix)),
+                                        model, x)}
 
     def budget_committed(self) -> float:
         """Like :meth:`budget_used`, counting running trials too."""
@@ -281,13 +301,6 @@ def minimize(objective: Any, space: SearchSpace, fidelity: Fidelity | None = Non
     study = Study(space, fidelity, method, direction, seed, storage, name, method_options)
     return study.run(objective, n_trials=n_trials, budget=budget, n_workers=n_workers,
                      batch_size=batch_size, timeout=timeout, progress=progress)
-
-
-def spent(r: Result) -> float:
-    """Budget a finished trial used: ``budget - resume_budget``, or up to where it was stopped."""
-    if r.status == Status.STOPPED and r.curve:
-        return max(r.curve[-1][0] - r.trial.resume_budget, 0.0)
-    return r.trial.budget - r.trial.resume_budget
 
 
 def incumbent_trace(results: Sequence[Result], direction: Direction, max_budget: float) -> list[tuple[float, float]]:

@@ -68,8 +68,12 @@ class Trial:
             objective that checkpoints continues from there.
         bracket: the Hyperband bracket (None for single-fidelity methods).
         rung: the rung inside the bracket.
-        seed: the trial's own seed, derived from the study's master seed.
+        seed: the seed the objective gets (``Context.seed``), derived from the study's master
+            seed and ``seed_index`` (``hyperpilot.seeds``).
         info: proposer details (e.g. ``{"source": "model"}`` or ``{"source": "fallback", ...}``).
+        seed_index: which run of the config this is: 0 for its first run and every promotion of
+            it, ``k`` for its ``k``-th extra seed (racing); with paired seeds every config's
+            ``k``-th run uses the study's ``k``-th tuning seed.
     """
 
     trial_id: int
@@ -81,6 +85,7 @@ class Trial:
     rung: int | None = None
     seed: int = 0
     info: dict[str, Any] = field(default_factory=dict)
+    seed_index: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,13 @@ class Context:
 def never_stop(budget: float, value: float) -> bool:
     """The default ``Context.report``: never asks the run to stop."""
     return False
+
+
+def spent(r: Result) -> float:
+    """Budget a finished trial used: ``budget - resume_budget``, or up to where it was stopped."""
+    if r.status == Status.STOPPED and r.curve:
+        return max(r.curve[-1][0] - r.trial.resume_budget, 0.0)
+    return r.trial.budget - r.trial.resume_budget
 
 
 def parse_objective_output(out: Any) -> tuple[float, Curve, float | None]:

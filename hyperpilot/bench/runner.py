@@ -195,7 +195,8 @@ def run_cell(cfg: BenchConfig, cell: Cell) -> dict[str, Any]:
         study = Study(problem.space, problem.fidelity, cell.method, direction,
                       cell.seed, storage=db, name=cell.key)
         study.run(problem.objective, budget=cfg.budget, batch_size=cfg.batch_size)
-        rows = rows_from_results(study.results)
+        rows = rows_from_results(study.results, direction, study.method.incumbent_rule,
+                                 problem.fidelity.max)
         fallbacks = sum(bool(r["fallback"]) for r in rows)
         study.storage.close()
     df = finish_table(rows, cell.method, cell.benchmark, cell.seed, problem.direction,
@@ -244,6 +245,7 @@ def rebuild_cells(out: Path) -> int:
     """
     from hyperpilot.bench.peers import PEERS
     from hyperpilot.bench.targets import bench_problem
+    from hyperpilot.selection import rule_of
     from hyperpilot.storage import Storage
 
     cfg = BenchConfig(**json.loads((out / "config.json").read_text()))
@@ -254,13 +256,16 @@ def rebuild_cells(out: Path) -> int:
             continue
         store = Storage(db)
         try:
-            sid = next(s["study_id"] for s in store.studies() if s["name"] == cell.key)
-            told = [r for r in store.load_trials(sid) if r.result is not None and r.tell_seq]
+            study = next(s for s in store.studies() if s["name"] == cell.key)
+            told = [r for r in store.load_trials(study["study_id"])
+                    if r.result is not None and r.tell_seq]
         finally:
             store.close()
         results = [r.result for r in sorted(told, key=lambda r: r.tell_seq or 0)]
         problem = bench_problem(cell.benchmark, cfg.data_dir, cell.seed)
-        df = finish_table(rows_from_results(results), cell.method, cell.benchmark,  # type: ignore[arg-type]
+        rows = rows_from_results(results, problem.direction, rule_of(study["definition"]),  # type: ignore[arg-type]
+                                 problem.fidelity.max)
+        df = finish_table(rows, cell.method, cell.benchmark,
                           cell.seed, problem.direction, problem.fidelity.max, problem.optimum)
         write_table(df, path)
         n += 1

@@ -29,14 +29,18 @@ log = logging.getLogger(__name__)
 def incumbent_configs(df: pd.DataFrame) -> pd.Series:
     """Per row, the config (JSON) of the cell's incumbent after that row; NaN before the first.
 
-    ``df``: one or more cells in time order, with ``incumbent_loss`` as written by the runner
-    (it changes exactly at the row that set a new incumbent).
+    ``df``: one or more cells in time order, with ``incumbent_config`` as written by the runner,
+    or, in cells written before it existed, ``incumbent_loss`` (it changes exactly at the row
+    that set a new incumbent there: the best single run).
     """
     from hyperpilot.bench.analysis import CELL
 
     prev = df.groupby(CELL, sort=False)["incumbent_loss"].shift(1)
     new = df["incumbent_loss"].notna() & ~(df["incumbent_loss"] == prev)
-    return df["config"].where(new).groupby([df[c] for c in CELL], sort=False).ffill()
+    old = df["config"].where(new).groupby([df[c] for c in CELL], sort=False).ffill()
+    if "incumbent_config" not in df.columns:
+        return old
+    return df["incumbent_config"].where(df["incumbent_config"].notna(), old)
 
 
 def noisy_benchmarks(names: list[str], data_dir: str | None) -> list[str]:

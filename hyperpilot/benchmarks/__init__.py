@@ -1,7 +1,8 @@
 """Benchmarks: a plain-dict registry of factories, plus named suites.
 
 Registered names: ``branin``, ``hartmann6`` (synthetic, known optima), ``bandit`` (epsilon-greedy
-agents on bandits, estimated optimum), ``lcbench:<task_id>`` (YAHPO's LCBench surrogate) and
+agents on bandits, estimated optimum), ``noisy-brittle`` (a synthetic function whose best runs
+are lucky seeds of a brittle basin, ``hyperpilot.benchmarks.brittle``), ``lcbench:<task_id>`` (YAHPO's LCBench surrogate) and
 ``rbv2_xgboost:<task_id>`` (YAHPO's XGBoost surrogate, a mixed conditional space; the task id is
 an OpenML dataset id); the last two need the data directory. ``expand_suite("lcbench-dev")``
 gives LCBench's ten development tasks, ``expand_suite("rbv2_xgboost-dev")`` rbv2_xgboost's four.
@@ -74,6 +75,13 @@ def _bandit(variant: str | None, data_dir: Path | None, seed: int) -> Benchmark:
     return make_bandit(seed=seed)
 
 
+def _noisy_brittle(variant: str | None, data_dir: Path | None, seed: int) -> Benchmark:
+    from hyperpilot.benchmarks.brittle import make_noisy_brittle
+
+    _no_variant("noisy-brittle", variant)
+    return make_noisy_brittle(seed=seed)
+
+
 def _lcbench(variant: str | None, data_dir: Path | None, seed: int) -> Benchmark:
     from hyperpilot.benchmarks.lcbench import make_lcbench
 
@@ -97,6 +105,7 @@ BENCHMARKS: dict[str, BenchmarkFactory] = {
     "branin": _branin,
     "hartmann6": _hartmann6,
     "bandit": _bandit,
+    "noisy-brittle": _noisy_brittle,
     "lcbench": _lcbench,
     "rbv2_xgboost": _rbv2_xgboost,
 }

@@ -1,6 +1,6 @@
 """Methods by name: a plain dict registry of factories ``(space, fidelity, seed, **options)``.
 
-A method name is ``<method>[@<surrogate>][:<variant>]`` (:func:`parse_method`):
+A method name is ``<method>[@<surrogate>][:<variant>[+<variant>...]]`` (:func:`parse_method`):
 
 * ``<method>``: a key of ``METHODS``: ``random``, ``hyperband``, ``hyperpilot`` (deep ensemble,
   curve stopping), ``hyperpilot-nostop``, ``hyperpilot-mcdropout``, ``gp-bo`` (GP, curve
@@ -8,7 +8,9 @@ A method name is ``<method>[@<surrogate>][:<variant>]`` (:func:`parse_method`):
 * ``@<surrogate>``: any key of ``surrogates.SURROGATES`` replaces a model-based method's own
   surrogate (``hyperpilot@gp``, ``gp-bo@ensemble``); the same as
   ``method_options={"surrogate": name}``;
-* ``:<variant>``: an option set of ``VARIANTS`` (``hyperpilot:full``, ``gp-bo@gp-capped:bohb``).
+* ``:<variant>``: an option set of ``VARIANTS`` (``hyperpilot:full``, ``gp-bo@gp-capped:bohb``,
+  ``hyperband:race``: racing at the max budget, ``fidelity.racing``), or several joined by ``+``
+  (``hyperpilot:race+bnnstop``) when they set different options.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ class ModelMethod:
     """A model-based method: a surrogate in batch q-LogEI inside Hyperband brackets.
 
     torch and BoTorch are imported only when the method is built. Options other than those
-    named below go to ``hyperpilot.methods.bo.BOProposer``.
+    named below go to ``hyperpilot.methods.bo.BOProposer``. With ``racing`` every seed of a
+    config enters the surrogate as its own row (a replicate: same config, same budget), the
+    surrogate learns the noise from them, and the acquisition is ``qlognei`` unless an ``acqf``
+    option says otherwise.
 
     Attributes:
         surrogate: the default surrogate, a key of ``surrogates.SURROGATES``.
@@ -57,16 +62,20 @@ class ModelMethod:
     def __call__(self, space: SearchSpace, fidelity: Fidelity, seed: int,
                  mode: Literal["async", "sync"] = "async", full_fidelity: bool = False,
                  stop_rule: dict[str, Any] | None = None, surrogate: str | None = None,
-                 **opts: Any) -> Method:
+                 paired_seeds: bool = False, racing: dict[str, Any] | None = None,
+                 incumbent: dict[str, Any] | None = None, **opts: Any) -> Method:
         from hyperpilot.methods.bo import BOProposer
 
         if full_fidelity:  # one budget: the two data rules coincide, no constant input column
             opts.setdefault("data_rule", "bohb")
+        if racing is not None:  # replicated, noisy observations: noisy EI (unless asked otherwise)
+            opts.setdefault("acqf", "qlognei")
         proposer = BOProposer(space, fidelity.min, seed, surrogate=surrogate or self.surrogate,
                               **opts)
         rule = stop_rule if stop_rule is not None else ({} if self.stop else None)
         return ScheduledMethod(space, fidelity, seed, proposer, mode=mode,
-                               full_fidelity=full_fidelity, name=self.name, stop_rule=rule)
+                               full_fidelity=full_fidelity, name=self.name, stop_rule=rule,
+                               paired_seeds=paired_seeds, racing=racing, incumbent=incumbent)
 
 
 def _bo(surrogate: str, name: str, stop: bool = False) -> ModelMethod:
@@ -94,6 +103,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "bg": {"background_fit": True, "optimizer": "pool"},
     "feed": {"feed_curves": True, "data_rule": "bohb"},
     "norandom": {"random_fraction": 0.0},
+    "race": {"racing": {}},  # race at the max budget on up to 3 paired seeds (RaceRule)
+    "stop": {"stop_rule": {}},  # learning-curve stopping on the parametric curve model
+    "bnnstop": {"stop_rule": {"model": "bnn"}},  # ... on the BNN curve model, trained online
 }
 """``"<method>:<variant>"`` names: option sets layered over a registered method."""
 _NO_MODEL = ("random", "hyperband")
@@ -132,7 +144,9 @@ def parse_method(name: str) -> MethodName:
     """
     head, _, variant = name.partition(":")
     base, at, surrogate = head.partition("@")
-    if base not in METHODS or variant not in VARIANTS:
+    parts = variant.split("+")
+    if base not in METHODS or any(v not in VARIANTS for v in parts) or (
+            len(parts) > 1 and ("" in parts or len(set(parts)) < len(parts))):
         raise UnknownMethod(_unknown(name))
     if at and base in _NO_MODEL:
         raise UnknownMethod(f"method {base!r} uses no surrogate, so {name!r} is not a method; "
@@ -143,10 +157,23 @@ def parse_method(name: str) -> MethodName:
         if surrogate not in SURROGATES:
             raise UnknownMethod(f"unknown surrogate {surrogate!r} in {name!r}; known: "
                                 f"{', '.join(sorted(SURROGATES))}")
-    model_only = variant in _MODEL_VARIANTS and base in _NO_MODEL
-    if model_only or (variant == "feed" and not _feeds(base, surrogate or None)):
+    model_only = any(v in _MODEL_VARIANTS for v in parts) and base in _NO_MODEL
+    if model_only or ("feed" in parts and not _feeds(base, surrogate or None)):
         raise UnknownMethod(_unknown(name))
+    if len(parts) > 1:
+        variant_options(variant)  # two variants that set one option differently: refused
     return MethodName(base, surrogate or None, variant)
+
+
+def variant_options(variant: str) -> dict[str, Any]:
+    """The options of ``<variant>[+<variant>...]``, merged; two that disagree are refused."""
+    out: dict[str, Any] = {}
+    for v in variant.split("+"):
+        for k, x in VARIANTS[v].items():
+            if k in out and out[k] != x:
+                raise UnknownMethod(f"variants in {variant!r} disagree on {k!r}")
+            out[k] = x
+    return out
 
 
 def _feeds(base: str, surrogate: str | None) -> bool:
@@ -169,7 +196,10 @@ def _unknown(name: str) -> str:
             "'<model method>:bg' (background fits, pool proposals: for many workers), "
             "'<model method>:feed' (partial curves extrapolated into the surrogate's data; "
             "surrogates that accept known variances), '<model method>:norandom' (no random "
-            "proposals after the initial design)")
+            "proposals after the initial design), '<name>:race' (race configs at the max "
+            "budget on up to 3 paired seeds), '<name>:stop' / '<name>:bnnstop' (learning-curve "
+            "stopping on the parametric / the online BNN curve model); join variants with '+' "
+            "(hyperpilot:race+bnnstop)")
 
 
 def make_method(name: str, space: SearchSpace, fidelity: Fidelity, seed: int,
@@ -184,7 +214,7 @@ def make_method(name: str, space: SearchSpace, fidelity: Fidelity, seed: int,
             contradicts the name's ``@<surrogate>``.
     """
     parsed = parse_method(name)
-    opts = {**options, **VARIANTS[parsed.variant]}
+    opts = {**options, **variant_options(parsed.variant)}
     if parsed.surrogate is not None:
         if opts.get("surrogate", parsed.surrogate) != parsed.surrogate:
             raise ValueError(f"method {name!r} names surrogate {parsed.surrogate!r} but its "

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hyperpilot.selection import IncumbentRule
 from hyperpilot.space import Config, SearchSpace
 from hyperpilot.trial import Fidelity, Result, Trial
 
@@ -22,6 +23,7 @@ class Suggestion:
     bracket: int | None = None
     rung: int | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    seed_index: int = 0  # the config's k-th run (``Trial.seed_index``)
 
 
 @dataclass
@@ -49,12 +51,22 @@ class Method(ABC):
     """
 
     name: str = "method"
+    stop_rule: Any = None
+    """A ``hyperpilot.stopping.StopRule`` to stop runs early from their curves, or None."""
+    stop_curves: Any = None
+    """The ``hyperpilot.stopping.OnlineCurveModel`` behind a ``model="bnn"`` rule, or None."""
+    paired_seeds: bool = False
+    """True: a config's ``k``-th run gets the study's ``k``-th tuning seed (``hyperpilot.seeds``);
+    False: each config gets its own seed."""
 
     def __init__(self, space: SearchSpace, fidelity: Fidelity, seed: int) -> None:
         self.space = space
         self.fidelity = fidelity
         self.seed = seed
         self.fallbacks = 0
+        self.incumbent_rule = IncumbentRule()
+        """Which config the study returns (``hyperpilot.selection``): the best single run
+        unless the method says otherwise (racing: the best mean over its seeds)."""
 
     @abstractmethod
     def suggest(self, n: int, history: History, ask_index: int) -> list[Suggestion]:

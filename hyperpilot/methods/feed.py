@@ -45,7 +45,7 @@ def merged_curves(results: Sequence[Result]) -> dict[int, list[tuple[float, floa
     """
     points: dict[int, dict[float, float]] = {}
     for r in results:
-        if r.status == Status.FAILED:
+        if r.status == Status.FAILED or r.trial.seed_index:  # a config's first seed: its curve
             continue
         pts = points.setdefault(r.trial.config_id, {})
         for b, v in r.curve:

@@ -1,4 +1,11 @@
-"""A method = a Hyperband scheduler (when, at which budget) + a proposer (which config)."""
+"""A method = a Hyperband scheduler (when, at which budget) + a proposer (which config).
+
+With racing (``racing={"max_seeds": 3}``) a :class:`fidelity.racing.Racer` runs beside the
+scheduler: configs that reach the max budget race on more seeds, and its jobs come first. Lower
+rungs stay at one seed. Race runs are trials outside the brackets (``bracket`` and ``rung`` None,
+``seed_index > 0``, ``info["source"] == "race"``), trained from scratch at the max budget, so each
+costs one full-fidelity equivalent of the study's budget.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,12 @@ from typing import Any, Literal
 import numpy as np
 
 from fidelity import HyperbandScheduler, Job
+from fidelity.racing import Racer, RaceRule
 from hyperpilot.methods.base import History, Method, Suggestion
 from hyperpilot.methods.proposers import Proposer
+from hyperpilot.selection import IncumbentRule, rule_of
 from hyperpilot.space import SearchSpace
-from hyperpilot.stopping import StopRule
+from hyperpilot.stopping import OnlineCurveModel, StopRule
 from hyperpilot.trial import Fidelity, Result, Trial
 
 
@@ -33,12 +42,26 @@ class ScheduledMethod(Method):
         full_fidelity: ignore the lower fidelities.
         stop_rule: options of ``hyperpilot.stopping.StopRule`` to stop runs early from their
             learning curves (None: no curve-based stopping).
+        paired_seeds: every config's first run uses the study's first tuning seed (common
+            random numbers, ``hyperpilot.seeds``) instead of a seed of its own.
+        racing: options of ``fidelity.racing.RaceRule`` (``{"max_seeds": 3}``) to race configs
+            at the max budget on more seeds (None: one seed per config); implies paired seeds.
+        incumbent: options of ``hyperpilot.selection.IncumbentRule`` (``{"statistic":
+            "mean-std"}``); None: the best mean over ``max_seeds`` seeds with racing, else the
+            best single run.
     """
 
     def __init__(self, space: SearchSpace, fidelity: Fidelity, seed: int, proposer: Proposer,
                  mode: Literal["async", "sync"] = "async", full_fidelity: bool = False,
-                 name: str = "scheduled", stop_rule: dict[str, Any] | None = None) -> None:
+                 name: str = "scheduled", stop_rule: dict[str, Any] | None = None,
+                 paired_seeds: bool = False, racing: dict[str, Any] | None = None,
+                 incumbent: dict[str, Any] | None = None) -> None:
         super().__init__(space, fidelity, seed)
+        self.race_rule = None if racing is None else RaceRule(**racing)
+        self.racer = None if self.race_rule is None else Racer(self.race_rule)
+        self.paired_seeds = bool(paired_seeds) or self.racer is not None
+        self.incumbent_options = None if incumbent is None else dict(incumbent)
+        self.incumbent_rule = rule_of({"method_options": self._extra_options()})
         self.name = name
         self.proposer = proposer
         self.mode = mode
@@ -46,12 +69,16 @@ class ScheduledMethod(Method):
         lo = fidelity.max if self.full_fidelity else fidelity.min
         self.scheduler = HyperbandScheduler(lo, fidelity.max, fidelity.eta, mode)
         self.stop_rule = None if stop_rule is None else StopRule(**stop_rule)
+        self.stop_curves = (OnlineCurveModel(space, seed) if self.stop_rule is not None
+                            and self.stop_rule.model == "bnn" else None)
 
     def rng(self, ask_index: int, purpose: int = 0) -> np.random.Generator:
         """A generator that depends only on (seed, ask_index, purpose): replay-safe."""
         return np.random.default_rng(np.random.SeedSequence([self.seed, ask_index, purpose]))
 
     def suggest(self, n: int, history: History, ask_index: int) -> list[Suggestion]:
+        races = self._race_jobs(n, history)
+        n -= len(races)
         slots: list[tuple[Job, int]] = []
         for _ in range(n):
             job = self.scheduler.next_job()
@@ -72,9 +99,31 @@ class ScheduledMethod(Method):
                 cfg, info = by_slot[i]
             out.append(Suggestion(cid, cfg, job.budget, job.resume_budget, job.bracket_id,
                                   job.rung, info))
+        return races + out
+
+    def _race_jobs(self, n: int, history: History) -> list[Suggestion]:
+        """Up to ``n`` race runs (the racer's queue), before any Hyperband job."""
+        out: list[Suggestion] = []
+        if self.racer is None:
+            return out
+        configs = {r.trial.config_id: r.trial.config for r in history.results}
+        while len(out) < n and (job := self.racer.next_job()) is not None:
+            self.racer.start(job.config_id, job.seed_index)
+            out.append(Suggestion(job.config_id, configs[job.config_id], self.fidelity.max, 0.0,
+                                  None, None, {"source": "race", "race": job.role},
+                                  job.seed_index))
         return out
 
     def replay_ask(self, trial: Trial) -> None:
+        if trial.seed_index > 0:
+            if self.racer is None:
+                raise ReplayMismatch(f"stored trial {trial.trial_id} is a race run (seed "
+                                     f"{trial.seed_index}) but this method does not race")
+            try:
+                self.racer.start(trial.config_id, trial.seed_index)
+            except ValueError as e:
+                raise ReplayMismatch(f"stored trial {trial.trial_id}: {e}") from None
+            return
         job = self.scheduler.next_job()
         same = (job.bracket_id == trial.bracket and job.rung == trial.rung
                 and (job.config_id is None or job.config_id == trial.config_id))
@@ -85,10 +134,24 @@ class ScheduledMethod(Method):
 
     def observe(self, result: Result, loss: float) -> None:
         t = result.trial
-        if t.rung is not None:
+        if t.rung is not None and t.seed_index == 0:
             self.scheduler.report(t.config_id, t.rung, loss)
+        if self.racer is not None and t.budget >= self.fidelity.max:
+            self.racer.report(t.config_id, t.seed_index, loss)
 
     def options(self) -> dict[str, Any]:
-        stop = None if self.stop_rule is None else dict(vars(self.stop_rule))
-        return {"mode": self.mode, "full_fidelity": self.full_fidelity, "stop_rule": stop,
-                **self.proposer.options()}
+        stop = None if self.stop_rule is None else self.stop_rule.options()
+        out = {"mode": self.mode, "full_fidelity": self.full_fidelity, "stop_rule": stop,
+               **self.proposer.options()}
+        return {**out, **self._extra_options()}
+
+    def _extra_options(self) -> dict[str, Any]:
+        """Options stored only when set, so a stored study's definition stays as it was."""
+        out: dict[str, Any] = {}
+        if self.paired_seeds:
+            out["paired_seeds"] = True
+        if self.race_rule is not None:
+            out["racing"] = dict(vars(self.race_rule))
+        if self.incumbent_options is not None:
+            out["incumbent"] = dict(vars(IncumbentRule(**self.incumbent_options)))
+        return out

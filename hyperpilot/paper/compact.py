@@ -63,7 +63,11 @@ def incumbents(df: pd.DataFrame) -> pd.DataFrame:
     changed = ~((df["score"] == prev) | (df["score"].isna() & prev.isna()))
     first = g.cumcount() == 0
     last = g.cumcount(ascending=False) == 0
-    out = df.loc[changed | first | last, INCUMBENT_COLS].copy()
+    keep = changed | first | last
+    out = df.loc[keep, INCUMBENT_COLS].copy()
+    if "incumbent_config" in df.columns:  # the incumbent's config, not the row's (racing)
+        given = df.loc[keep, "incumbent_config"]
+        out["config"] = given.where(given.notna(), out["config"])
     out.loc[~changed.loc[out.index] | out["score"].isna(), "config"] = ""
     return out.reset_index(drop=True)
 

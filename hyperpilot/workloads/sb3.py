@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from hyperpilot.seeds import TEST_SEED_START
 from hyperpilot.space import Config
 from hyperpilot.trial import Context, Fidelity
 from hyperpilot.workloads import sb3_spaces
@@ -44,7 +45,6 @@ ALGOS = ("ppo", "a2c", "dqn", "sac", "td3")
 ENVS = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0", "Pendulum-v1", "MountainCarContinuous-v0",
         "LunarLander-v3", "LunarLanderContinuous-v3")
 TRAIN_SEED_SPAN = 9_000
-TEST_SEED_START = 10_000
 EVAL_SEED_START = 1_000_000
 
 
@@ -63,6 +63,9 @@ class SB3Settings:
         n_seeds: training seeds per config, aggregated by the mean.
         repair: repair invalid combinations instead of raising ``InvalidConfig``.
         tensorboard_dir: write TensorBoard logs per trial there (needs tensorboard), or None.
+        final_eval_episodes: episodes of each of the last ``last_k`` evaluations before a
+            trial's budget (the ones its value averages), to cut the noise of that value; None
+            uses ``eval_episodes`` there too.
     """
 
     algo: str
@@ -75,6 +78,7 @@ class SB3Settings:
     n_seeds: int = 1
     repair: bool = True
     tensorboard_dir: str | None = None
+    final_eval_episodes: int | None = None
 
 
 @contextmanager
@@ -161,7 +165,8 @@ class _SeedRun:
         self.s, self.seed = s, seed
         self.rng: dict[str, Any] = {}
         self.eval_env = gym.make(s.env_id)
-        self.eval_seeds = [EVAL_SEED_START + 1000 * seed + j for j in range(s.eval_episodes)]
+        n = max(s.eval_episodes, s.final_eval_episodes or 0)
+        self.eval_seeds = [EVAL_SEED_START + 1000 * seed + j for j in range(n)]
         with _rng_scope(self.rng):
             self.model, self.notes = build_model(s, config, seed, tb_name)
 
@@ -176,9 +181,11 @@ class _SeedRun:
             self.model.learn(target - self.steps, callback=_pin_total(self.s.max_steps),
                              reset_num_timesteps=False, tb_log_name=f"seed{self.seed}")
 
-    def evaluate(self) -> float:
+    def evaluate(self, episodes: int | None = None) -> float:
+        """Mean return over the first ``episodes`` evaluation seeds (default ``eval_episodes``)."""
+        seeds = self.eval_seeds[: episodes or self.s.eval_episodes]
         with _rng_scope(self.rng):
-            return float(np.mean(evaluate(self.model, self.eval_env, self.eval_seeds)))
+            return float(np.mean(evaluate(self.model, self.eval_env, seeds)))
 
     def save(self, d: Path) -> None:
         d.mkdir(parents=True, exist_ok=True)
@@ -226,7 +233,9 @@ class SB3Run(CheckpointableObjective):
                       target)
             for r in self.runs:
                 r.learn_to(nxt)
-            per_seed = [r.evaluate() for r in self.runs]
+            final = nxt > target - self.s.last_k * self.s.eval_every  # one the value averages
+            per_seed = [r.evaluate(self.s.final_eval_episodes if final else None)
+                        for r in self.runs]
             self.returns.append(per_seed)
             self.trained = float(np.mean([r.steps for r in self.runs]))
             self.curve.append((self.trained, -float(np.mean(per_seed))))
@@ -284,12 +293,14 @@ def _check(algo: str, env_id: str) -> None:
 def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: float = 3,
                  n_seeds: int = 1, eval_every: int | None = None, eval_episodes: int = 10,
                  last_k: int = 3, value: str = "last", repair: bool = True,
-                 tensorboard_dir: str | None = None) -> Workload:
+                 tensorboard_dir: str | None = None,
+                 final_eval_episodes: int | None = None) -> Workload:
     """A workload tuning ``algo`` on ``env_id`` between ``min_steps`` and ``max_steps`` env steps.
 
     Args:
         eval_every: steps between evaluations; None -> ``max(min_steps // 2, 1000)``.
         value: ``"last"`` (mean of last ``last_k`` evaluations) or ``"auc"``; returns are negated.
+        final_eval_episodes: episodes of the last ``last_k`` evaluations (``SB3Settings``).
 
     Raises:
         ValueError: for an unknown algo or env, or an algo that cannot act in the env.
@@ -299,8 +310,10 @@ def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: fl
     if value not in ("last", "auc"):
         raise ValueError(f"unknown value {value!r}; choose 'last' or 'auc'")
     every = eval_every if eval_every is not None else max(int(min_steps) // 2, 1000)
+    if final_eval_episodes is not None and not 1 <= final_eval_episodes <= 1000:
+        raise ValueError(f"final_eval_episodes must be in [1, 1000], got {final_eval_episodes}")
     s = SB3Settings(algo, env_id, int(max_steps), int(every), eval_episodes, last_k, value,
-                    n_seeds, repair, tensorboard_dir)
+                    n_seeds, repair, tensorboard_dir, final_eval_episodes)
     space = sb3_spaces.SPACES[algo]()
 
     def make(config: Config, context: Context) -> SB3Run:

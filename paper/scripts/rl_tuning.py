@@ -1,4 +1,10 @@
-"""Issue 5's real tuning runs: ``hyperpilot`` against ``random`` on PPO, tuned then tested.
+"""The ``rl_tuning`` experiment (issues 5 and 19): tuners on SB3 agents, tuned then tested on fresh seeds.
+
+Methods: any HyperPilot method name (``hyperpilot:race`` races configs at the max budget on up
+to 3 paired seeds and returns the best mean; ``hyperpilot`` runs one seed per config), and
+``optuna-tpe-median``, rl-zoo's own tuner on its own single-seed protocol
+(``hyperpilot.bench.peers.rlzoo``: TPE + median pruner, one evaluation per 100k steps, 5
+episodes, the last evaluation as the value) with the same environment steps.
 
 Presets:
 
@@ -10,6 +16,16 @@ Presets:
   compared on how fast the incumbent learns: value = area under the evaluation curve (every 2.5k
   steps, 5 episodes); 500k steps per study (10 x 50k), rungs 5.6k / 16.7k / 50k; the test records
   each test seed's curve, for steps-to-475.
+* ``lunarlander``: PPO LunarLander-v3 (the ``box2d`` extra), a task of another kind (sparse
+  crashes, a longer horizon): 10 x 200k steps per study, rungs 22.2k / 66.7k / 200k, value = mean
+  of the last 3 evaluations (every 10k steps, 10 episodes); a test run below 0 (it crashes) fails.
+* ``pendulum``: SAC Pendulum-v1, the cheaper alternative third task: 10 x 20k steps, rungs 2.2k /
+  6.7k / 20k, evaluations every 1k steps; SAC costs 160-264 s per 10k steps here (FACTS.md).
+
+A test run *fails* below the preset's ``fail_below`` (Acrobot: -499, an agent that never swings
+up in 500 steps). The report gives, per method: the test mean with its 95% interval, failed test
+runs, steps to the threshold (CartPole) and the share of the study's steps spent on extra seeds
+(racing).
 
 Tuning seeds ``0..S-1`` are study master seeds (training seeds < 9000); each incumbent is then
 retrained from scratch at the max budget on fresh test seeds (10000, 10001, ...) by
@@ -24,7 +40,8 @@ x method to ``F_summary.csv``. Confidence intervals are 95% percentile bootstrap
 (``scipy.stats.bootstrap``) over a method's pooled test runs.
 
     cd /work/main && OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/rl_tuning.py \\
-        --presets acrobot cartpole --seeds 3 --runs runs/rl
+        --presets acrobot cartpole --seeds 3 --runs runs/rl \\
+        --methods hyperpilot:race hyperpilot random optuna-tpe-median
 """
 
 from __future__ import annotations
@@ -47,13 +64,28 @@ from hyperpilot.bench.stats import bootstrap_ci
 from hyperpilot.data import resolve_data_dir
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "acrobot": {"env": "Acrobot-v1", "min_steps": 10_000, "max_steps": 100_000, "budget": 15.0,
-                "eval_every": None, "run": [], "threshold": None},
-    "cartpole": {"env": "CartPole-v1", "min_steps": 5_000, "max_steps": 50_000, "budget": 10.0,
-                 "eval_every": 2_500, "threshold": 475.0,
+    "acrobot": {"env": "Acrobot-v1", "algo": "ppo", "min_steps": 10_000, "max_steps": 100_000,
+                "budget": 15.0, "eval_every": None, "run": [], "threshold": None,
+                "fail_below": -499.0},
+    "cartpole": {"env": "CartPole-v1", "algo": "ppo", "min_steps": 5_000, "max_steps": 50_000,
+                 "budget": 10.0, "eval_every": 2_500, "threshold": 475.0, "fail_below": None,
                  "run": ["--eval-episodes", "5", "--workload-options", '{"value": "auc"}']},
+    "lunarlander": {"env": "LunarLander-v3", "algo": "ppo", "min_steps": 22_222,
+                    "max_steps": 200_000, "budget": 10.0, "eval_every": None, "threshold": None,
+                    "fail_below": 0.0, "run": ["--eval-every", "10000"]},
+    "pendulum": {"env": "Pendulum-v1", "algo": "sac", "min_steps": 2_222, "max_steps": 20_000,
+                 "budget": 10.0, "eval_every": None, "threshold": None, "fail_below": None,
+                 "run": ["--eval-every", "1000"]},
 }
-COLOURS = {"hyperpilot": "tab:blue", "random": "tab:orange"}
+PEERS = ("optuna-tpe-median",)
+"""Methods that are not HyperPilot methods: run by their own module, stored as studies."""
+COLOURS = {"hyperpilot": "tab:blue", "random": "tab:orange", "hyperpilot:race": "tab:green",
+           "optuna-tpe-median": "tab:red"}
+
+
+def slug(method: str) -> str:
+    """A method's name in file names (``hyperpilot:race`` -> ``hyperpilot_race``)."""
+    return method.replace(":", "_").replace("+", "_")
 
 
 # ----------------------------------------------------------------------------------- running
@@ -63,14 +95,19 @@ def _lane(method: str, p: dict[str, Any], d: Path, seeds: int, test_seeds: int,
     py, env = sys.executable, dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     every = ["--eval-every", str(p["eval_every"])] if p["eval_every"] else []
     for s in range(seeds):
-        stem = d / f"{method}-s{s}"
+        stem = d / f"{slug(method)}-s{s}"
         db = stem.with_suffix(".sqlite")
-        steps = [(stem.with_suffix(".done"),
-                  [py, "-m", "hyperpilot", "run", "--workload", "sb3", "--algo", "ppo", "--env", p["env"],
-                   "--min-steps", str(p["min_steps"]), "--max-steps", str(p["max_steps"]), "--eta", "3",
-                   "--budget", str(p["budget"]), "--workers", "1", "--method", method, "--seed", str(s),
-                   "--storage", str(db), "--resume", "--no-progress", *every, *p["run"]],
-                  stem.with_suffix(".log")),
+        if method in PEERS:  # rl-zoo's tuner on its own protocol, the same env steps
+            tune = [py, "-m", "hyperpilot.bench.peers.rlzoo", "--algo", p["algo"], "--env",
+                    p["env"], "--max-steps", str(p["max_steps"]), "--budget", str(p["budget"]),
+                    "--seed", str(s), "--storage", str(db)]
+        else:
+            tune = [py, "-m", "hyperpilot", "run", "--workload", "sb3", "--algo", p["algo"],
+                    "--env", p["env"], "--min-steps", str(p["min_steps"]), "--max-steps",
+                    str(p["max_steps"]), "--eta", "3", "--budget", str(p["budget"]), "--workers",
+                    "1", "--method", method, "--seed", str(s), "--storage", str(db), "--resume",
+                    "--no-progress", *every, *p["run"]]
+        steps = [(stem.with_suffix(".done"), tune, stem.with_suffix(".log")),
                  (stem.with_suffix(".test.json"),
                   [py, "-m", "hyperpilot", "test-incumbent", str(db), "--seeds", str(test_seeds),
                    *every, "--out", str(stem.with_suffix(".test.json"))],
@@ -127,11 +164,14 @@ def study_summary(db: Path, threshold: float | None) -> dict[str, Any]:
     """
     df = A.load_study(db)
     # curves are indexed by the steps the agent really trained (PPO finishes whole rollouts, so a
-    # trial can pass its budget): the furthest point of each config is what it cost
+    # trial can pass its budget): the furthest point of each run (config, seed) is what it cost
     last = df["curve"].map(lambda c: float(c[-1][0]) if c else 0.0)
+    extra = df["seed_index"] > 0
     rec = {"trials": len(df), "stopped": int((df["status"] == "stopped").sum()),
            "study_steps": float(df["spent"].sum()), "optimizer_s": float(df["overhead_s"].sum()),
-           "actual_steps": float(last.groupby(df["config_id"]).max().sum()),
+           "actual_steps": float(last.groupby([df["config_id"], df["seed_index"]]).max().sum()),
+           "extra_seed_share": float(df.loc[extra, "spent"].sum() / max(df["spent"].sum(), 1e-300)),
+           "race_runs": int(extra.sum()),
            "trial_wall_h": float(df["wall_s"].sum()) / 3600,
            "tuning_return": -float(df["incumbent_loss"].iloc[-1]),  # NaN before a max-budget result
            "trace": pd.DataFrame({"steps": df["spent"].cumsum(), "best": -df["incumbent_loss"]}),
@@ -148,7 +188,7 @@ def collect(d: Path, methods: list[str], threshold: float | None) -> tuple[pd.Da
     """Per study (with its trace) and per test run."""
     studies, tests = [], []
     for m in methods:
-        for db in sorted(d.glob(f"{m}-s*.sqlite"), key=lambda p: int(p.stem.rsplit("-s", 1)[1])):
+        for db in sorted(d.glob(f"{slug(m)}-s*.sqlite"), key=lambda p: int(p.stem.rsplit("-s", 1)[1])):
             seed = int(db.stem.rsplit("-s", 1)[1])
             rec = {"method": m, "tuning_seed": seed, "finished": db.with_suffix(".done").exists(),
                    **study_summary(db, threshold)}
@@ -162,7 +202,9 @@ def collect(d: Path, methods: list[str], threshold: float | None) -> tuple[pd.Da
                 tests.append({"method": m, "tuning_seed": seed, "test_seed": ts, "test_return": v,
                               "steps_to": steps_to(c, threshold) if c is not None and threshold else np.nan,
                               "curve": c, "tuning_return": rec["tuning_return"],
-                              "incumbent": json.dumps(t["incumbent"], sort_keys=True)})
+                              "incumbent": json.dumps(t["incumbent"], sort_keys=True),
+                              "incumbent_rule": t.get("incumbent_rule", ""),
+                              "incumbent_seeds": len(t.get("tuning_values") or [1])})
     return pd.DataFrame(studies), pd.DataFrame(tests)
 
 
@@ -190,10 +232,15 @@ def summarise(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.Dat
         t = tests[tests["method"] == m] if len(tests) else tests
         vals = t["test_return"].to_numpy(float) if len(t) else np.array([])
         lo, hi = _ci(vals) if len(vals) else (np.nan, np.nan)
+        fail = p.get("fail_below")
         row = {"preset": name, "env": p["env"], "method": m, "tuning_seeds": len(g),
                "tuning_seeds_tested": t["tuning_seed"].nunique() if len(t) else 0,
                "test_runs": len(vals), "test_mean": vals.mean() if len(vals) else np.nan,
                "test_ci_low": lo, "test_ci_high": hi,
+               "failed_test_runs": int((vals < fail).sum()) if fail is not None else 0,
+               "tuning_seeds_with_a_failure": (int(t.loc[t["test_return"] < fail, "tuning_seed"].nunique())
+                                               if fail is not None and len(t) else 0),
+               "extra_seed_share": float(g["extra_seed_share"].mean()),
                "study_steps_median": float(g["study_steps"].median()),
                "actual_steps_median": float(g["actual_steps"].median()),
                "trial_wall_h_median": float(g["trial_wall_h"].median())}
@@ -230,11 +277,17 @@ def report(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFr
                      f"{r.trials} ({r.stopped}) | {r.study_steps / 1e6:.2f}M ({r.actual_steps / 1e6:.2f}M) | "
                      f"{r.trial_wall_h:.2f} | {r.optimizer_s:.0f} | "
                      f"{tune} | {test} |")
-    lines += ["", "Over the tuning seeds tested for every method:", "",
-              "| method | tuning seeds | test runs | mean test return [95% CI] |", "|---|---|---|---|"]
+    fail = p.get("fail_below")
+    lines += ["", "Over the tuning seeds tested for every method"
+              + (f" (a test run below {fail:g} fails)" if fail is not None else "") + ":", "",
+              "| method | tuning seeds | test runs | mean test return [95% CI] | failed test runs "
+              "(tuning seeds with one) | steps on extra seeds |", "|---|---|---|---|---|---|"]
     for r in summary.itertuples():
         ci = f"{r.test_mean:.1f} [{r.test_ci_low:.1f}, {r.test_ci_high:.1f}]" if r.test_runs else "-"
-        lines.append(f"| {r.method} | {r.tuning_seeds_tested} | {r.test_runs} | {ci} |")
+        failed = (f"{r.failed_test_runs} ({r.tuning_seeds_with_a_failure})" if fail is not None
+                  else "-")
+        lines.append(f"| {r.method} | {r.tuning_seeds_tested} | {r.test_runs} | {ci} | {failed} | "
+                     f"{r.extra_seed_share:.1%} |")
     if p["threshold"] is not None:
         lines += ["", f"Steps to a return of {p['threshold']:g}. Tuner: env steps the study had "
                   "trained when one of its evaluations first reached it (per tuning seed). Test: "
@@ -296,7 +349,8 @@ def plot(p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFrame, path: Pa
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--presets", nargs="+", default=list(PRESETS), choices=list(PRESETS))
-    ap.add_argument("--methods", nargs="+", default=["hyperpilot", "random"])
+    ap.add_argument("--methods", nargs="+",
+                    default=["hyperpilot:race", "hyperpilot", "random", "optuna-tpe-median"])
     ap.add_argument("--seeds", type=int, default=3, help="tuning seeds per method")
     ap.add_argument("--test-seeds", type=int, default=10, help="fresh test seeds per incumbent")
     ap.add_argument("--runs", type=Path, help="study folders (default: next to --out, else runs/rl)")

@@ -120,3 +120,30 @@ def test_global_rng_untouched(models):
     state = torch.get_rng_state()
     propose_batch(models["ensemble"], q=2, **FAST)
     assert torch.equal(state, torch.get_rng_state())
+
+
+def test_qlognei_baseline_is_moved_into_the_bounds_without_repeats():
+    """Replicates (one config on several seeds) and low-fidelity rows become one baseline point
+    at the max fidelity, where the acquisition looks."""
+    from types import SimpleNamespace
+
+    from acquisition.propose import _baseline
+
+    X = torch.tensor([[0.2, 0.0], [0.2, 0.5], [0.2, 1.0], [0.2, 1.0], [0.7, 1.0]],
+                     dtype=torch.float64)
+    bounds = torch.tensor([[0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+    base = _baseline(SimpleNamespace(train_X=X), bounds)  # type: ignore[arg-type]
+    assert base.tolist() == [[0.2, 1.0], [0.7, 1.0]]
+
+
+@pytest.mark.parametrize("kind", ["gp", "ensemble"])
+def test_qlognei_on_replicated_noisy_data(kind):
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(8, 2, generator=g, dtype=torch.float64)
+    X = torch.cat([x, x, x])  # three seeds of each point
+    Y = -((X - 0.5) ** 2).sum(-1, keepdim=True) + 0.1 * torch.randn(24, 1, generator=g,
+                                                                      dtype=torch.float64)
+    model = (GP() if kind == "gp" else DeepEnsemble(n_members=3, width=16, max_steps=100)).fit(X, Y)
+    a = propose_batch(model, q=2, acqf="qlognei", seed=3, exclude=x, **FAST)
+    b = propose_batch(model, q=2, acqf="qlognei", seed=3, exclude=x, **FAST)
+    assert a.shape == (2, 2) and torch.equal(a, b)

@@ -63,3 +63,30 @@ def test_stopper_rejects_bad_settings() -> None:
         CurveStopper(Fixed(0, 1), threshold=1.5)
     with pytest.raises(ValueError):
         CurveStopper(Fixed(0, 1), patience=0)
+
+
+def test_prob_better_keeps_a_bounded_metric_in_its_bounds() -> None:
+    """An accuracy cannot pass 1: an incumbent at 1 is never beaten, and the mass a Gaussian
+    puts above 1 is not counted as a chance to beat 0.95."""
+    assert prob_better(0.99, 0.05, 1.0, (0.0, 1.0)) == 0.0
+    assert prob_better(0.5, 0.1, -0.1, (0.0, 1.0)) == 1.0
+    free = prob_better(0.97, 0.05, 0.95)
+    bounded = prob_better(0.97, 0.05, 0.95, (0.0, 1.0))
+    assert 0 < bounded < free  # P(0.95 < Y <= 1 | Y <= 1) < P(Y > 0.95)
+    assert prob_better(2.1, 0.01, 0.9, (0.0, 1.0)) == 1.0  # far above: the nearest bound
+    assert prob_better(0.3, 0.2, 0.5, (-1e9, 1e9)) == pytest.approx(prob_better(0.3, 0.2, 0.5))
+    with pytest.raises(ValueError, match="lo < hi"):
+        prob_better(0.3, 0.2, 0.5, (1.0, 0.0))
+
+
+def test_the_stopper_passes_bounds_and_the_config_to_the_model() -> None:
+    class Seen(Fixed):
+        def _predict(self, t, y, t_target, x):  # type: ignore[no-untyped-def]
+            self.x = x
+            return super()._predict(t, y, t_target, x)
+
+    model = Seen(0.99, 0.05)
+    stopper = CurveStopper(model, threshold=0.05, min_fraction=0.0, min_points=1,
+                           bounds=(0.0, 1.0))
+    stop, p = stopper.should_stop([1, 2], [0.5, 0.6], 10, 1.0, x=[0.25, 0.75])
+    assert stop and p == 0.0 and list(model.x) == [0.25, 0.75]

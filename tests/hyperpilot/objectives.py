@@ -30,6 +30,13 @@ def branin_mf(config: dict[str, Any], budget: float, resume_budget: float, ctx: 
     return v, [(budget, v)]
 
 
+def noisy_branin(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
+    """``branin_mf`` plus noise of sd 3 that depends on the seed only (the same along a curve)."""
+    v, curve = branin_mf(config, budget, resume_budget, ctx)
+    e = 3.0 * math.sin(12.9898 * ctx.seed + 78.233 * config["x"])
+    return v + e, [(b, y + e) for b, y in curve]
+
+
 def nan_objective(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
     return float("nan")
 

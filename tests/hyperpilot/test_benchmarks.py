@@ -94,6 +94,30 @@ def test_bandit_learns() -> None:
     assert bench(cfg, 2430, context=ctx(0))[0] < bench(cfg, 30, context=ctx(0))[0] - 0.3
 
 
+# --------------------------------------------------------------------- noisy-brittle
+def test_noisy_brittle_seeds_fail_in_the_brittle_basin_only() -> None:
+    from hyperpilot.benchmarks.brittle import BRITTLE_A, BRITTLE_B, expected_value
+
+    bench = get_benchmark("noisy-brittle")
+    assert bench.noisy and bench.fidelity.max == 81
+    a = {f"x{i + 1}": float(v) for i, v in enumerate(BRITTLE_A)}
+    b = {f"x{i + 1}": float(v) for i, v in enumerate(BRITTLE_B)}
+    va = np.array([bench(a, 81, context=ctx(s))[0] for s in range(40)])
+    vb = np.array([bench(b, 81, context=ctx(s))[0] for s in range(40)])
+    assert va.min() < vb.min() - 0.1  # the best single run is a brittle one
+    assert 0.25 < np.mean(va > -0.3) < 0.75  # about half of the brittle seeds fail
+    assert vb.max() < -0.6 and vb.mean() < va.mean() - 0.1  # the robust basin wins on average
+    assert abs(vb.mean() - float(expected_value(BRITTLE_B[None])[0])) < 0.05
+    assert bench.optimum <= float(expected_value(BRITTLE_B[None])[0]) + 1e-6
+    # a seed's run is one function of the budget: resuming extends it exactly, failures included
+    fail = next(s for s in range(40) if va[s] > -0.3)
+    v, curve, cost = bench(a, 81, context=ctx(fail))
+    v2, tail, cost2 = bench(a, 81, resume_budget=9, context=ctx(fail))
+    assert v == v2 and cost == 81 and cost2 == 72 and all(b > 9 for b, _ in tail)
+    assert all(y == bench(a, b, context=ctx(fail))[0] for b, y in tail + curve)
+    assert bench(a, 3, context=ctx(fail))[0] < -0.3  # it learned before it collapsed
+
+
 # --------------------------------------------------------------------- lcbench
 @pytest.mark.data
 def test_lcbench_values_curves_and_cost(data_dir: Path) -> None:
@@ -192,3 +216,9 @@ def test_every_encoded_lcbench_task_runs_with_a_cached_optimum_estimate(
     assert meta["optima"]["lcbench:167083"] == {"optimum": bench.optimum,
                                                 "note": bench.optimum_note}
     assert json.loads((tmp_path / "b" / "meta.json").read_text())["optima"] == meta["optima"]
+
+
+def test_noisy_brittle_is_scored_by_test_regret() -> None:
+    from hyperpilot.bench.testscore import noisy_benchmarks
+
+    assert noisy_benchmarks(["noisy-brittle", "branin", "bandit"], None) == ["noisy-brittle", "bandit"]

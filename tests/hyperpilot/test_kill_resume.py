@@ -30,20 +30,33 @@ def _completed(db: Path) -> dict[int, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
-def _start(db: Path, n: int, log: Path) -> subprocess.Popen:
+def _start(db: Path, n: int, log: Path, method: str = "hyperband",
+           objective: str = "branin_mf") -> subprocess.Popen:
     env = {**os.environ, "HP_TEST_SLEEP": "0.03", "HP_TEST_LOG": str(log), "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "tests.hyperpilot.kill_driver", str(db),
-                             "hyperband", str(n)], cwd=ROOT, env=env)
+                             method, str(n), objective], cwd=ROOT, env=env)
 
 
-def _kill_when(db: Path, proc: subprocess.Popen, at_least: int) -> None:
+def _kill_when(db: Path, proc: subprocess.Popen, at_least: int, races: int = 0) -> None:
     deadline = time.time() + 60
     while time.time() < deadline:
-        if db.exists() and len(_completed(db)) >= at_least:
+        if db.exists() and len(_completed(db)) >= at_least and _races(db) >= races:
             break
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+def _races(db: Path, status: str = "complete") -> int:
+    """Race runs (a config's extra seeds) in the store with ``status``."""
+    con = sqlite3.connect(db)
+    try:
+        return int(con.execute("SELECT COUNT(*) FROM trials WHERE status=? AND info LIKE "
+                               "'%\"seed_index\"%'", (status,)).fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        con.close()
 
 
 @pytest.mark.parametrize("kills", [1, 3])
@@ -68,3 +81,29 @@ def test_sigkill_then_resume(tmp_path: Path, kills: int) -> None:
     reference = Study(SPACE, FIDELITY, "hyperband", seed=0).run(branin_mf, n_trials=n)
     ref = {r.trial.trial_id: (r.trial.budget, r.value) for r in reference.results}
     assert {k: (v[1], v[2]) for k, v in done.items()} == ref
+
+
+def test_sigkill_in_the_middle_of_a_race_then_resume(tmp_path: Path) -> None:
+    """Killed while race runs (extra seeds at the max budget) are under way: after the resume no
+    config runs one seed twice, and the study ends as an uninterrupted one."""
+    from tests.hyperpilot.objectives import noisy_branin
+
+    n, method = 110, "hyperband:race"
+    db, log = tmp_path / "r.sqlite", tmp_path / "calls.log"
+    _kill_when(db, _start(db, n, log, method, "noisy_branin"), at_least=60, races=1)
+    before = _completed(db)
+    assert _races(db) >= 1
+    final = _start(db, n, log, method, "noisy_branin")
+    assert final.wait(timeout=120) == 0
+    done = _completed(db)
+    assert all(done[k] == v for k, v in before.items())
+    calls = [int(x) for x in log.read_text().split()]
+    assert not ({t for t in set(calls) if calls.count(t) > 1} & set(before))
+    resumed = Study(SPACE, FIDELITY, method, seed=0, storage=db)
+    runs = [(r.trial.config_id, r.trial.seed_index, r.trial.budget) for r in resumed.results]
+    assert len(runs) == len(set(runs)) == n  # no seed of a config run twice
+    assert sum(k > 0 for _, k, _ in runs) >= 2
+    reference = Study(SPACE, FIDELITY, method, seed=0).run(noisy_branin, n_trials=n)
+    ref = {r.trial.trial_id: (r.trial.budget, r.trial.seed_index, r.value) for r in reference.results}
+    assert {r.trial.trial_id: (r.trial.budget, r.trial.seed_index, r.value)
+            for r in resumed.results} == ref

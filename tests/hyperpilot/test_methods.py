@@ -12,7 +12,7 @@ import pytest
 import hyperpilot as hp
 from hyperpilot.methods import METHODS, UnknownMethod, make_method
 from hyperpilot.study import Study
-from tests.hyperpilot.objectives import SPACE, branin_mf
+from tests.hyperpilot.objectives import SPACE, branin_mf, noisy_branin
 
 FID = hp.Fidelity(1, 9, 3)
 FAST = {"n_init": 4, "num_restarts": 1, "raw_samples": 32}
@@ -20,17 +20,23 @@ SMALL_NETS = {"hyperpilot": {"max_steps": 60, "n_members": 3, "width": 16},
               "hyperpilot-mcdropout": {"max_steps": 60, "n_samples": 4, "width": 16}}
 
 
+RACING = ["random:race", "hyperband:race", "gp-bo:race", "hyperpilot:race"]
+"""Racing variants: the same suite, with a noisy objective so that races happen."""
+
+
 def _opts(name: str) -> dict[str, Any]:
     """Small models, so the suite checks behaviour, not quality, in seconds."""
-    if name in ("random", "hyperband"):
+    base = name.partition(":")[0]
+    if base in ("random", "hyperband"):
         return {}
-    return {**FAST, **({"surrogate_options": SMALL_NETS[name]} if name in SMALL_NETS else {})}
+    return {**FAST, **({"surrogate_options": SMALL_NETS[base]} if base in SMALL_NETS else {})}
 
 
 def _drive(s: Study, n: int, batch: int = 3) -> Study:
+    objective = noisy_branin if s.method_name in RACING else branin_mf
     while len(s.results) < n:
         for t in s.ask(batch):
-            s.tell(t, *branin_mf(t.config, t.budget, t.resume_budget, hp.Context(t, t.seed)))
+            s.tell(t, *objective(t.config, t.budget, t.resume_budget, hp.Context(t, t.seed)))
     return s
 
 
@@ -39,7 +45,7 @@ def _traj(s: Study) -> list[tuple]:
              tuple(sorted(r.trial.config.items()))) for r in s.results]
 
 
-@pytest.fixture(params=sorted(METHODS))
+@pytest.fixture(params=sorted(METHODS) + RACING)
 def method(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -58,11 +64,13 @@ def test_contract_and_determinism(method: str) -> None:
 def test_no_config_proposed_twice(method: str) -> None:
     s = _drive(Study(SPACE, FID, method, seed=1, method_options=_opts(method)), 20)
     new = [tuple(sorted(r.trial.config.items())) for r in s.results
-           if r.trial.info.get("source") != "promotion"]
+           if r.trial.info.get("source") not in ("promotion", "race")]
     assert len(new) == len(set(new))
     by_id: dict[int, dict] = {}
-    for r in s.results:  # a promotion keeps its config
+    for r in s.results:  # a promotion, and a race run on another seed, keep their config
         assert by_id.setdefault(r.trial.config_id, r.trial.config) == r.trial.config
+    runs = [(r.trial.config_id, r.trial.budget, r.trial.seed_index) for r in s.results]
+    assert len(runs) == len(set(runs))  # no config runs one budget on one seed twice
 
 
 def test_resume_equivalence(method: str, tmp_path: Path) -> None:

@@ -177,6 +177,10 @@ def test_rl_tuning_table_and_figure(tmp_path: Path) -> None:
     assert acrobot.count("--") == 2  # no steps-to for a task without a threshold
     figs = artifacts.FIGURES["rl_tuning"](src, e, tmp_path / "figures", "rl_tuning")
     assert {f.suffix for f in figs} == {".pdf", ".png"} and all(f.stat().st_size > 1000 for f in figs)
+    s = pd.read_csv(src / "summary.csv").assign(failed_test_runs=[5, 0], extra_seed_share=[0.12, 0.0])
+    s.to_csv(src / "summary.csv", index=False)  # issue 19's columns: failures, extra seeds
+    tex = artifacts.TABLES["rl_tuning"](src, e, tmp_path / "tables", "rl_tuning").read_text()
+    assert "failed test runs" in tex and "12\\%" in tex
 
 
 def test_cli_list_and_unknown_experiment(capsys: pytest.CaptureFixture[str]) -> None:

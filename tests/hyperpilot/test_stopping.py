@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
+
 import hyperpilot as hp
 from hyperpilot.stopping import StoppableObjective, StopperState, StopRule
 from hyperpilot.study import minimize, spent
@@ -59,3 +61,49 @@ def test_study_records_stops_and_counts_their_budget() -> None:
         assert not [x for x in s.results if x.trial.config_id == r.trial.config_id
                     and x.trial.trial_id > r.trial.trial_id]
     assert math.isclose(s.budget_used(), sum(spent(r) for r in s.results) / 50)
+
+
+def test_stop_rule_options_keep_stored_definitions() -> None:
+    """Studies stored before ``model`` and ``bounds`` existed must keep their definition."""
+    assert StopRule().options() == {"threshold": 0.05, "min_fraction": 0.1, "min_points": 3,
+                                    "patience": 2, "growth": 1.2}
+    r = StopRule(model="bnn", bounds=(-500, 0))
+    assert r.options()["model"] == "bnn" and r.options()["bounds"] == [-500.0, 0.0]
+    assert StopRule(**r.options()) == r
+    assert r.y_bounds(-1.0) == (0.0, 500.0) and r.y_bounds(1.0) == (-500.0, 0.0)
+    with pytest.raises(ValueError, match="model"):
+        StopRule(model="lcpfn")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="bounds"):
+        StopRule(bounds=(1.0, 1.0))
+
+
+def test_the_bnn_rule_trains_online_on_the_studys_curves_and_stops() -> None:
+    s = minimize(saturating, SPACE, fidelity=hp.Fidelity(2, 50, 3), method="hyperband",
+                 budget=12, seed=0, method_options={"stop_rule": {"threshold": 0.2,
+                                                                  "model": "bnn"}})
+    online = s.method.stop_curves
+    assert online is not None and online.fits >= 1
+    assert any(r.status == hp.Status.STOPPED for r in s.results)
+    state = s.trial_extras(s.results[-1].trial)["stopper"]
+    assert state.model is online.cache[1] and state.x == online.encode(s.results[-1].trial.config)
+    again = minimize(saturating, SPACE, fidelity=hp.Fidelity(2, 50, 3), method="hyperband",
+                     budget=12, seed=0, method_options={"stop_rule": {"threshold": 0.2,
+                                                                      "model": "bnn"}})
+    assert [(r.trial.config_id, r.status, r.value) for r in s.results] == \
+        [(r.trial.config_id, r.status, r.value) for r in again.results]
+
+
+def test_online_curve_model_refits_on_a_schedule_of_told_results() -> None:
+    from hyperpilot.stopping import OnlineCurveModel
+
+    s = minimize(saturating, SPACE, fidelity=hp.Fidelity(2, 50, 3), method="hyperband",
+                 budget=6, seed=1)
+    online = OnlineCurveModel(SPACE, seed=0, options={"max_steps": 50, "n_members": 2})
+    res = s.results
+    assert online.model(res[:3], -1.0) is None
+    a = online.model(res[:9], -1.0)
+    assert online.model(res[:10], -1.0) is a and online.fits == 1  # same size on the schedule
+    fresh = OnlineCurveModel(SPACE, seed=0, options={"max_steps": 50, "n_members": 2})
+    b = fresh.model(res[:10], -1.0)  # a resumed study refits the same model
+    t, y = [2.0, 4.0, 6.0], [-1.5, -1.2, -1.1]
+    assert a.predict(t, y, 50.0, [0.3]) == b.predict(t, y, 50.0, [0.3])

@@ -204,3 +204,27 @@ def test_example_files_build_workloads() -> None:
                                  max_steps=d["max_steps"], eta=d["eta"], n_seeds=d["n_seeds"],
                                  eval_episodes=d["eval_episodes"])
         assert w.fidelity.max / w.fidelity.min == pytest.approx(27) and f.stem in d["storage"]
+
+
+@pytest.mark.rl
+def test_final_evaluations_use_more_episodes() -> None:
+    """The last ``last_k`` evaluations before the budget (the value's) use more episodes; the
+    earlier ones and the first episodes' seeds are unchanged."""
+    from hyperpilot.workloads import sb3
+
+    seen: list[int] = []
+    real = sb3._SeedRun.evaluate
+
+    def counting(self, episodes=None):  # type: ignore[no-untyped-def]
+        seen.append(episodes or self.s.eval_episodes)
+        return real(self, episodes)
+
+    w = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=128, max_steps=512,
+                         eval_every=128, eval_episodes=1, last_k=2, final_eval_episodes=3)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sb3._SeedRun, "evaluate", counting)
+        w.objective(PPO, 512, 0, ctx(PPO))
+    assert seen == [1, 1, 3, 3]
+    with pytest.raises(ValueError, match="final_eval_episodes"):
+        WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=128, max_steps=512,
+                         final_eval_episodes=0)
