@@ -6,6 +6,12 @@ its capacity on them. HEBO (Cowen-Rivers et al. 2022) warps the outputs with a p
 fitted by maximum likelihood; a surrogate then models ``u = warp(y)`` and maps its posterior
 samples back with the exact inverse, so every sample is in the caller's units (the pushforward
 of the warped posterior, not a moment approximation). The map is strictly increasing.
+
+A Gaussian posterior in warped units has a heavy tail in the caller's: with ``lam`` near 0 a
+sample a few standard deviations above the data maps to an astronomically large value (seen on
+Hartmann-6: a posterior mean of 6e20), and such samples would dominate expected improvement. So
+the inverse is bounded: a sample maps to at most one observed range beyond the observed values
+(``[y_min - R, y_max + R]``, ``R = y_max - y_min``), clamped in warped units before inverting.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ class OutputWarp:
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
         self.m1, self.s1, self.lam, self.m2, self.s2 = 0.0, 1.0, 1.0, 0.0, 1.0
+        self.u_lo, self.u_hi = -float("inf"), float("inf")  # the bounded inverse's range
 
     def fit(self, y: Tensor) -> OutputWarp:
         """Fit on ``n`` (or ``n x 1``) values, larger is better; returns ``self``."""
@@ -44,6 +51,9 @@ class OutputWarp:
         t = _yj(z, self.lam)
         self.m2 = float(t.mean())
         self.s2 = max(float(t.std()), 1e-9) if v.numel() > 1 else 1.0
+        lo, hi = float(z.min()), float(z.max())
+        ends = _yj(torch.tensor([2 * lo - hi, 2 * hi - lo], dtype=torch.float64), self.lam)
+        self.u_lo, self.u_hi = ((ends - self.m2) / self.s2).tolist()
         return self
 
     def transform(self, y: Tensor) -> Tensor:
@@ -51,7 +61,9 @@ class OutputWarp:
         return (_yj((y - self.m1) / self.s1, self.lam) - self.m2) / self.s2
 
     def untransform(self, u: Tensor) -> Tensor:
-        """Warped units -> caller's units, differentiably (same shape)."""
+        """Warped units -> caller's units, differentiably (same shape); bounded to one observed
+        range beyond the observed values (see the module docstring)."""
+        u = u.clamp(self.u_lo, self.u_hi)
         return _yj_inv(u * self.s2 + self.m2, self.lam) * self.s1 + self.m1
 
     def slope(self, y: Tensor) -> Tensor:

@@ -89,3 +89,15 @@ def test_warping_keeps_far_outliers_from_spoiling_the_fit():
         mean = model.posterior(X).mean.squeeze(-1)  # in the caller's units either way
         errs[warp] = float(((mean[ok] - Y[ok, 0]) ** 2).mean().sqrt())
     assert errs[True] < 0.5 * errs[False]
+
+
+def test_the_inverse_warp_is_bounded_to_one_range_beyond_the_data():
+    from surrogates._warp import OutputWarp
+
+    y = torch.tensor([0.0, 0.01, 0.02, 0.05, 0.1, 1.0], dtype=torch.float64)
+    w = OutputWarp().fit(y)
+    far = w.untransform(torch.tensor([-1e3, 1e3], dtype=torch.float64))
+    torch.testing.assert_close(far, torch.tensor([-1.0, 2.0], dtype=torch.float64))
+    u = torch.tensor([50.0], dtype=torch.float64, requires_grad=True)
+    w.untransform(u).sum().backward()
+    assert torch.isfinite(u.grad).all()
