@@ -111,6 +111,11 @@ def _laplace_warp(seed: int, cat_groups: list[list[int]] | None,
     return LinearizedLaplace(seed=seed, **{"output_warp": True, **options})
 
 
+def _laplace_lbfgs(seed: int, cat_groups: list[list[int]] | None,
+                   options: dict[str, Any]) -> LinearizedLaplace:
+    return LinearizedLaplace(seed=seed, **{"optimizer": "lbfgs", **options})
+
+
 def _gp_capped(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> CappedGP:
     return CappedGP(cat_groups=cat_groups or None, seed=seed, **options)
 
@@ -148,6 +153,8 @@ SURROGATES: dict[str, SurrogateSpec] = {
                                                    "(prequential) log-likelihood weights"),
     "laplace-warp": SurrogateSpec(_laplace_warp, accepts_yvar=True, neural=True,
                                   description="laplace on Yeo-Johnson-warped outputs"),
+    "laplace-lbfgs": SurrogateSpec(_laplace_lbfgs, accepts_yvar=True, neural=True,
+                                   description="laplace with a full-batch L-BFGS MAP fit"),
     "gp-warp": SurrogateSpec(_gp_warp, description="exact GP on Yeo-Johnson-warped outputs"),
     "gp": SurrogateSpec(_gp, description="exact GP, SingleTaskGP or MixedSingleTaskGP"),
     "gp-capped": SurrogateSpec(_gp_capped, description="GP on at most 500 points, Syne Tune's "

@@ -101,3 +101,13 @@ def test_the_inverse_warp_is_bounded_to_one_range_beyond_the_data():
     u = torch.tensor([50.0], dtype=torch.float64, requires_grad=True)
     w.untransform(u).sum().backward()
     assert torch.isfinite(u.grad).all()
+
+
+def test_lbfgs_map_fit_converges_where_a_fixed_adam_budget_stops_short():
+    X, Y = _data(120, 0.0)
+    Xt, Yt = _data(200, 0.0, seed=9)
+    rmse = {}
+    for opt in ("adam", "lbfgs"):
+        model = LinearizedLaplace(seed=0, max_steps=300, optimizer=opt).fit(X, Y)
+        rmse[opt] = float(((model.posterior(Xt).mean - Yt) ** 2).mean().sqrt())
+    assert rmse["lbfgs"] < rmse["adam"]
