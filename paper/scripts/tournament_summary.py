@@ -2,10 +2,11 @@
 
 Usage::
 
-    python paper/scripts/tournament_summary.py runs/bench/tournament --at 10,30 \\
+    python paper/scripts/tournament_summary.py runs/bench/tournament [more folders] --at 10,30 \\
         [--methods hyperpilot@laplace,gp-bo,...] [--paired hyperpilot@laplace,gp-bo]
 
-Reads a bench folder (raw cells or a compact reference) through ``hyperpilot.bench.analysis``,
+Reads bench folders of one grid (raw cells or compact references; a method added later in a
+folder of its own joins the others) through ``hyperpilot.bench.analysis``,
 so the noisy ``bandit`` is scored by held-out test regret as in the bench report. Only the
 (benchmark, seed) pairs that every listed method has finished are used. Ranks are among the
 listed methods, per benchmark and seed, then averaged over a family's pairs (``lcbench:3945``
@@ -81,14 +82,15 @@ def paired_lines(at: pd.DataFrame, a: str, b: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("src", type=Path)
+    ap.add_argument("src", type=Path, nargs="+", help="bench folders (same grid, other methods)")
     ap.add_argument("--at", default="10,30")
     ap.add_argument("--methods", default=None)
     ap.add_argument("--paired", nargs="*", default=[], help="A,B pairs")
     ap.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     a = ap.parse_args()
     methods = a.methods.split(",") if a.methods else None
-    df = analysis.select(analysis.load_trials(a.src), methods, complete=True)
+    df = pd.concat([analysis.load_trials(src) for src in a.src], ignore_index=True)
+    df = analysis.select(df, methods, complete=True)
     at = scored(df, [float(v) for v in a.at.split(",")])
     print(table(at, a.seed))
     for pair in a.paired:
