@@ -6,7 +6,8 @@ Used when a method's name comes to mean something else: ``gp-bo`` gained curve s
     python paper/scripts/relabel_method.py gp-bo gp-bo-nostop runs/reference/full/headline \\
         runs/reference/full/full_fidelity_bo runs/reference/smoke/headline
 
-A variant keeps its suffix (``gp-bo:full`` becomes ``gp-bo-nostop:full``). CSV files (also
+A variant keeps its suffix (``gp-bo:full`` becomes ``gp-bo-nostop:full``, and its cell key
+``gp-bo-full__...`` becomes ``gp-bo-nostop-full__...``). CSV files (also
 gzipped) get their ``method`` column renamed; JSON files get every string equal to a renamed
 method, and every key or string that starts with ``<method>__`` (a cell key), renamed.
 """
@@ -20,11 +21,21 @@ from typing import Any
 
 import pandas as pd
 
+from hyperpilot.methods import VARIANTS
+
 
 def rename(value: str, old: str, new: str) -> str:
-    """``value`` with the method ``old`` (or ``old:<variant>``, or a cell key) renamed."""
+    """``value`` with the method ``old`` (or ``old:<variant>``, or a cell key) renamed.
+
+    A cell key spells ``old:<variant>`` as ``old-<variant>__...`` (the bench's file-name rule),
+    so those keys are matched variant by variant (``gp-bo-full__`` is ``gp-bo:full``'s cell,
+    ``gp-bo-nostop__`` is another method's).
+    """
     if value == old or value.startswith((old + ":", old + "__")):
         return new + value[len(old):]
+    for variant in VARIANTS:
+        if variant and value.startswith(f"{old}-{variant}__"):
+            return new + value[len(old):]
     return value
 
 
