@@ -9,7 +9,8 @@ Used when a method's name comes to mean something else: ``gp-bo`` gained curve s
 A variant keeps its suffix (``gp-bo:full`` becomes ``gp-bo-nostop:full``, and its cell key
 ``gp-bo-full__...`` becomes ``gp-bo-nostop-full__...``). CSV files (also
 gzipped) get their ``method`` column renamed; JSON files get every string equal to a renamed
-method, and every key or string that starts with ``<method>__`` (a cell key), renamed.
+method, and every key or string that starts with ``<method>__`` (a cell key), renamed, except
+inside ``versions`` (package versions: the package ``hyperpilot`` is not the method).
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ def rename(value: str, old: str, new: str) -> str:
 
 
 def _walk(obj: Any, old: str, new: str) -> Any:
-    if isinstance(obj, dict):
-        return {rename(k, old, new) if isinstance(k, str) else k: _walk(v, old, new)
-                for k, v in obj.items()}
+    if isinstance(obj, dict):  # "versions" maps package names (the hyperpilot package) to versions
+        return {rename(k, old, new) if isinstance(k, str) else k:
+                v if k == "versions" else _walk(v, old, new) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_walk(v, old, new) for v in obj]
     return rename(obj, old, new) if isinstance(obj, str) else obj

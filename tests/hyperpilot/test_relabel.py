@@ -26,11 +26,13 @@ def test_relabel_folder_keeps_every_number(tmp_path: Path) -> None:
     pd.DataFrame({"method": ["gp-bo", "random", "gp-bo:full"], "value": ["0.1234567891", "", "2"]}
                  ).to_csv(tmp_path / "cells.csv", index=False)
     (tmp_path / "meta.json").write_text(json.dumps(
-        {"config": {"methods": ["gp-bo", "random"]}, "cells": {"gp-bo__b__s0": {"x": 1.5}}}))
+        {"config": {"methods": ["gp-bo", "random"]}, "cells": {"gp-bo__b__s0": {"x": 1.5}},
+         "versions": {"gp-bo": "1.0"}}))
     assert relabel_folder(tmp_path, "gp-bo", "gp-bo-nostop") == 2
     df = pd.read_csv(tmp_path / "cells.csv", keep_default_na=False, dtype=str)
     assert df["method"].tolist() == ["gp-bo-nostop", "random", "gp-bo-nostop:full"]
     assert df["value"].tolist() == ["0.1234567891", "", "2"]
     meta = json.loads((tmp_path / "meta.json").read_text())
     assert meta == {"config": {"methods": ["gp-bo-nostop", "random"]},
-                    "cells": {"gp-bo-nostop__b__s0": {"x": 1.5}}}
+                    "cells": {"gp-bo-nostop__b__s0": {"x": 1.5}},
+                    "versions": {"gp-bo": "1.0"}}  # a package name, not the method
