@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "algo": None, "env": None, "min_steps": None, "max_steps": None, "eta": None,
     "n_seeds": None, "eval_episodes": None, "eval_every": None, "min_epochs": None,
     "max_epochs": None, "executor": "local", "ray_address": None, "cpus_per_trial": 1,
-    "gpus_per_trial": 0, "retries": 0,
+    "gpus_per_trial": 0, "retries": 0, "pruner": None,
 }
 WORKLOAD_KEYS = ("algo", "env", "min_steps", "max_steps", "eta", "n_seeds", "eval_episodes",
                  "eval_every", "min_epochs", "max_epochs")
@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                    "gp-bo | ..., optionally @<surrogate> and :<variant> (hyperpilot@gp:full)")
     r.add_argument("--method-options", type=_json_object, dest="method_options",
                    help='method options as JSON, e.g. \'{"racing": {"max_seeds": 5}}\'')
+    r.add_argument("--pruner", help="who stops runs early: curve | median | human (answer in "
+                   "`dashboard --allow-actions`) | llm-scripted (default: the method's rule)")
     r.add_argument("--budget", type=float, help="full-fidelity equivalents (sum of budgets / max)")
     r.add_argument("--n-trials", type=int, dest="n_trials")
     r.add_argument("--workers", type=int)
@@ -212,6 +214,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 "workload_options": _workload_options(cfg) if cfg["workload"] else None}
         study = Study(problem.space, problem.fidelity, cfg["method"], problem.direction,  # type: ignore[arg-type]
                       cfg["seed"], storage, cfg["name"], cfg["method_options"], problem=spec)
+        if cfg["pruner"] is not None:
+            from hyperpilot.pruners import make_pruner
+
+            study.pruner = make_pruner(cfg["pruner"], storage, cfg["name"], study.method.stop_rule)
         executor = make_executor(problem.objective, cfg["executor"], cfg["workers"], cfg["timeout"],
                                  cfg["ray_address"], cfg["cpus_per_trial"], cfg["gpus_per_trial"])
     except (ValueError, KeyError, TypeError) as e:
@@ -316,6 +322,10 @@ def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
     print(format_rows(study_lines(results, d["direction"], used,
                                   None if limit is None else float(limit), d.get("problem"),
                                   opt, rule_of(d))))
+    from hyperpilot.decisions import decision_lines
+
+    for line in decision_lines(st.load_decisions(s["study_id"])):
+        print(line)
     sign, label = value_view(d.get("problem"))
     print(f"  {'trial':>5} {'config':>6} {'seed':>4} {'budget':>8} {'resume':>8} {'status':>9} "
           f"{label:>12}")

@@ -54,6 +54,7 @@ class CurveView:
         config: the run's configuration.
         x: the config's unit-cube encoding (for curve models conditioned on it), or None.
         model: a fitted ``fidelity.CurveModel`` to use instead of a fresh parametric one.
+        trial_id: the study's trial id, when the run is a HyperPilot trial.
     """
 
     run: str
@@ -65,6 +66,7 @@ class CurveView:
     config: dict[str, Any] = field(default_factory=dict)
     x: tuple[float, ...] | None = None
     model: Any = None
+    trial_id: int | None = None
 
     @property
     def sign(self) -> float:
@@ -117,6 +119,10 @@ class Pruner(ABC):
     """
 
     name: str = "pruner"
+    needs_incumbent: bool = False
+    """True: the pruner never judges without an incumbent (the study then skips it)."""
+    needs_peers: bool = False
+    """True: the study gives it the finished runs' curves (``CurveView.peers``)."""
 
     def decide(self, view: CurveView) -> Decision | None:
         """The decision at the newest point of ``view.curve``, or None when the pruner does
@@ -127,6 +133,9 @@ class Pruner(ABC):
     @abstractmethod
     def _decide(self, view: CurveView) -> Decision | None:
         """A validated view; see :meth:`decide`."""
+
+    def reset(self, run: str) -> None:  # noqa: B027 - optional hook
+        """Forget what was kept about ``run`` (a run starting, or starting again)."""
 
 
 def check_view(view: CurveView) -> None:

@@ -34,6 +34,7 @@ class CurveRule(Pruner):
     """
 
     name = "curve"
+    needs_incumbent = True
 
     def __init__(self, rule: Any = None, model: Any = None) -> None:
         from hyperpilot.stopping import StopRule
@@ -41,6 +42,9 @@ class CurveRule(Pruner):
         self.rule = rule if rule is not None else StopRule()
         self.model = model
         self._runs: dict[str, _RunState] = {}
+
+    def reset(self, run: str) -> None:
+        self._runs.pop(run, None)
 
     def _decide(self, view: CurveView) -> Decision | None:
         r, b = self.rule, view.budget
