@@ -84,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--eval-every", type=int, dest="eval_every",
                     help="SB3: also evaluate every N env steps and keep each seed's curve")
     ti.add_argument("--out", type=Path, help="also write the result as JSON to this file")
+    d = sub.add_parser("dashboard", help="watch studies live in a browser (read-only unless "
+                       "--allow-actions)")
+    d.add_argument("storage", type=Path, nargs="+", help="stores, or folders of stores")
+    d.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    d.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
+    d.add_argument("--allow-actions", action="store_true", dest="allow_actions",
+                   help="answer HumanPruner requests; every action needs the printed token")
+    d.add_argument("--refresh", type=float, default=1.0, help="seconds between the page's polls")
     s = sub.add_parser("show", help="list the studies and trials of a store")
     s.add_argument("storage", type=Path)
     s.add_argument("--trials", type=int, default=20, help="how many trials to list per study")
@@ -337,6 +345,25 @@ def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
               f"{r.trial.budget:>8g} {r.trial.resume_budget:>8g} {st_:>9} {vs:>12}")
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from hyperpilot.dashboard import serve
+    from hyperpilot.storage import StorageError
+
+    missing = [str(p) for p in args.storage if not p.exists()]
+    if missing:
+        raise UsageError(f"{', '.join(missing)} does not exist")
+    if not 0 <= args.port <= 65535 or not args.refresh > 0:
+        raise UsageError(f"--port must be in 0..65535 and --refresh > 0, got {args.port}, "
+                         f"{args.refresh}")
+    try:
+        serve(args.storage, args.host, args.port, args.allow_actions, args.refresh)
+    except (StorageError, ValueError, OSError) as e:
+        raise UsageError(str(e)) from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def cmd_test_incumbent(args: argparse.Namespace) -> int:
     from hyperpilot.incumbent import evaluate_incumbent
     from hyperpilot.problems import resolve_problem
@@ -410,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_show(args)
         if args.command == "test-incumbent":
             return cmd_test_incumbent(args)
+        if args.command == "dashboard":
+            return cmd_dashboard(args)
         return cmd_run(args)
     except (UsageError, *USER_ERRORS) as e:  # type: ignore[misc]  # a tuple of exception classes
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
