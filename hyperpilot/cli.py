@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                    "gp-bo | ..., optionally @<surrogate> and :<variant> (hyperpilot@gp:full)")
     r.add_argument("--method-options", type=_json_object, dest="method_options",
                    help='method options as JSON, e.g. \'{"racing": {"max_seeds": 5}}\'')
+    r.add_argument("--tracker", action="append", default=[], metavar="KIND:DIR",
+                   help="log every trial to mlflow:DIR, wandb:DIR (offline), tensorboard:DIR or "
+                   "store:FILE; repeatable; a failing tracker never fails the run")
     r.add_argument("--pruner", help="who stops runs early: curve | median | human (answer in "
                    "`dashboard --allow-actions`) | llm-scripted (default: the method's rule)")
     r.add_argument("--budget", type=float, help="full-fidelity equivalents (sum of budgets / max)")
@@ -220,8 +223,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         existed = storage.exists() and storage.stat().st_size > 0
         spec = {"benchmark": cfg["benchmark"], "workload": cfg["workload"],
                 "workload_options": _workload_options(cfg) if cfg["workload"] else None}
+        trackers = _trackers(args.tracker)
         study = Study(problem.space, problem.fidelity, cfg["method"], problem.direction,  # type: ignore[arg-type]
-                      cfg["seed"], storage, cfg["name"], cfg["method_options"], problem=spec)
+                      cfg["seed"], storage, cfg["name"], cfg["method_options"], problem=spec,
+                      trackers=trackers)
         if cfg["pruner"] is not None:
             from hyperpilot.pruners import make_pruner
 
@@ -247,11 +252,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         if lock is not None:
             lock.close()
     print_summary(study, problem.optimum, time.perf_counter() - t0, cfg["budget"], spec)
+    for name, r in study.tracker_report().items():
+        print(f"tracker {name}: {r['logged']} trials logged, {r['failed']} failed, "
+              f"{r['seconds']:.2f} s" + (f" (last error: {r['last_error']})" if r["failed"]
+                                        else ""))
     failed = failure_message(study)
     if failed:
         print(f"hyperpilot: {failed}", file=sys.stderr)
         return 1
     return 0
+
+
+def _trackers(specs: Sequence[str]) -> list[Any]:
+    """Trackers from ``--tracker KIND:DIR`` options (none: no import of the trackers)."""
+    if not specs:
+        return []
+    from hyperpilot.integrations.trackers import make_tracker
+
+    return [make_tracker(s) for s in specs]
 
 
 def with_eta(problem: Any, eta: float) -> Any:

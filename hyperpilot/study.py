@@ -52,13 +52,17 @@ class Study:
             ``HumanPruner(...)``, ``LLMPruner(...)``); None: the method's own curve rule, if it
             has one. A run-time policy like the executor: not stored with the study, but every
             decision it takes is (``Storage.load_decisions``).
+        trackers: experiment trackers (``hyperpilot.integrations.trackers``: MLflow, W&B,
+            TensorBoard) given every finished trial; a tracker that fails never fails the
+            study, its failures are counted (:meth:`tracker_report`). Not stored.
     """
 
     def __init__(self, space: SearchSpace, fidelity: Fidelity | None = None,
                  method: str = "hyperband", direction: Direction = "minimize", seed: int = 0,
                  storage: str | Path | None = None, name: str = "default",
                  method_options: dict[str, Any] | None = None,
-                 problem: dict[str, Any] | None = None, pruner: Any = None) -> None:
+                 problem: dict[str, Any] | None = None, pruner: Any = None,
+                 trackers: Sequence[Any] = ()) -> None:
         if not isinstance(space, SearchSpace):
             raise SpaceError(f"space must be a hyperpilot.SearchSpace, got {type(space).__name__}")
         if direction not in ("minimize", "maximize"):
@@ -80,6 +84,13 @@ class Study:
                                                            **(method_options or {})},
                       "direction": direction, **({"problem": problem} if problem else {})}
         self.study_id = self.storage.open_study(name, definition, self.seed)
+        self._trackers: Any = None
+        self._progress: Any = None  # FFE and incumbent for the trackers, made at first use
+        if trackers:
+            from hyperpilot.integrations.trackers import StudyRecord, TrackerSet
+
+            self._trackers = TrackerSet(trackers, StudyRecord(name, method, direction, self.seed,
+                                                              definition))
         self._results: list[Result] = []
         self._pending: dict[int, Trial] = {}
         self._reissue: list[Trial] = []
@@ -190,7 +201,27 @@ class Study:
         self.method.observe(result, self._loss(result))
         if result.status == Status.FAILED:
             log.warning("trial %d failed: %s", result.trial.trial_id, short_reason(result.reason))
+        if self._trackers:
+            self._track(result, decisions)
         return result
+
+    def _track(self, result: Result, decisions: Sequence[dict[str, Any]]) -> None:
+        from hyperpilot.integrations.trackers import Progress, from_result
+
+        if self._progress is None:  # FFE and incumbent so far, then O(1) per trial
+            self._progress = Progress(self.direction, self.fidelity.max, self._results[:-1])
+        ffe, inc = self._progress.update(result)
+        self._trackers.log_trial(from_result(result, ffe, inc, decisions))
+
+    def finish_trackers(self) -> dict[str, dict[str, Any]]:
+        """Finish the trackers (``run`` does it at its end) and return :meth:`tracker_report`."""
+        if self._trackers:
+            self._trackers.finish()
+        return self.tracker_report()
+
+    def tracker_report(self) -> dict[str, dict[str, Any]]:
+        """Per tracker: trials ``logged`` and ``failed``, ``seconds`` spent, ``last_error``."""
+        return self._trackers.report() if self._trackers else {}
 
     # ----------------------------------------------------------------- helpers
     def _loss(self, r: Result) -> float:
@@ -307,9 +338,12 @@ class Study:
         """
         from hyperpilot.runner import run_study
 
-        run_study(self, objective, n_trials=n_trials, budget=budget, n_workers=n_workers,
-                  batch_size=batch_size, timeout=timeout, progress=progress,
-                  context_extras=context_extras, executor=executor, retries=retries)
+        try:
+            run_study(self, objective, n_trials=n_trials, budget=budget, n_workers=n_workers,
+                      batch_size=batch_size, timeout=timeout, progress=progress,
+                      context_extras=context_extras, executor=executor, retries=retries)
+        finally:
+            self.finish_trackers()
         return self
 
 
