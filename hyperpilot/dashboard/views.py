@@ -144,6 +144,7 @@ def parcoords(told: list[Row], d: dict[str, Any], direction: str) -> dict[str, A
         vals = [r.config.get(name) for r in kept]
         if p["type"] == "categorical":
             choices = [str(x) for x in p["choices"]]
+            choices += sorted({str(v) for v in vals if v is not None} - set(choices))  # shown too
             dims.append({"label": name, "values": [choices.index(str(v)) if v is not None
                                                    else -1 for v in vals],
                          "tickvals": list(range(len(choices))), "ticktext": choices})

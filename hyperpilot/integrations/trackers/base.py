@@ -109,11 +109,13 @@ class Tracker(ABC):
 
 @dataclass
 class TrackerStats:
-    """Per tracker: calls that worked and failed, seconds spent, and the last error."""
+    """Per tracker: trials logged and lost, seconds spent (starting it apart from the rest),
+    and the last error."""
 
     logged: int = 0
     failed: int = 0
     seconds: float = 0.0
+    start_seconds: float = 0.0
     last_error: str | None = None
 
 
@@ -144,7 +146,10 @@ class TrackerSet:
         for t in self.trackers:
             if t.name not in self._started:
                 self._started.add(t.name)
-                if not self._call(t, lambda t=t: t.start(self.study)):  # type: ignore[misc]
+                t0 = time.perf_counter()
+                ok = self._call(t, lambda t=t: t.start(self.study))  # type: ignore[misc]
+                self.stats[t.name].start_seconds += time.perf_counter() - t0
+                if not ok:
                     self._started.discard(t.name)  # this trial is lost (counted); retry next
                     continue
             self._call(t, lambda t=t: t.log_trial(rec), count=True)  # type: ignore[misc]
@@ -162,9 +167,11 @@ class TrackerSet:
             log.info("trackers: %s", self.summary())
 
     def report(self) -> dict[str, dict[str, Any]]:
-        """Per tracker: ``logged`` and ``failed`` trials, ``seconds`` spent, ``last_error``."""
+        """Per tracker: ``logged`` and ``failed`` trials, ``seconds`` spent in it (all calls),
+        ``start_seconds`` of them spent starting it, ``last_error``."""
         return {n: {"logged": s.logged, "failed": s.failed, "seconds": round(s.seconds, 4),
-                    "last_error": s.last_error} for n, s in self.stats.items()}
+                    "start_seconds": round(s.start_seconds, 4), "last_error": s.last_error}
+                for n, s in self.stats.items()}
 
     def summary(self) -> str:
         """One line: ``mlflow 40 logged, 0 failed; wandb 38 logged, 2 failed (last: ...)``."""

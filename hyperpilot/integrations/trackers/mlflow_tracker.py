@@ -26,15 +26,23 @@ class MLflowTracker(Tracker):
         tracking_uri: where MLflow stores runs: a folder (its ``mlflow.db`` is used) or any
             MLflow URI (``sqlite:///...``, ``file:...``, ``http://...``).
         experiment: the MLflow experiment's name (created if missing).
+        artifact_location: where a new experiment keeps artifacts; None: ``artifacts`` in the
+            folder given as ``tracking_uri`` (MLflow's own default is ``./mlruns`` in the
+            current directory), or MLflow's default for a URI.
     """
 
     name = "mlflow"
 
-    def __init__(self, tracking_uri: str | Path, experiment: str = "hyperpilot") -> None:
+    def __init__(self, tracking_uri: str | Path, experiment: str = "hyperpilot",
+                 artifact_location: str | Path | None = None) -> None:
         uri = str(tracking_uri)
         if "://" not in uri and not uri.startswith("file:"):
-            uri = f"sqlite:///{Path(uri).resolve() / 'mlflow.db'}"
+            folder = Path(uri).resolve()
+            uri = f"sqlite:///{folder / 'mlflow.db'}"
+            if artifact_location is None:
+                artifact_location = folder / "artifacts"
         self.uri, self.experiment = uri, experiment
+        self.artifact_location = None if artifact_location is None else str(artifact_location)
         self._client: Any = None
         self._parent: str | None = None
         self._exp: str | None = None
@@ -47,7 +55,8 @@ class MLflowTracker(Tracker):
             Path(self.uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         self._client = MlflowClient(tracking_uri=self.uri)
         got = self._client.get_experiment_by_name(self.experiment)
-        self._exp = got.experiment_id if got else self._client.create_experiment(self.experiment)
+        self._exp = got.experiment_id if got else self._client.create_experiment(
+            self.experiment, artifact_location=self.artifact_location)
         run = self._client.create_run(self._exp, run_name=study.name,
                                       tags={"hyperpilot.method": study.method,
                                             "hyperpilot.direction": study.direction})

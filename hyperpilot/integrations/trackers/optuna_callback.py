@@ -65,6 +65,10 @@ class OptunaTrackerCallback:
 
         smap = SpaceMap.of(trial.distributions)
         space = smap.space.to_dict() if smap is not None else {"params": {}}
+        for name, p in space["params"].items():  # the map's categoricals are choice indices
+            if p["type"] == "categorical":
+                p["choices"] = [c if isinstance(c, (str, int, float, bool)) else str(c)
+                                for c in trial.distributions[name].choices]
         fmax = float(self.max_resource or 1)
         definition = {"space": space, "fidelity": {"min": 1.0, "max": fmax, "eta": 3.0},
                       "sampler": type(study.sampler).__name__,

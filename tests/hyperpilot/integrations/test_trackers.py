@@ -82,8 +82,8 @@ def test_a_failing_tracker_never_fails_the_study_and_is_counted(
     n = len(s.results)
     assert len(rec.trials) == n and rec.finished == 1
     report = s.tracker_report()
-    assert report["recording"] == {"logged": n, "failed": 0, "seconds": report["recording"]
-                                   ["seconds"], "last_error": None}
+    assert report["recording"] == {**report["recording"], "logged": n, "failed": 0,
+                                   "last_error": None}
     lost = 1 + sum(1 for r in s.results[1:] if r.trial.trial_id % 3 == 2)
     assert report["flaky"]["failed"] == lost and report["flaky"]["logged"] == n - lost
     assert report["flaky"]["last_error"] == "OSError: disk full"
@@ -128,6 +128,7 @@ def test_mlflow_parent_and_nested_runs(tmp_path: Path) -> None:
     parent = next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     assert len(children) == len(s.results) and parent.info.status == "FINISHED"
+    assert exp.artifact_location.startswith(str(tmp_path)), "nothing under the current folder"
     r0 = next(r for r in s.results if r.curve)
     child = next(c_ for c_ in children if c_.info.run_name == f"trial {r0.trial.trial_id}")
     assert child.data.params == {k: str(v) for k, v in r0.trial.config.items()}
@@ -196,7 +197,7 @@ def test_an_optuna_study_in_a_store_the_dashboard_reads(tmp_path: Path) -> None:
     from hyperpilot.integrations.trackers import OptunaTrackerCallback
 
     def objective(trial: Any) -> float:
-        x = trial.suggest_float("x", 0, 1)
+        x = trial.suggest_float("x", 0, 1) + trial.suggest_categorical("k", [16, 32]) / 1000
         v = 0.0
         for step in range(1, 10):
             v = x + 1.0 / step
@@ -216,6 +217,7 @@ def test_an_optuna_study_in_a_store_the_dashboard_reads(tmp_path: Path) -> None:
     c.refresh()
     s = state(c)
     assert s["n_told"] == 12 and s["incumbent"]["value"][-1] == pytest.approx(study.best_value)
-    assert s["parcoords"]["dims"][0]["label"] == "x"
+    dims = {d["label"]: d for d in s["parcoords"]["dims"]}
+    assert set(dims) == {"x", "k"} and dims["k"]["ticktext"] == ["16", "32"]
     pruned = [t for t in study.trials if t.state.name == "PRUNED"]
     assert len(c.decisions) >= len(pruned)
