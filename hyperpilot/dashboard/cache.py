@@ -35,10 +35,11 @@ class Row:
     told_at: float | None = None
     tell_seq: int | None = None
     curve: list[tuple[float, float]] = field(default_factory=list)
+    wall_time: float | None = None
 
 
 _COLS = ("trial_id, config_id, config, budget, resume_budget, bracket, rung, info, status, value, "
-         "reason, asked_at, told_at, ask_seq, tell_seq")
+         "reason, asked_at, told_at, ask_seq, tell_seq, wall_time")
 
 
 class StudyCache:
@@ -104,7 +105,8 @@ class StudyCache:
             info.pop(SEED_INDEX_KEY, None)
             old = self.rows.get(r[0])
             self.rows[r[0]] = Row(r[0], r[1], json.loads(r[2]), r[3], r[4], r[5], r[6], info, r[8],
-                                  r[9], r[10], r[11], r[12], r[14], old.curve if old else [])
+                                  r[9], r[10], r[11], r[12], r[14], old.curve if old else [],
+                                  r[15])
             self._seq = max(self._seq, r[13], r[14] if r[14] is not None else -1)
         return bool(rows)
 

@@ -174,12 +174,14 @@ def predictions(told: list[Row], fmax: float) -> dict[str, list[Any]]:
 
 
 def schedule(rows: Any, limit: int = 150) -> list[dict[str, Any]]:
-    """The newest trials' spans in time (asked to told), with their budget path: each config's
-    schedule through the rungs, where it has one."""
+    """The newest trials' spans in time (asked to told, and at least the objective's own wall
+    time: a trial mirrored from another tool is stored when it ends), with their budget path:
+    each config's schedule through the rungs, where it has one. Times in epoch seconds."""
     recent = sorted(rows, key=lambda r: r.trial_id)[-limit:]
     return [{"trial_id": r.trial_id, "config_id": r.config_id, "rung": r.rung,
              "bracket": r.bracket, "budget": r.budget, "resume": r.resume, "status": r.status,
-             "start": r.asked_at, "end": r.told_at} for r in recent]
+             "start": r.asked_at if r.told_at is None or r.wall_time is None
+             else min(r.asked_at, r.told_at - r.wall_time), "end": r.told_at} for r in recent]
 
 
 def comparison(caches: list[StudyCache]) -> list[dict[str, Any]]:

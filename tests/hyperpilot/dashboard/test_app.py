@@ -82,15 +82,19 @@ def test_actions_need_the_token_and_an_open_request(tmp_path: Path) -> None:
     with running([path], allow_actions=True) as p:
         assert p.token and f"?token={p.token}" in p.url
         url, good = base(p) + "/api/answer", {"study": 0, "request_id": rid, "action": "continue"}
-        assert request(url, good)[0] == 403, "no token"
-        assert request(url, good, {"X-HyperPilot-Token": p.token[:-1] + "x"})[0] == 403
         tok = {"X-HyperPilot-Token": p.token}
-        assert request(url, {**good, "request_id": rid + 100}, tok)[0] == 404, "forged id"
-        assert request(url, {**good, "action": "delete"}, tok)[0] == 400
+        forged = p.token[:-1] + ("x" if p.token[-1] != "x" else "y")
+        for body, headers, expected in [(good, {}, 403),  # no token
+                                        (good, {"X-HyperPilot-Token": forged}, 403),
+                                        ({**good, "request_id": rid + 100}, tok, 404),  # forged id
+                                        ({**good, "action": "delete"}, tok, 400)]:
+            got = request(url, body, headers)
+            assert got[0] == expected, (body, headers, got)
         assert _answers(path)[rid] is None, "nothing written by a refused action"
-        status, body = request(url, good, tok)
-        assert status == 200 and body["ok"]
-        assert request(url, good, tok)[0] == 404, "an answered request is closed"
+        got = request(url, good, tok)
+        assert got[0] == 200 and got[1]["ok"], got
+        got = request(url, good, tok)
+        assert got[0] == 404, ("an answered request is closed", got)
     assert _answers(path)[rid] == "continue"
 
 
