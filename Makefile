@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # other torch request downloads a multi-GB CUDA build. Override with `make TORCH_PIN=torch ...`.
 TORCH_PIN ?= torch==2.13.0
 EXTRAS_RUN := bench
-EXTRAS_TEST := dev,bench,rl,box2d,peers,dist,paper,tfp
+EXTRAS_TEST := dev,bench,rl,box2d,peers,dist,paper,tfp,rlzoo,dashboard,trackers
 # glibc backs large blocks with transparent huge pages: ~30x fewer page faults from torch's big
 # temporaries, ~6% less CPU per bench cell, identical results (hyperpilot.executor.huge_page_malloc)
 export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1

@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "algo": None, "env": None, "min_steps": None, "max_steps": None, "eta": None,
     "n_seeds": None, "eval_episodes": None, "eval_every": None, "min_epochs": None,
     "max_epochs": None, "executor": "local", "ray_address": None, "cpus_per_trial": 1,
-    "gpus_per_trial": 0, "retries": 0,
+    "gpus_per_trial": 0, "retries": 0, "pruner": None,
 }
 WORKLOAD_KEYS = ("algo", "env", "min_steps", "max_steps", "eta", "n_seeds", "eval_episodes",
                  "eval_every", "min_epochs", "max_epochs")
@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
                    "gp-bo | ..., optionally @<surrogate> and :<variant> (hyperpilot@gp:full)")
     r.add_argument("--method-options", type=_json_object, dest="method_options",
                    help='method options as JSON, e.g. \'{"racing": {"max_seeds": 5}}\'')
+    r.add_argument("--tracker", action="append", default=[], metavar="KIND:DIR",
+                   help="log every trial to mlflow:DIR, wandb:DIR (offline), tensorboard:DIR or "
+                   "store:FILE; repeatable; a failing tracker never fails the run")
+    r.add_argument("--pruner", help="who stops runs early: curve | median | human (answer in "
+                   "`dashboard --allow-actions`) | llm-scripted (default: the method's rule)")
     r.add_argument("--budget", type=float, help="full-fidelity equivalents (sum of budgets / max)")
     r.add_argument("--n-trials", type=int, dest="n_trials")
     r.add_argument("--workers", type=int)
@@ -82,6 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--eval-every", type=int, dest="eval_every",
                     help="SB3: also evaluate every N env steps and keep each seed's curve")
     ti.add_argument("--out", type=Path, help="also write the result as JSON to this file")
+    d = sub.add_parser("dashboard", help="watch studies live in a browser (read-only unless "
+                       "--allow-actions)")
+    d.add_argument("storage", type=Path, nargs="+", help="stores, or folders of stores")
+    d.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    d.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
+    d.add_argument("--allow-actions", action="store_true", dest="allow_actions",
+                   help="answer HumanPruner requests; every action needs the printed token")
+    d.add_argument("--refresh", type=float, default=1.0, help="seconds between the page's polls")
     s = sub.add_parser("show", help="list the studies and trials of a store")
     s.add_argument("storage", type=Path)
     s.add_argument("--trials", type=int, default=20, help="how many trials to list per study")
@@ -210,8 +223,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         existed = storage.exists() and storage.stat().st_size > 0
         spec = {"benchmark": cfg["benchmark"], "workload": cfg["workload"],
                 "workload_options": _workload_options(cfg) if cfg["workload"] else None}
+        trackers = _trackers(args.tracker)
         study = Study(problem.space, problem.fidelity, cfg["method"], problem.direction,  # type: ignore[arg-type]
-                      cfg["seed"], storage, cfg["name"], cfg["method_options"], problem=spec)
+                      cfg["seed"], storage, cfg["name"], cfg["method_options"], problem=spec,
+                      trackers=trackers)
+        if cfg["pruner"] is not None:
+            from hyperpilot.pruners import make_pruner
+
+            study.pruner = make_pruner(cfg["pruner"], storage, cfg["name"], study.method.stop_rule)
         executor = make_executor(problem.objective, cfg["executor"], cfg["workers"], cfg["timeout"],
                                  cfg["ray_address"], cfg["cpus_per_trial"], cfg["gpus_per_trial"])
     except (ValueError, KeyError, TypeError) as e:
@@ -233,11 +252,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         if lock is not None:
             lock.close()
     print_summary(study, problem.optimum, time.perf_counter() - t0, cfg["budget"], spec)
+    for name, r in study.tracker_report().items():
+        print(f"tracker {name}: {r['logged']} trials logged, {r['failed']} failed, "
+              f"{r['seconds']:.2f} s" + (f" (last error: {r['last_error']})" if r["failed"]
+                                        else ""))
     failed = failure_message(study)
     if failed:
         print(f"hyperpilot: {failed}", file=sys.stderr)
         return 1
     return 0
+
+
+def _trackers(specs: Sequence[str]) -> list[Any]:
+    """Trackers from ``--tracker KIND:DIR`` options (none: no import of the trackers)."""
+    if not specs:
+        return []
+    from hyperpilot.integrations.trackers import make_tracker
+
+    return [make_tracker(s) for s in specs]
 
 
 def with_eta(problem: Any, eta: float) -> Any:
@@ -316,6 +348,10 @@ def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
     print(format_rows(study_lines(results, d["direction"], used,
                                   None if limit is None else float(limit), d.get("problem"),
                                   opt, rule_of(d))))
+    from hyperpilot.decisions import decision_lines
+
+    for line in decision_lines(st.load_decisions(s["study_id"])):
+        print(line)
     sign, label = value_view(d.get("problem"))
     print(f"  {'trial':>5} {'config':>6} {'seed':>4} {'budget':>8} {'resume':>8} {'status':>9} "
           f"{label:>12}")
@@ -325,6 +361,25 @@ def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
         vs = "-" if v is None else f"{sign * v:.6g}"
         print(f"  {r.trial.trial_id:>5} {r.trial.config_id:>6} {r.trial.seed_index:>4} "
               f"{r.trial.budget:>8g} {r.trial.resume_budget:>8g} {st_:>9} {vs:>12}")
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from hyperpilot.dashboard import serve
+    from hyperpilot.storage import StorageError
+
+    missing = [str(p) for p in args.storage if not p.exists()]
+    if missing:
+        raise UsageError(f"{', '.join(missing)} does not exist")
+    if not 0 <= args.port <= 65535 or not args.refresh > 0:
+        raise UsageError(f"--port must be in 0..65535 and --refresh > 0, got {args.port}, "
+                         f"{args.refresh}")
+    try:
+        serve(args.storage, args.host, args.port, args.allow_actions, args.refresh)
+    except (StorageError, ValueError, OSError) as e:
+        raise UsageError(str(e)) from None
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def cmd_test_incumbent(args: argparse.Namespace) -> int:
@@ -400,6 +455,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_show(args)
         if args.command == "test-incumbent":
             return cmd_test_incumbent(args)
+        if args.command == "dashboard":
+            return cmd_dashboard(args)
         return cmd_run(args)
     except (UsageError, *USER_ERRORS) as e:  # type: ignore[misc]  # a tuple of exception classes
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

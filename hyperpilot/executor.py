@@ -37,6 +37,7 @@ class Outcome:
     wall_time: float = 0.0
     stopped: bool = False
     crashed: bool = False  # the worker died under the trial: the run was lost, not judged
+    decisions: tuple[dict[str, Any], ...] = ()  # the pruner's decisions (Decision.to_dict)
 
 
 def limit_threads() -> None:
@@ -90,7 +91,8 @@ def evaluate(objective: Any, trial: Trial, ctx: Context) -> Outcome:
         tb = "".join(traceback.format_exception(type(e), e, e.__traceback__)[-6:])
         return Outcome(trial, error=f"{type(e).__name__}: {e}\n{tb}", wall_time=time.perf_counter() - t0)
     stopped = bool(ctx.extras.get("stopped_at") is not None)
-    return Outcome(trial, value, curve, cost, None, time.perf_counter() - t0, stopped)
+    return Outcome(trial, value, curve, cost, None, time.perf_counter() - t0, stopped,
+                   decisions=tuple(ctx.extras.get("decisions") or ()))
 
 
 class Executor(ABC):

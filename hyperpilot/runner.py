@@ -216,4 +216,5 @@ def _tell(study: Study, o: Outcome) -> None:
     if o.error is not None:
         study.tell_failure(o.trial, o.error, o.wall_time)
     else:
-        study.tell(o.trial, o.value, o.curve, o.cost, o.wall_time, stopped=o.stopped)
+        study.tell(o.trial, o.value, o.curve, o.cost, o.wall_time, stopped=o.stopped,
+                   decisions=o.decisions)

@@ -88,47 +88,77 @@ class StopRule:
 
 @dataclass
 class StopperState:
-    """What a worker needs to decide (picklable). ``y = sign * value`` is "larger is better"."""
+    """What a worker needs to decide (picklable). ``y = sign * value`` is "larger is better".
+
+    Attributes:
+        rule: the curve rule's settings (the pruner when ``pruner`` is None).
+        incumbent: the best final value so far in ``y`` units, or None.
+        t_target: the run's target budget.
+        sign: ``+1`` to maximize, ``-1`` to minimize.
+        prefix: the run's curve from its earlier rungs (a promoted run continues it).
+        model: a fitted ``fidelity.CurveModel`` (None: a fresh parametric model).
+        x: the config's encoding, for a model conditioned on it.
+        pruner: the ``hyperpilot.pruners.Pruner`` that decides (None: ``CurveRule(rule)``).
+        peers: finished runs' curves (``hyperpilot.pruners.Peer``), for pruners that compare.
+        trial_id: the trial's id (names the run).
+        config: the trial's config.
+    """
 
     rule: StopRule
-    incumbent: float
+    incumbent: float | None
     t_target: float
     sign: float
     prefix: Curve = field(default_factory=list)
-    model: Any = None  # a fitted ``fidelity.CurveModel`` (None: a fresh parametric model)
-    x: list[float] | None = None  # the config's encoding, for a model conditioned on it
+    model: Any = None
+    x: list[float] | None = None
+    pruner: Any = None
+    peers: tuple[Any, ...] = ()
+    trial_id: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
 
 
-class _Decider:
+class _Judge:
+    """Shows the pruner each reported point; keeps the decisions (``Decision.to_dict``)."""
+
     def __init__(self, state: StopperState) -> None:
-        from fidelity import CurveStopper, ParametricCurveModel
+        from hyperpilot.pruners import CurveRule
 
-        r = state.rule
         self.state = state
-        model = state.model if state.model is not None else ParametricCurveModel(seed=0)
-        self.stopper = CurveStopper(model, r.threshold, r.min_fraction, r.min_points,
-                                    r.patience, r.y_bounds(state.sign))
-        self.t = [b for b, _ in state.prefix]
-        self.y = [state.sign * v for _, v in state.prefix]
-        self.last_check = 0.0
+        self.pruner = state.pruner if state.pruner is not None else CurveRule(state.rule)
+        self.run = f"trial {state.trial_id}"
+        self.pruner.reset(self.run)
+        self.curve: list[tuple[float, float]] = [(float(b), float(v)) for b, v in state.prefix]
+        self.decisions: list[dict[str, Any]] = []
         self.checks = 0
 
     def add(self, budget: float, value: float) -> bool:
-        if not math.isfinite(value):
+        from hyperpilot.pruners import CurveView
+
+        if not math.isfinite(value) or (self.curve and budget <= self.curve[-1][0]):
             return False
-        self.t.append(float(budget))
-        self.y.append(self.state.sign * float(value))
-        if budget < self.last_check * self.state.rule.growth or budget >= self.state.t_target:
+        self.curve.append((float(budget), float(value)))
+        if budget >= self.state.t_target:
             return False
-        self.last_check = budget
         self.checks += 1
-        stop, _ = self.stopper.should_stop(self.t, self.y, self.state.t_target,
-                                           self.state.incumbent, self.state.x)
-        return stop
+        st, sign = self.state, self.state.sign
+        view = CurveView(self.run, tuple(self.curve), st.t_target,
+                         "maximize" if sign > 0 else "minimize",
+                         None if st.incumbent is None else sign * st.incumbent, st.peers,
+                         st.config, None if st.x is None else tuple(st.x), st.model,
+                         st.trial_id)
+        d = self.pruner.decide(view)
+        if d is None:
+            return False
+        self.decisions.append(d.to_dict())
+        return d.stop
 
 
 class StoppableObjective:
-    """Wraps an objective so that the study's stopping rule applies to it (see module docstring)."""
+    """Wraps an objective so that the study's pruner applies to it (see module docstring).
+
+    Every decision the pruner takes goes to ``context.extras["decisions"]``, and from there to
+    the store with the trial's result.
+    """
 
     def __init__(self, objective: Any) -> None:
         self.objective = objective
@@ -138,22 +168,24 @@ class StoppableObjective:
         state = ctx.extras.get("stopper") if ctx is not None else None
         if state is None:
             return self.objective(config, budget, resume_budget, ctx)
-        decider = _Decider(state)
+        judge = _Judge(state)
         live: list[float] = []
 
         def report(b: float, v: float) -> bool:
-            if decider.add(b, v):
+            if judge.add(b, v):
                 live.append(b)
                 return True
             return False
 
         ctx.report = report
+        ctx.extras["decisions"] = judge.decisions
         value, curve, cost = parse_objective_output(self.objective(config, budget, resume_budget, ctx))
         if live:
             ctx.extras["stopped_at"] = live[0]
             return value, curve, cost
-        if decider.checks == 0 and len(curve) > 1:  # nothing reported live: replay the curve
-            replay = _Decider(state)
+        if judge.checks == 0 and len(curve) > 1:  # nothing reported live: replay the curve
+            replay = _Judge(state)
+            ctx.extras["decisions"] = replay.decisions
             for j, (b, v) in enumerate(curve[:-1]):
                 if replay.add(b, v):
                     span = max(budget - resume_budget, 1e-12)

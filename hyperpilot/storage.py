@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +63,29 @@ CREATE TABLE IF NOT EXISTS curves (
     value REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS curves_by_trial ON curves(study_id, trial_id);
+CREATE TABLE IF NOT EXISTS decisions (
+    study_id INTEGER NOT NULL,
+    trial_id INTEGER NOT NULL,
+    budget REAL NOT NULL,
+    action TEXT NOT NULL,
+    by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    prob REAL
+);
+CREATE INDEX IF NOT EXISTS decisions_by_trial ON decisions(study_id, trial_id);
+CREATE TABLE IF NOT EXISTS requests (
+    request_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    study_id INTEGER NOT NULL,
+    trial_id INTEGER NOT NULL,
+    budget REAL NOT NULL,
+    proposed TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    asked_at REAL NOT NULL,
+    answer TEXT,
+    answer_reason TEXT,
+    answered_at REAL
+);
 """
 
 
@@ -74,7 +97,12 @@ _COLUMNS: dict[str, list[str]] = {
                "overhead", "ask_seq", "tell_seq", "asked_at", "told_at"],
     "curves": ["study_id", "trial_id", "budget", "value"],
 }
-"""The tables and columns of ``SCHEMA_VERSION``; an existing file must have exactly these."""
+"""The tables and columns of ``SCHEMA_VERSION``; an existing file must have exactly these.
+
+Two tables came later and are optional in a store (they are added when it is next opened for
+writing, and read as empty before): ``decisions`` (every stopping decision of a pruner, with its
+reason, written with the trial's result) and ``requests`` (``HumanPruner``'s questions and a
+person's answers, written while the trial runs)."""
 
 
 class StorageError(RuntimeError):
@@ -286,10 +314,15 @@ class Storage:
                   t.bracket, t.rung, t.seed, json.dumps(_info_with_seed_index(t)),
                   Status.PENDING.value, overhead, seq0 + i, now) for i, t in enumerate(trials)])
 
-    def finish_trial(self, study_id: int, result: Result, seq: int) -> None:
-        """Record a result; raises StorageError if the trial is unknown or already finished."""
+    def finish_trial(self, study_id: int, result: Result, seq: int,
+                     decisions: Sequence[dict[str, Any]] = ()) -> None:
+        """Record a result and its pruner decisions (dicts of ``Decision.to_dict``); raises
+        StorageError if the trial is unknown or already finished."""
         t = result.trial
         with self._tx() as c:
+            c.executemany("INSERT INTO decisions VALUES (?,?,?,?,?,?,?)",
+                          [(study_id, t.trial_id, float(d["budget"]), str(d["action"]),
+                            str(d["by"]), str(d["reason"]), d.get("prob")) for d in decisions])
             cur = c.execute(
                 "UPDATE trials SET status=?, value=?, reason=?, cost=?, wall_time=?, tell_seq=?, "
                 "told_at=? WHERE study_id=? AND trial_id=? AND status=?",
@@ -320,6 +353,53 @@ class Storage:
                 trial, status, r[10], curves.get(r[0], []), r[11], r[12], r[13])
             out.append(TrialRow(trial, result, r[14], r[15], r[16]))
         return out
+
+    def _has(self, table: str) -> bool:
+        return self._con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                                 (table,)).fetchone() is not None
+
+    def load_decisions(self, study_id: int, since_trial: int = -1) -> list[dict[str, Any]]:
+        """Every stored pruner decision of a study (trials after ``since_trial``), in order."""
+        if not self._has("decisions"):
+            return []
+        rows = self._con.execute(
+            "SELECT trial_id, budget, action, by, reason, prob FROM decisions WHERE study_id=? "
+            "AND trial_id>? ORDER BY rowid", (study_id, since_trial)).fetchall()
+        return [dict(zip(("trial_id", "budget", "action", "by", "reason", "prob"), r,
+                         strict=True)) for r in rows]
+
+    # ----------------------------------------------------------------- human decisions
+    def add_request(self, study_id: int, trial_id: int, budget: float, proposed: str,
+                    reason: str, digest: str) -> int:
+        """Ask a person to decide on a running trial; returns the request's id."""
+        with self._tx() as c:
+            cur = c.execute(
+                "INSERT INTO requests(study_id, trial_id, budget, proposed, reason, digest, "
+                "asked_at) VALUES (?,?,?,?,?,?,?)",
+                (study_id, trial_id, budget, proposed, reason, digest, time.time()))
+            return int(cur.lastrowid or 0)
+
+    def answer_request(self, request_id: int, answer: str, reason: str) -> bool:
+        """Record a person's answer; False when no open request has this id (a forged or an
+        already answered one), so a caller can refuse it."""
+        with self._tx() as c:
+            cur = c.execute("UPDATE requests SET answer=?, answer_reason=?, answered_at=? "
+                            "WHERE request_id=? AND answer IS NULL",
+                            (answer, reason, time.time(), int(request_id)))
+            return cur.rowcount == 1
+
+    def requests(self, study_id: int | None = None, open_only: bool = False) -> list[dict[str, Any]]:
+        """Requests (all studies unless ``study_id``), oldest first; ``open_only``: unanswered."""
+        if not self._has("requests"):
+            return []
+        where = ["1=1"] + (["study_id=?"] if study_id is not None else []) + (
+            ["answer IS NULL"] if open_only else [])
+        cols = ("request_id", "study_id", "trial_id", "budget", "proposed", "reason", "digest",
+                "asked_at", "answer", "answer_reason", "answered_at")
+        rows = self._con.execute(f"SELECT {', '.join(cols)} FROM requests WHERE "
+                                 f"{' AND '.join(where)} ORDER BY request_id",
+                                 () if study_id is None else (study_id,)).fetchall()
+        return [dict(zip(cols, r, strict=True)) for r in rows]
 
     def max_seq(self, study_id: int) -> int:
         row = self._con.execute(

@@ -48,13 +48,21 @@ class Study:
         method_options: keyword options for the method's factory (stored with the study).
         problem: how to rebuild the objective later (e.g. ``{"benchmark": "branin"}``), stored
             with the study for ``hyperpilot test-incumbent``.
+        pruner: a ``hyperpilot.pruners.Pruner`` that decides when runs stop (``MedianRule()``,
+            ``HumanPruner(...)``, ``LLMPruner(...)``); None: the method's own curve rule, if it
+            has one. A run-time policy like the executor: not stored with the study, but every
+            decision it takes is (``Storage.load_decisions``).
+        trackers: experiment trackers (``hyperpilot.integrations.trackers``: MLflow, W&B,
+            TensorBoard) given every finished trial; a tracker that fails never fails the
+            study, its failures are counted (:meth:`tracker_report`). Not stored.
     """
 
     def __init__(self, space: SearchSpace, fidelity: Fidelity | None = None,
                  method: str = "hyperband", direction: Direction = "minimize", seed: int = 0,
                  storage: str | Path | None = None, name: str = "default",
                  method_options: dict[str, Any] | None = None,
-                 problem: dict[str, Any] | None = None) -> None:
+                 problem: dict[str, Any] | None = None, pruner: Any = None,
+                 trackers: Sequence[Any] = ()) -> None:
         if not isinstance(space, SearchSpace):
             raise SpaceError(f"space must be a hyperpilot.SearchSpace, got {type(space).__name__}")
         if direction not in ("minimize", "maximize"):
@@ -67,6 +75,7 @@ class Study:
         self.seed = int(seed)
         self.name = name
         self.method_name = method
+        self.pruner = pruner
         self.method: Method = make_method(method, space, self.fidelity, self.seed,
                                           **(method_options or {}))
         self.storage = Storage(storage if storage is not None else ":memory:")
@@ -75,6 +84,13 @@ class Study:
                                                            **(method_options or {})},
                       "direction": direction, **({"problem": problem} if problem else {})}
         self.study_id = self.storage.open_study(name, definition, self.seed)
+        self._trackers: Any = None
+        self._progress: Any = None  # FFE and incumbent for the trackers, made at first use
+        if trackers:
+            from hyperpilot.integrations.trackers import StudyRecord, TrackerSet
+
+            self._trackers = TrackerSet(trackers, StudyRecord(name, method, direction, self.seed,
+                                                              definition))
         self._results: list[Result] = []
         self._pending: dict[int, Trial] = {}
         self._reissue: list[Trial] = []
@@ -133,7 +149,7 @@ class Study:
 
     def tell(self, trial: Trial | int, value: float | None = None, curve: Curve | None = None,
              cost: float | None = None, wall_time: float | None = None,
-             stopped: bool = False) -> Result:
+             stopped: bool = False, decisions: Sequence[dict[str, Any]] = ()) -> Result:
         """Record a finished trial. A NaN, infinite or missing value is recorded as a failure.
 
         Args:
@@ -144,14 +160,17 @@ class Study:
             wall_time: measured seconds.
             stopped: the run was stopped early by a curve-based rule; its value is kept but it
                 is never promoted.
+            decisions: the pruner's decisions during the run (``Decision.to_dict()``), stored
+                with the result.
         """
         t = self._take(trial)
         try:
             v, pairs, _ = parse_objective_output((value, curve or []))
         except ValueError as e:
-            return self._finish(Result(t, Status.FAILED, None, [], str(e), cost, wall_time))
+            return self._finish(Result(t, Status.FAILED, None, [], str(e), cost, wall_time),
+                                decisions)
         status = Status.STOPPED if stopped else Status.COMPLETE
-        return self._finish(Result(t, status, v, pairs, None, cost, wall_time))
+        return self._finish(Result(t, status, v, pairs, None, cost, wall_time), decisions)
 
     def tell_failure(self, trial: Trial | int, reason: str, wall_time: float | None = None) -> Result:
         """Record a crashed, invalid or timed-out trial; it never reaches a model."""
@@ -175,14 +194,34 @@ class Study:
             self._reissue = [t for t in self._reissue if t.trial_id != tid]
         return self._pending.pop(tid)
 
-    def _finish(self, result: Result) -> Result:
-        self.storage.finish_trial(self.study_id, result, self._seq)
+    def _finish(self, result: Result, decisions: Sequence[dict[str, Any]] = ()) -> Result:
+        self.storage.finish_trial(self.study_id, result, self._seq, decisions)
         self._seq += 1
         self._results.append(result)
         self.method.observe(result, self._loss(result))
         if result.status == Status.FAILED:
             log.warning("trial %d failed: %s", result.trial.trial_id, short_reason(result.reason))
+        if self._trackers:
+            self._track(result, decisions)
         return result
+
+    def _track(self, result: Result, decisions: Sequence[dict[str, Any]]) -> None:
+        from hyperpilot.integrations.trackers import Progress, from_result
+
+        if self._progress is None:  # FFE and incumbent so far, then O(1) per trial
+            self._progress = Progress(self.direction, self.fidelity.max, self._results[:-1])
+        ffe, inc = self._progress.update(result)
+        self._trackers.log_trial(from_result(result, ffe, inc, decisions))
+
+    def finish_trackers(self) -> dict[str, dict[str, Any]]:
+        """Finish the trackers (``run`` does it at its end) and return :meth:`tracker_report`."""
+        if self._trackers:
+            self._trackers.finish()
+        return self.tracker_report()
+
+    def tracker_report(self) -> dict[str, dict[str, Any]]:
+        """Per tracker: trials ``logged`` and ``failed``, ``seconds`` spent, ``last_error``."""
+        return self._trackers.report() if self._trackers else {}
 
     # ----------------------------------------------------------------- helpers
     def _loss(self, r: Result) -> float:
@@ -235,22 +274,20 @@ class Study:
         return sum(spent(r) for r in self._results) / self.fidelity.max
 
     def trial_extras(self, trial: Trial) -> dict[str, Any]:
-        """What the objective's context carries besides the trial: the stopping rule's state.
+        """What the objective's context carries besides the trial: the pruner's state.
 
-        Race runs (``seed_index > 0``) are never stopped early: they decide the incumbent.
+        The pruner is the study's (``pruner=``) or the method's curve rule. Race runs
+        (``seed_index > 0``) are never stopped early: they decide the incumbent.
         """
         rule = self.method.stop_rule
-        losses = [self._loss(r) for r in self._results
-                  if r.status == Status.COMPLETE and r.trial.budget >= self.fidelity.max]
-        if rule is None or not losses or trial.seed_index > 0:
+        pruner = self.pruner
+        if (rule is None and pruner is None) or trial.seed_index > 0:
             return {}
-        from hyperpilot.stopping import StopperState
+        from hyperpilot.stopping import StopperState, StopRule
 
-        best = -min(losses)
-        if self.method.incumbent_rule.statistic != "best-run":  # racing: beat the mean, not a
-            inc = self.incumbent()                               # lucky seed of it
-            if inc is not None and inc.budget >= self.fidelity.max and math.isfinite(inc.value):
-                best = -self._value_loss(inc.value)
+        best = self._stop_incumbent()
+        if best is None and (pruner is None or pruner.needs_incumbent):
+            return {}
         sign = -1.0 if self.direction == "minimize" else 1.0
         prefix = [p for r in self._results if r.trial.config_id == trial.config_id
                   and r.trial.seed_index == trial.seed_index and r.status == Status.COMPLETE
@@ -258,8 +295,32 @@ class Study:
         online = self.method.stop_curves
         model = None if online is None else online.model(self._results, sign)
         x = None if model is None else online.encode(trial.config)
-        return {"stopper": StopperState(rule, best, self.fidelity.max, sign, sorted(set(prefix)),
-                                        model, x)}
+        peers = self._peers() if pruner is not None and pruner.needs_peers else ()
+        return {"stopper": StopperState(rule or StopRule(), best, self.fidelity.max, sign,
+                                        sorted(set(prefix)), model, x, pruner, peers,
+                                        trial.trial_id, dict(trial.config))}
+
+    def _stop_incumbent(self) -> float | None:
+        """The incumbent a stopping rule compares with, "larger is better" (None: none yet)."""
+        losses = [self._loss(r) for r in self._results
+                  if r.status == Status.COMPLETE and r.trial.budget >= self.fidelity.max]
+        if not losses:
+            return None
+        best = -min(losses)
+        if self.method.incumbent_rule.statistic != "best-run":  # racing: beat the mean, not a
+            inc = self.incumbent()                               # lucky seed of it
+            if inc is not None and inc.budget >= self.fidelity.max and math.isfinite(inc.value):
+                best = -self._value_loss(inc.value)
+        return best
+
+    def _peers(self, limit: int = 200) -> tuple[Any, ...]:
+        """The newest ``limit`` finished runs' curves (failed runs have none)."""
+        from hyperpilot.pruners import Peer
+
+        runs = [r for r in self._results if r.curve and r.status != Status.FAILED][-limit:]
+        return tuple(Peer(f"trial {r.trial.trial_id}", tuple(r.curve),
+                          r.status == Status.COMPLETE and r.trial.budget >= self.fidelity.max)
+                     for r in runs)
 
     def budget_committed(self) -> float:
         """Like :meth:`budget_used`, counting running trials too."""
@@ -277,9 +338,12 @@ class Study:
         """
         from hyperpilot.runner import run_study
 
-        run_study(self, objective, n_trials=n_trials, budget=budget, n_workers=n_workers,
-                  batch_size=batch_size, timeout=timeout, progress=progress,
-                  context_extras=context_extras, executor=executor, retries=retries)
+        try:
+            run_study(self, objective, n_trials=n_trials, budget=budget, n_workers=n_workers,
+                      batch_size=batch_size, timeout=timeout, progress=progress,
+                      context_extras=context_extras, executor=executor, retries=retries)
+        finally:
+            self.finish_trackers()
         return self
 
 

@@ -13,6 +13,7 @@ from botorch.models import MixedSingleTaskGP, SingleTaskGP
 from botorch.models.model import Model
 from botorch.models.transforms.outcome import Standardize
 from botorch.posteriors import Posterior
+from gpytorch.kernels import Kernel
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from torch import Tensor
@@ -115,6 +116,10 @@ class GP(Model):
                 noise=scaled.squeeze(-1), learn_additional_noise=True
             )
         transform = WarpTransform() if self.output_warp else Standardize(m=1)
+        covar = self._kernel(X.shape[-1])
+        if covar is not None:  # a subclass's kernel over every column
+            return SingleTaskGP(X, Y, likelihood=likelihood, covar_module=covar,
+                                outcome_transform=transform)
         if self.cat_dims:
             return MixedSingleTaskGP(
                 X,
@@ -124,6 +129,14 @@ class GP(Model):
                 outcome_transform=transform,
             )
         return SingleTaskGP(X, Y, likelihood=likelihood, outcome_transform=transform)
+
+    def _kernel(self, d: int) -> Kernel | None:
+        """The covariance module on ``d`` input columns; None (here) keeps BoTorch's default.
+
+        A subclass returns its own kernel (e.g. ``surrogates.nngp``); it then covers every
+        column, categorical one-hot columns included.
+        """
+        return None
 
     def noise_variance(self, X: Tensor) -> Tensor:
         """The learned homoscedastic observation noise at ``X`` (known ``train_Yvar`` excluded).

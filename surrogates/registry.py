@@ -28,6 +28,7 @@ from surrogates.ensemble import DeepEnsemble
 from surrogates.ensemble_rp import RandomizedPriorEnsemble
 from surrogates.gp import GP
 from surrogates.laplace import LinearizedLaplace
+from surrogates.nngp import NNGP
 from surrogates.stacked import StackedSurrogate
 from surrogates.tfp_bnn import TFPBNN
 from surrogates.vbll import VBLL
@@ -116,6 +117,14 @@ def _laplace_lbfgs(seed: int, cat_groups: list[list[int]] | None,
     return LinearizedLaplace(seed=seed, **{"optimizer": "lbfgs", **options})
 
 
+def _nngp(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> NNGP:
+    return NNGP(cat_groups=cat_groups or None, seed=seed, **options)
+
+
+def _nngp_warp(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> NNGP:
+    return NNGP(cat_groups=cat_groups or None, seed=seed, **{"output_warp": True, **options})
+
+
 def _gp_capped(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> CappedGP:
     return CappedGP(cat_groups=cat_groups or None, seed=seed, **options)
 
@@ -159,6 +168,10 @@ SURROGATES: dict[str, SurrogateSpec] = {
     "gp": SurrogateSpec(_gp, description="exact GP, SingleTaskGP or MixedSingleTaskGP"),
     "gp-capped": SurrogateSpec(_gp_capped, description="GP on at most 500 points, Syne Tune's "
                                                        "top-fraction cap"),
+    "nngp": SurrogateSpec(_nngp, neural=True, description="infinite-width Bayesian ReLU MLP: "
+                                                          "exact GP with the NNGP kernel"),
+    "nngp-warp": SurrogateSpec(_nngp_warp, neural=True,
+                               description="nngp on Yeo-Johnson-warped outputs"),
 }
 
 

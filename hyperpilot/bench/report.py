@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hyperpilot.bench import analysis, compacted, tables, verdict
+from hyperpilot.bench.decisions import decisions_table
 from hyperpilot.bench.falsestop import by_benchmark, false_stops_by_cell, pooled
 from hyperpilot.bench.stats import speedup_to_target
 from hyperpilot.bench.testscore import TEST_SEEDS
@@ -106,6 +107,7 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
         ov_curve = df.groupby(["method", "trial_index"], as_index=False)["overhead_s"].median()
         fs_cells = false_stops_by_cell(df, analysis.data_dir(out), seed, false_stop_cap)
     fs = by_benchmark(fs_cells) if fs_cells is not None and len(fs_cells) else pd.DataFrame()
+    stops = pd.DataFrame() if is_compact else decisions_table(out, df)
     fs_of = _coverage(fs_cells, df)
     for name, t, title in (("mean_rank", rank_at, "Mean rank at each budget over benchmarks x seeds (1 = best)"),
                            ("family_rank", fam, "Mean rank by benchmark family (lcbench = the "
@@ -128,7 +130,9 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
                            ("false_stops_pooled", pooled(fs) if len(fs) else fs,
                             f"False-stop rates pooled over benchmarks{fs_of}"),
                            ("false_stops", fs, "False-stop rates (full-budget value beats the "
-                                               f"final incumbent){fs_of}")):
+                                               f"final incumbent){fs_of}"),
+                           ("decisions", stops, "Pruner decisions in our methods' studies, by "
+                                                "who decided, with the latest reason")):
         if len(t):
             md += [f"\n## {title}\n", tables.write_all(t, tdir, name, title)]
             shown[name] = (title, t)

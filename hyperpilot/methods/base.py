@@ -55,6 +55,9 @@ class Method(ABC):
     """A ``hyperpilot.stopping.StopRule`` to stop runs early from their curves, or None."""
     stop_curves: Any = None
     """The ``hyperpilot.stopping.OnlineCurveModel`` behind a ``model="bnn"`` rule, or None."""
+    proposer: Any = None
+    """The ``hyperpilot.methods.Proposer`` that picks new configs, for methods built on one
+    (``ScheduledMethod``); ``hyperpilot.integrations.optuna.HyperPilotSampler`` samples with it."""
     paired_seeds: bool = False
     """True: a config's ``k``-th run gets the study's ``k``-th tuning seed (``hyperpilot.seeds``);
     False: each config gets its own seed."""

@@ -219,7 +219,9 @@ class BOProposer(Proposer):
                 "fit_s": round(float(model.fit_info.get("seconds", 0.0)), 4)}
         if info["fallback"]:
             meta.update(fallback=True, reason=str(info.get("reason"))[:300])
-        out = [(c, dict(meta)) for c in configs]
+        preds = _predictions(model, Xq, history.value_loss) if not info["fallback"] else []
+        out = [(c, {**meta, **(preds[i] if i < len(preds) else {})})
+               for i, c in enumerate(configs)]
         if len(configs) < q:  # fewer distinct new points than asked for: a tiny discrete space
             out += self._random(q - len(configs), seed, {"source": "random",
                                                          "reason": "no distinct new point"})
@@ -300,6 +302,23 @@ class BOProposer(Proposer):
                                  n_local=self.raw_samples, exclude=exclude)
             self._pools = (model, pool, len(history.results))
         return self._pools[1], self._pools[2]
+
+
+def _predictions(model: Any, Xq: torch.Tensor, value_loss: Any) -> list[dict[str, float]]:
+    """The surrogate's predictive mean and sd of each proposal at the max budget, in the
+    study's own value units (``pred_value``, ``pred_sd``), for the dashboard's calibration
+    view; empty when the posterior cannot give them."""
+    try:
+        with torch.no_grad():
+            post = model.posterior(Xq.unsqueeze(-2))  # q x 1 x d': each point on its own
+            mu = post.mean.reshape(-1).tolist()
+            sd = post.variance.clamp_min(0).sqrt().reshape(-1).tolist()
+    except (RuntimeError, ValueError, NotImplementedError, AttributeError) as e:
+        log.debug("no predictions for the dashboard: %s", e)
+        return []
+    # Y = -loss and loss = value_loss(value): value_loss is its own inverse (a sign)
+    return [{"pred_value": round(float(value_loss(-m)), 6), "pred_sd": round(float(v), 6)}
+            for m, v in zip(mu, sd, strict=True)]
 
 
 __all__ = ["BOProposer", "fit_surrogate"]

@@ -24,6 +24,12 @@ def _optuna_median() -> PeerAdapter:
     return OptunaAdapter("median")
 
 
+def _optuna_hyperpilot() -> PeerAdapter:
+    from hyperpilot.bench.peers.optuna_peer import OptunaAdapter
+
+    return OptunaAdapter("hyperband", sampler="hyperpilot")
+
+
 def _dehb() -> PeerAdapter:
     from hyperpilot.bench.peers.dehb_peer import DEHBAdapter
 
@@ -39,6 +45,7 @@ def _smac() -> PeerAdapter:
 PEERS: dict[str, tuple[str, Callable[[], PeerAdapter]]] = {
     "optuna-tpe-hyperband": ("optuna", _optuna_hb),
     "optuna-tpe-median": ("optuna", _optuna_median),
+    "optuna-hyperpilot-hyperband": ("optuna", _optuna_hyperpilot),  # our sampler in Optuna
     "dehb": ("dehb", _dehb),
     "smac-mf": ("smac", _smac),
 }

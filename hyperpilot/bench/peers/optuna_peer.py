@@ -1,4 +1,5 @@
-"""Optuna's TPE with its HyperbandPruner, or with a MedianPruner as rl-zoo configures it.
+"""Optuna's TPE with its HyperbandPruner, or with a MedianPruner as rl-zoo configures it; and
+our own ``hyperpilot`` method inside Optuna (``HyperPilotSampler`` with the HyperbandPruner).
 
 Each Optuna trial trains one config through the rung budgets ``max * eta**-k`` (continuing from
 the previous budget), reporting the loss after each; the pruner decides after every report. The
@@ -28,21 +29,31 @@ class OptunaAdapter(PeerAdapter):
 
     package = "optuna"
 
-    def __init__(self, pruner: str) -> None:
+    def __init__(self, pruner: str, sampler: str = "tpe") -> None:
         if pruner not in ("hyperband", "median"):
             raise ValueError(f"pruner must be 'hyperband' or 'median', got {pruner!r}")
-        self.pruner = pruner
-        self.name = f"optuna-tpe-{pruner}"
+        if sampler not in ("tpe", "hyperpilot"):
+            raise ValueError(f"sampler must be 'tpe' or 'hyperpilot', got {sampler!r}")
+        self.pruner, self.sampler = pruner, sampler
+        self.name = f"optuna-{sampler}-{pruner}"
 
     def _study(self, ev: PeerEvaluator, steps: list[int]) -> Any:
         import optuna
 
         optuna.logging.set_verbosity(logging.WARNING)
         fid = ev.problem.fidelity
-        if self.pruner == "hyperband":
+        if self.sampler == "hyperpilot":  # our default method's proposer, every bracket's data
+            from hyperpilot.integrations.optuna import HyperPilotSampler
+
+            self.n_startup = 0  # the trial's own info says where each proposal came from
+            sampler: Any = HyperPilotSampler("hyperpilot", seed=ev.seed, max_resource=steps[-1],
+                                             eta=fid.eta)
+            pruner: Any = optuna.pruners.HyperbandPruner(
+                min_resource=1, max_resource=steps[-1], reduction_factor=int(round(fid.eta)))
+        elif self.pruner == "hyperband":
             self.n_startup = 10  # TPESampler's default
             sampler = optuna.samplers.TPESampler(seed=ev.seed)
-            pruner: Any = optuna.pruners.HyperbandPruner(
+            pruner = optuna.pruners.HyperbandPruner(
                 min_resource=1, max_resource=steps[-1], reduction_factor=int(round(fid.eta)))
         else:
             self.n_startup = 10
@@ -56,6 +67,13 @@ class OptunaAdapter(PeerAdapter):
         return optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner,
                                    study_name=f"hyperpilot-bench-{ev.seed}")
 
+    def _source(self, trial: Any, study: Any) -> str:
+        if self.sampler == "hyperpilot":
+            info = study._storage.get_trial(trial._trial_id).system_attrs.get("hyperpilot:info")
+            src = "random" if info is None else str(info.get("source", "model"))
+            return {"sobol": "random"}.get(src, src)
+        return "random" if trial.number < self.n_startup else "model"
+
     def run(self, ev: PeerEvaluator) -> None:
         import optuna
 
@@ -67,7 +85,7 @@ class OptunaAdapter(PeerAdapter):
         while not ev.exhausted():
             trial = study.ask()
             config = suggest_optuna(trial, ev.problem.space)
-            source = "random" if trial.number < self.n_startup else "model"
+            source = self._source(trial, study)
             loss: float | None = None
             for b, step in zip(budgets, steps, strict=True):
                 if ev.exhausted():
