@@ -3,7 +3,8 @@
 Usage::
 
     python paper/scripts/tournament_summary.py runs/bench/tournament [more folders] --at 10,30 \\
-        [--methods hyperpilot@laplace,gp-bo,...] [--paired hyperpilot@laplace,gp-bo]
+        [--methods hyperpilot@laplace,gp-bo,...] [--paired hyperpilot@laplace,gp-bo] \\
+        [--rename FOLDER OLD NEW]
 
 Reads bench folders of one grid (raw cells or compact references; a method added later in a
 folder of its own joins the others) through ``hyperpilot.bench.analysis``,
@@ -80,6 +81,23 @@ def paired_lines(at: pd.DataFrame, a: str, b: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def load(src: Path, renames: list[list[str]]) -> pd.DataFrame:
+    """One folder's trials, with its methods renamed as ``--rename`` says."""
+    df = analysis.load_trials(src)
+    for folder, old, new in renames:
+        if Path(folder).resolve() == src.resolve():
+            df.loc[df["method"] == old, "method"] = new
+    return df
+
+
+def check_disjoint(df: pd.DataFrame) -> None:
+    """Refuse a (method, benchmark, seed) cell that two folders both hold: never mix silently."""
+    cells = df.groupby(["method", "benchmark", "seed"])["src"].nunique()
+    both = cells[cells > 1]
+    if len(both):
+        raise SystemExit(f"cells in more than one folder (use --rename): {list(both.index)[:5]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("src", type=Path, nargs="+", help="bench folders (same grid, other methods)")
@@ -87,9 +105,14 @@ def main() -> None:
     ap.add_argument("--methods", default=None)
     ap.add_argument("--paired", nargs="*", default=[], help="A,B pairs")
     ap.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    ap.add_argument("--rename", nargs=3, action="append", default=[],
+                    metavar=("FOLDER", "OLD", "NEW"),
+                    help="read FOLDER's method OLD as NEW (a method rerun after a change)")
     a = ap.parse_args()
     methods = a.methods.split(",") if a.methods else None
-    df = pd.concat([analysis.load_trials(src) for src in a.src], ignore_index=True)
+    srcs = list(dict.fromkeys(a.src))  # a folder named twice is read once
+    df = pd.concat([load(src, a.rename).assign(src=str(src)) for src in srcs], ignore_index=True)
+    check_disjoint(df)
     df = analysis.select(df, methods, complete=True)
     at = scored(df, [float(v) for v in a.at.split(",")])
     print(table(at, a.seed))

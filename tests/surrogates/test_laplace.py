@@ -103,6 +103,23 @@ def test_the_inverse_warp_is_bounded_to_one_range_beyond_the_data():
     assert torch.isfinite(u.grad).all()
 
 
+def test_the_warp_never_saturates_the_good_end():
+    """Right-skewed values (a few configs far above the rest, as Hartmann-6's) make Yeo-Johnson's
+    maximum-likelihood ``lam`` negative, a transform bounded above; ``lam`` is floored at 0."""
+    from scipy import stats
+
+    from surrogates._warp import OutputWarp
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.rand(400, generator=g, dtype=torch.float64) ** 6 * 3.0  # most near 0, few high
+    z = (y - y.mean()) / y.std()
+    assert stats.yeojohnson_normmax(z.numpy()) < 0  # what the floor guards against
+    w = OutputWarp().fit(y)
+    assert w.lam == 0.0
+    top = w.transform(torch.tensor([float(y.max()), 2 * float(y.max())], dtype=torch.float64))
+    assert float(top[1] - top[0]) > 0.5  # the range above the best keeps warped resolution
+
+
 def test_lbfgs_map_fit_converges_where_a_fixed_adam_budget_stops_short():
     X, Y = _data(120, 0.0)
     Xt, Yt = _data(200, 0.0, seed=9)
