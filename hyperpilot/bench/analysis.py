@@ -200,6 +200,21 @@ def versus(df: pd.DataFrame, budgets: list[float], focus: str, rivals: list[str]
     return pd.DataFrame(rows)
 
 
+def focus_method(methods: list[str]) -> str:
+    """The method a report compares with the others: ``hyperpilot`` where it ran, else the first
+    of the given order whose name starts with ``hyperpilot`` (a reference whose ``hyperpilot`` ran
+    with an older default surrogate is labelled ``hyperpilot@ensemble``), else the first.
+
+    Raises:
+        ValueError: ``methods`` is empty.
+    """
+    if not methods:
+        raise ValueError("no methods to choose a focus from")
+    if "hyperpilot" in methods:
+        return "hyperpilot"
+    return next((m for m in methods if m.startswith("hyperpilot")), methods[0])
+
+
 def paired(df: pd.DataFrame, budgets: list[float], focus: str, others: list[str] | None = None,
            families: bool = False) -> pd.DataFrame:
     """``focus`` against each other method on the same (benchmark, seed) pairs, at each budget.

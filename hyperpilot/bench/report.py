@@ -34,13 +34,14 @@ def _budget(out: Path, df: pd.DataFrame) -> float:
 def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
                 false_stop_cap: int = 50, html: bool = True, figures: bool = True,
                 methods: list[str] | None = None, complete: bool = False,
-                name: str = "report", focus: str = "hyperpilot") -> Path:
+                name: str = "report", focus: str | None = None) -> Path:
     """Analyse ``out`` and write its report; returns the report folder (``out/<name>``).
 
     Args:
         methods: report only these methods (default: all in the results).
         complete: only the (benchmark, seed) pairs that every reported method has finished.
-        focus: the method compared with the best peer on each benchmark (``versus_peers``).
+        focus: the method compared with the best peer on each benchmark (``versus_peers``) and
+            with every method pair by pair (default ``analysis.focus_method``).
         at: FFE budgets for the final tables; default 10%, 30% and 100% of the bench budget.
         seed: seeds the bootstrap and the false-stop sampling (``np.random.default_rng``).
         false_stop_cap: configs re-evaluated per cell and kind for the false-stop rates.
@@ -93,6 +94,7 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
     from hyperpilot.bench.peers import PEERS
 
     peers = [m for m in df["method"].unique() if m in PEERS]
+    focus = focus or analysis.focus_method(list(dict.fromkeys(df["method"])))
     vs = analysis.versus(df, at, focus, peers) if focus in set(df["method"]) else pd.DataFrame()
     pair = analysis.paired(df, at, focus)
     fam = analysis.family_ranks(final)

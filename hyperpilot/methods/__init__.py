@@ -82,11 +82,16 @@ def _bo(surrogate: str, name: str, stop: bool = False) -> ModelMethod:
     return ModelMethod(surrogate, name, stop)
 
 
+DEFAULT_SURROGATE = "laplace-warp"
+"""The surrogate of ``hyperpilot`` and ``hyperpilot-nostop``: the best neural candidate of issue
+18's tournament (README, "A Bayesian neural surrogate against the GP"). Until 2026-12-05 it was
+the deep ensemble, today's ``hyperpilot@ensemble``."""
+
 METHODS: dict[str, MethodFactory] = {
     "random": _random,
     "hyperband": _hyperband,
-    "hyperpilot": _bo("ensemble", "hyperpilot", stop=True),
-    "hyperpilot-nostop": _bo("ensemble", "hyperpilot-nostop"),
+    "hyperpilot": _bo(DEFAULT_SURROGATE, "hyperpilot", stop=True),
+    "hyperpilot-nostop": _bo(DEFAULT_SURROGATE, "hyperpilot-nostop"),
     "hyperpilot-mcdropout": _bo("mcdropout", "hyperpilot-mcdropout"),
     "gp-bo": _bo("gp", "gp-bo", stop=True),  # the same stopping as hyperpilot: a fair baseline
     "gp-bo-nostop": _bo("gp", "gp-bo-nostop"),  # gp-bo before it stopped runs

@@ -15,7 +15,6 @@ from hyperpilot.paper.experiments import Experiment
 
 BOOTSTRAP_SEED = 0
 FRACTIONS = (0.1, 0.3, 1.0)
-FOCUS = "hyperpilot"  # the method the paired table compares with every other
 
 
 def budget_of(src: Path) -> float:
@@ -124,7 +123,7 @@ def paired_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     inc = load_incumbents(src)
     budget = budget_of(src)
     methods = plotting.ordered(inc["method"].unique())
-    focus = FOCUS if FOCUS in methods else methods[0]
+    focus = analysis.focus_method(methods)
     t = analysis.paired(inc, [round(budget * x, 6) for x in FRACTIONS], focus,
                         [m for m in methods if m != focus])
     w = tables.wide_paired(t).rename(columns={"against": f"{focus} against"})

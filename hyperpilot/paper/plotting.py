@@ -14,7 +14,9 @@ METHOD_ORDER = ["hyperpilot", "hyperpilot-nostop", "hyperpilot-mcdropout", "gp-b
                 "random", "optuna-tpe-hyperband", "optuna-tpe-median", "dehb", "smac-mf",
                 "hyperpilot:full", "hyperpilot-mcdropout:full", "gp-bo:full",
                 "hyperpilot-nostop:full", "hyperpilot:fid", "gp-bo:fid", "hyperpilot:bohb",
-                "gp-bo:bohb", "gp-bo-nostop", "gp-bo-capped"]
+                "gp-bo:bohb", "gp-bo-nostop", "gp-bo-capped", "hyperpilot@ensemble",
+                "hyperpilot-nostop@ensemble", "hyperpilot-nostop@ensemble:full",
+                "hyperpilot@ensemble:full"]
 """The paper's method order; new names go last, so the methods already here keep their colours.
 Names not listed (``hyperpilot@gp``, other variants) follow, alphabetically."""
 

@@ -16,8 +16,11 @@ from tests.hyperpilot.objectives import SPACE, branin_mf, noisy_branin
 
 FID = hp.Fidelity(1, 9, 3)
 FAST = {"n_init": 4, "num_restarts": 1, "raw_samples": 32}
-SMALL_NETS = {"hyperpilot": {"max_steps": 60, "n_members": 3, "width": 16},
-              "hyperpilot-mcdropout": {"max_steps": 60, "n_samples": 4, "width": 16}}
+SMALL_SURROGATES = {"ensemble": {"max_steps": 60, "n_members": 3, "width": 16},
+                    "mcdropout": {"max_steps": 60, "n_samples": 4, "width": 16},
+                    "laplace": {"max_steps": 60, "width": 16, "tune_steps": 10},
+                    "laplace-warp": {"max_steps": 60, "width": 16, "tune_steps": 10}}
+"""Small settings per surrogate (by the method's default surrogate)."""
 
 
 RACING = ["random:race", "hyperband:race", "gp-bo:race", "hyperpilot:race"]
@@ -29,7 +32,8 @@ def _opts(name: str) -> dict[str, Any]:
     base = name.partition(":")[0]
     if base in ("random", "hyperband"):
         return {}
-    return {**FAST, **({"surrogate_options": SMALL_NETS[base]} if base in SMALL_NETS else {})}
+    small = SMALL_SURROGATES.get(getattr(METHODS[base], "surrogate", ""))
+    return {**FAST, **({"surrogate_options": small} if small else {})}
 
 
 def _drive(s: Study, n: int, batch: int = 3) -> Study:
@@ -103,7 +107,7 @@ def test_failed_trials_never_reach_the_model() -> None:
 
 def test_background_fit_proposes_from_the_last_finished_fit() -> None:
     """``:bg``: random until the first background fit is done, then model proposals from it."""
-    opts = {**FAST, "surrogate_options": SMALL_NETS["hyperpilot"]}
+    opts = _opts("hyperpilot")
     s = _drive(Study(SPACE, FID, "hyperpilot:bg", seed=0, method_options=opts), 12)
     proposer = s.method.proposer  # type: ignore[attr-defined]
     assert proposer.background_fit and proposer.optimizer == "pool"

@@ -69,6 +69,16 @@ def test_paired_table_on_hand_made_cells() -> None:
     assert t.loc["b", ["wins", "losses", "ties"]].tolist() == [2, 0, 1]
 
 
+def test_focus_is_hyperpilot_else_the_first_hyperpilot_variant_else_the_first() -> None:
+    """A reference run before the default changed names its hyperpilot ``hyperpilot@ensemble``."""
+    assert analysis.focus_method(["gp-bo", "hyperpilot@ensemble", "hyperpilot"]) == "hyperpilot"
+    assert analysis.focus_method(["gp-bo", "hyperpilot-nostop@ensemble", "hyperpilot@ensemble"]) \
+        == "hyperpilot-nostop@ensemble"
+    assert analysis.focus_method(["random", "gp-bo"]) == "random"
+    with pytest.raises(ValueError, match="no methods"):
+        analysis.focus_method([])
+
+
 def test_ranks_with_ties_and_missing() -> None:
     df = pd.DataFrame({"b": [0, 0, 0, 0, 1, 1], "method": list("abcdab"),
                        "score": [1.0, 1.0, np.nan, 0.5, 3.0, 2.0]})
