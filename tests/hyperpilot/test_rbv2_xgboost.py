@@ -151,7 +151,7 @@ def test_search_optimum_is_seeded(bench: rbv2.RBV2XGBoost) -> None:
     assert a == b and a.value <= a.random_best and bench.space.validate(a.config) == a.config
 
 
-@pytest.mark.parametrize(("method", "ffe"), [("random", 3.0), ("hyperpilot", 2.0)])
+@pytest.mark.parametrize(("method", "ffe"), [("random", 3.0), ("hyperpilot", 3.0)])
 def test_tiny_study(method: str, ffe: float, data_dir: Path, tmp_path: Path) -> None:
     """A few FFE of a study on the conditional space: every proposal is a valid config, and
     ``hyperpilot`` fits its surrogate on the unit-cube encoding and proposes from it."""
