@@ -48,3 +48,16 @@ def raising_objective(config: dict[str, Any], budget: float, resume_budget: floa
 def hanging_objective(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
     time.sleep(60)
     return 0.0
+
+
+def reporting_curve(config: dict[str, Any], budget: float, resume_budget: float,
+                    ctx: Any) -> Any:
+    """A curve reported at every unit of budget, so a pruner can stop it; its level is
+    ``10 x`` (smaller is better), approached as ``2 / b``."""
+    curve = []
+    for b in range(int(resume_budget) + 1, int(budget) + 1):
+        v = 10 * config["x"] + 2.0 / b
+        curve.append((float(b), v))
+        if ctx.report(b, v):
+            break
+    return curve[-1][1], curve

@@ -25,20 +25,11 @@ from hyperpilot.pruners import (
 )
 from hyperpilot.pruners.digest import QUESTION, digest, fields
 from hyperpilot.storage import Storage
+from tests.hyperpilot.objectives import reporting_curve
 
 SPACE = hp.SearchSpace({"x": hp.Float(0, 1)})
 FID = hp.Fidelity(1, 27, 3)
 
-
-def curvy(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
-    """A curve reported at every unit of budget; its level is ``x`` (smaller is better)."""
-    curve = []
-    for b in range(int(resume_budget) + 1, int(budget) + 1):
-        v = 10 * config["x"] + 2.0 / b
-        curve.append((float(b), v))
-        if ctx.report(b, v):
-            break
-    return curve[-1][1], curve
 
 
 def _study(tmp_path: Path, pruner: Any = None, method: str = "hyperband") -> hp.Study:
@@ -53,7 +44,7 @@ def _view(curve: list[tuple[float, float]], peers: tuple[Peer, ...] = (),
 
 def test_the_curve_rule_decides_in_a_study_and_every_decision_is_stored(tmp_path: Path) -> None:
     s = _study(tmp_path, method="hyperband:stop")
-    s.run(curvy, budget=6)
+    s.run(reporting_curve, budget=6)
     stopped = [r for r in s.results if r.status.value == "stopped"]
     assert stopped, "the rule should stop some hopeless runs"
     ds = s.storage.load_decisions(s.study_id)
@@ -74,7 +65,7 @@ def test_the_median_rule(tmp_path: Path) -> None:
     assert d is not None and not d.stop
     assert MedianRule(n_startup_trials=4).decide(_view([(1.0, 5.0)], peers)) is None
     s = _study(tmp_path, pruner=MedianRule(n_startup_trials=2))  # needs no incumbent
-    s.run(curvy, budget=5)
+    s.run(reporting_curve, budget=5)
     ds = s.storage.load_decisions(s.study_id)
     assert {d["by"] for d in ds} == {"median"} and any(d["action"] == "stop" for d in ds)
 
@@ -138,7 +129,7 @@ def test_an_llm_pruner_with_a_fake_model(tmp_path: Path) -> None:
     # in a study: every question reaches the model, every answer reaches the store
     model = FakeModel("STOP: a fake model's verdict")
     s = _study(tmp_path, pruner=LLMPruner(model, ask="every"), method="hyperband:stop")
-    s.run(curvy, budget=5)
+    s.run(reporting_curve, budget=5)
     ds = s.storage.load_decisions(s.study_id)
     assert model.prompts and any(d["by"] == "llm" and d["reason"] == "a fake model's verdict"
                                  for d in ds)
@@ -190,7 +181,7 @@ def test_show_lists_decisions(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     from hyperpilot.cli import main
 
     s = _study(tmp_path, method="hyperband:stop")
-    s.run(curvy, budget=6)
+    s.run(reporting_curve, budget=6)
     s.storage.close()
     assert main(["show", str(tmp_path / "s.sqlite"), "--trials", "0"]) == 0
     out = capsys.readouterr().out

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 import hyperpilot as hp
 from hyperpilot.bench.decisions import decisions_table
 from hyperpilot.bench.runner import Cell
-
-
-def curvy(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
-    curve = []
-    for b in range(int(resume_budget) + 1, int(budget) + 1):
-        v = 10 * config["x"] + 2.0 / b
-        curve.append((float(b), v))
-        if ctx.report(b, v):
-            break
-    return curve[-1][1], curve
+from tests.hyperpilot.objectives import reporting_curve
 
 
 def test_decisions_per_method_benchmark_and_decider(tmp_path: Path) -> None:
@@ -27,7 +17,7 @@ def test_decisions_per_method_benchmark_and_decider(tmp_path: Path) -> None:
     for c in cells[:2]:
         hp.Study(hp.SearchSpace({"x": hp.Float(0, 1)}), hp.Fidelity(1, 27, 3), c.method,
                  seed=c.seed, storage=tmp_path / "studies" / f"{c.key}.sqlite",
-                 name=c.key).run(curvy, budget=4)
+                 name=c.key).run(reporting_curve, budget=4)
     df = pd.DataFrame([{"method": c.method, "benchmark": c.benchmark, "seed": c.seed}
                        for c in cells])
     t = decisions_table(tmp_path, df)
