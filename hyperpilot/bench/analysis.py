@@ -201,9 +201,10 @@ def versus(df: pd.DataFrame, budgets: list[float], focus: str, rivals: list[str]
 
 
 def focus_method(methods: list[str]) -> str:
-    """The method a report compares with the others: ``hyperpilot`` where it ran, else the first
-    of the given order whose name starts with ``hyperpilot`` (a reference whose ``hyperpilot`` ran
-    with an older default surrogate is labelled ``hyperpilot@ensemble``), else the first.
+    """The method a report compares with the others: ``hyperpilot`` where it ran, else the
+    default method with a named surrogate (``hyperpilot@ensemble``: a reference whose
+    ``hyperpilot`` ran with an older default surrogate), else the first of the given order whose
+    name starts with ``hyperpilot``, else the first.
 
     Raises:
         ValueError: ``methods`` is empty.
@@ -212,6 +213,9 @@ def focus_method(methods: list[str]) -> str:
         raise ValueError("no methods to choose a focus from")
     if "hyperpilot" in methods:
         return "hyperpilot"
+    named = [m for m in methods if m.startswith("hyperpilot@") and ":" not in m]
+    if named:
+        return named[0]
     return next((m for m in methods if m.startswith("hyperpilot")), methods[0])
 
 

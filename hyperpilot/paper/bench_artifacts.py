@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 
 from hyperpilot.bench import analysis, tables
-from hyperpilot.paper import latex, plotting
+from hyperpilot.paper import findings, latex, plotting
 from hyperpilot.paper.compact import load_incumbents
 from hyperpilot.paper.experiments import Experiment
 
 BOOTSTRAP_SEED = 0
-FRACTIONS = (0.1, 0.3, 1.0)
+FRACTIONS = findings.FRACTIONS
 
 
 def budget_of(src: Path) -> float:
@@ -35,36 +35,57 @@ def seeds_text(inc: pd.DataFrame) -> str:
     return f"{n.min()}-{n.max()} seeds per benchmark"
 
 
+def family(benchmark: str) -> str:
+    """``lcbench:3945`` -> ``lcbench``: a figure shows a family, not each of its tasks."""
+    return benchmark.partition(":")[0]
+
+
 def regret_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
-    """One panel per benchmark: median score over seeds with its 25-75% band, log FFE axis."""
+    """One panel per benchmark family: median score over its (task, seed) pairs with the 25-75%
+    band against FFE, log axes where the scores span decades, one shared legend.
+
+    Pooling the tasks of a family keeps the figure readable at column width in print (a dozen
+    small panels are not); per-task numbers are in the final table.
+    """
     _, curves = _curves(src)
-    summary = analysis.summarize(curves, np.random.default_rng(BOOTSTRAP_SEED), ci=False)
+    curves = curves.assign(benchmark=curves["benchmark"].map(family))
+    summary = _family_summary(curves)
     plt = plotting.pyplot()
-    benches = list(dict.fromkeys(summary["benchmark"]))
-    cols = min(len(benches), 4)
-    rows = (len(benches) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 2.3 * rows), squeeze=False)
-    for ax, b in zip(axes.flat, benches, strict=False):
+    fams = list(dict.fromkeys(summary["benchmark"]))
+    fig, axes = plt.subplots(1, len(fams), figsize=(2.4 * len(fams) + 0.4, 2.5), squeeze=False)
+    for ax, b in zip(axes[0], fams, strict=True):
         s = summary[summary["benchmark"] == b]
         for m in plotting.ordered(s["method"]):
             g = s[s["method"] == m]
-            ax.plot(g["ffe"], g["median"], label=m, color=plotting.colour(m), lw=1.2,
+            ax.plot(g["ffe"], g["median"], label=m, color=plotting.colour(m), lw=1.4,
                     ls=plotting.linestyle(m))
-            ax.fill_between(g["ffe"], g["q25"], g["q75"], alpha=0.15, color=plotting.colour(m), lw=0)
+            ax.fill_between(g["ffe"], g["q25"], g["q75"], alpha=0.12, color=plotting.colour(m), lw=0)
         ax.set_xscale("log")
-        if s["median"].notna().any() and (s["median"].dropna() > 0).all():
+        y = s["median"].dropna()
+        if len(y) and (y > 0).all() and y.max() / y.min() > 10:
             ax.set_yscale("log")
-        ax.set_title(b, fontsize=8)
-        ax.set_xlabel("FFE", fontsize=7)
-        ax.set_ylabel("regret / loss", fontsize=7)
-        ax.tick_params(labelsize=6)
-    for ax in list(axes.flat)[len(benches):]:
-        ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=7,
-               bbox_to_anchor=(0.5, 1.0), frameon=False)
+        n = int(s["n"].max()) if len(s) else 0
+        ax.set_title(f"{b} ({n} runs)", fontsize=9)
+        ax.set_xlabel("full-fidelity equivalents", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0][0].set_ylabel("regret (median, IQR)", fontsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 4), fontsize=7.5,
+               bbox_to_anchor=(0.5, 0.0), frameon=False)
     fig.tight_layout()
     return plotting.save(fig, figs, name)
+
+
+def _family_summary(curves: pd.DataFrame) -> pd.DataFrame:
+    """Median and quartiles per (family, method, ffe) over all its (task, seed) pairs.
+
+    A point is NaN unless every pair has a score there (as ``analysis.summarize``)."""
+    g = curves.groupby(["benchmark", "method", "ffe"], sort=False)["score"]
+    out = g.agg(median=lambda x: x.median() if x.notna().all() else np.nan,
+                q25=lambda x: x.quantile(0.25) if x.notna().all() else np.nan,
+                q75=lambda x: x.quantile(0.75) if x.notna().all() else np.nan,
+                n="size").reset_index()
+    return out
 
 
 def rank_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
@@ -72,15 +93,16 @@ def rank_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
     _, curves = _curves(src)
     ranks = analysis.mean_ranks(curves)
     plt = plotting.pyplot()
-    fig, ax = plt.subplots(figsize=(4.5, 3.0))
+    fig, ax = plt.subplots(figsize=(5.0, 3.0))
     for m in plotting.ordered(ranks["method"]):
         g = ranks[ranks["method"] == m]
-        ax.plot(g["ffe"], g["mean_rank"], label=m, color=plotting.colour(m), lw=1.2,
+        ax.plot(g["ffe"], g["mean_rank"], label=m, color=plotting.colour(m), lw=1.4,
                 ls=plotting.linestyle(m))
     ax.set_xscale("log")
-    ax.set_xlabel("full-fidelity equivalents")
-    ax.set_ylabel("mean rank (1 = best)")
-    ax.legend(fontsize=6, ncol=2)
+    ax.set_xlabel("full-fidelity equivalents", fontsize=9)
+    ax.set_ylabel("mean rank (1 = best)", fontsize=9)
+    ax.tick_params(labelsize=8)
+    ax.legend(fontsize=7.5, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     fig.tight_layout()
     return plotting.save(fig, figs, name)
 
@@ -104,17 +126,21 @@ def final_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
 
 
 def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
-    """Mean rank of each method at 10%, 30% and 100% of the budget."""
+    """Mean rank of each method at 10%, 30% and 100% of the budget, with 95% intervals."""
     inc, _ = _curves(src)
     budget = budget_of(src)
     at = [round(budget * x, 6) for x in FRACTIONS]
-    f = analysis.final_table(inc, at)
-    t = f.groupby(["method", "ffe"])["mean_rank"].mean().unstack()
-    t.columns = [f"@{c:g} FFE" for c in t.columns]
-    t = t.loc[plotting.ordered(t.index)].reset_index()
-    bold = [(int(np.nanargmin(t[c].to_numpy(float))), j + 1) for j, c in enumerate(t.columns[1:])]
+    ci = findings.rank_intervals(inc, at)
+    methods = plotting.ordered({m for m, _ in ci})
+    focus = analysis.focus_method(methods)
+    methods = [focus, *(m for m in methods if m != focus)]  # the method the paper is about first
+    t = pd.DataFrame({"method": methods, **{f"@{latex.num(f)} FFE": [ci[(m, f)].text() for m in methods]
+                                            for f in at}})
+    means = np.array([[ci[(m, f)].mean for f in at] for m in methods])
+    bold = [(int(np.nanargmin(means[:, j])), j + 1) for j in range(len(at))]
     cap = (f"Mean rank (1 = best) over benchmarks and {seeds_text(inc)} at 10\\%, 30\\% and "
-           f"100\\% of the budget (experiment \\texttt{{{latex.tex(e.name)}}}).")
+           "100\\% of the budget, with a 95\\% percentile-bootstrap interval over the (benchmark, "
+           f"seed) pairs (experiment \\texttt{{{latex.tex(e.name)}}}). Best in bold.")
     return latex.write(latex.table(t, cap, name, bold=bold), tabs, name)
 
 

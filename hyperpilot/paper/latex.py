@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
-
-from hyperpilot.bench.tables import fmt
 
 _ESCAPES = (("\\", r"\textbackslash{}"), ("_", r"\_"), ("%", r"\%"), ("&", r"\&"),
             ("#", r"\#"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}"), ("~", r"\textasciitilde{}"),
             ("^", r"\textasciicircum{}"))
 
 
+SIG_DIGITS = 3
+"""Significant digits of every generated number: enough to compare, few enough to read."""
+
+
+def num(x: object, digits: int = SIG_DIGITS) -> str:
+    """A number as a reader compares it: ``digits`` significant digits, no trailing noise.
+
+    Integers below 1000 (counts, seeds) are exact; other magnitudes of 1000 and more take a
+    ``k``/``M`` suffix (``42402 -> 42.4k``); magnitudes below 0.001 use a short exponent
+    (``5.524e-05 -> 5.52e-5``); NaN is ``-``. Anything that is not a number is ``str(x)``.
+    """
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        try:  # numpy scalars
+            import numpy as np
+
+            if isinstance(x, np.generic) and np.issubdtype(type(x), np.number):
+                x = x.item()
+            else:
+                return str(x)
+        except ImportError:  # pragma: no cover - numpy is a dependency
+            return str(x)
+    assert isinstance(x, (int, float))
+    if math.isnan(x):
+        return "-"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if isinstance(x, int) and abs(x) < 1000:
+        return str(x)
+    r = float(f"{x:.{digits}g}")  # rounded first, so 999960 becomes 1M, not 1000k
+    a = abs(r)
+    if a >= 1e6:
+        return f"{r / 1e6:g}M"
+    if a >= 1e3:
+        return f"{r / 1e3:g}k"
+    if a != 0 and a < 1e-3:
+        mant, _, exp = f"{r:.{digits - 1}e}".partition("e")
+        return f"{float(mant):g}e{int(exp)}"
+    return f"{r:g}"
+
+
 def tex(s: object) -> str:
-    """Escape LaTeX's special characters in ``str(s)`` (numbers via ``fmt``, 4 digits)."""
-    out = fmt(s)
+    """Escape LaTeX's special characters in ``str(s)`` (numbers via :func:`num`)."""
+    out = num(s)
     for a, b in _ESCAPES:
         out = out.replace(a, b) if a != "\\" else out.replace(a, "\0")
     return out.replace("\0", r"\textbackslash{}")

@@ -8,7 +8,8 @@ For each experiment (``paper/experiments/*.yaml``) at the requested scale:
 
 Then every figure and table the experiments name is rebuilt from the compact results, together
 with the generated ``results.tex`` (scale macros), ``hardware.tex``, ``search_spaces.tex``,
-``incumbents.tex`` and ``checklist.tex``.
+``incumbents.tex``, ``checklist.tex`` and ``findings.tex`` (the abstract's sentences,
+``hyperpilot.paper.findings``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hyperpilot.paper import artifacts, checklist, compact, runner
+from hyperpilot.paper import artifacts, checklist, compact, findings, runner
 from hyperpilot.paper.experiments import Experiment, ExperimentError, Scale, load_experiments
 
 log = logging.getLogger("hyperpilot.paper")
@@ -81,6 +82,7 @@ def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
         sources.append(src)
     full = {e.name: e for e in load_experiments(paths.experiments, "full", only)}
     checklist.write_all(sources, scale, paths.paper / "tables", data_dir, full)
+    findings.write(list(sources), scale, paths.paper / "tables")
     return sources
 
 

@@ -133,7 +133,7 @@ def scaling_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path
 
 
 def _steps(x: float) -> str:
-    return "never" if not np.isfinite(x) else f"{x / 1e3:.1f}k"
+    return "never" if not np.isfinite(x) else latex.num(float(x))
 
 
 def rl_tuning_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
@@ -143,7 +143,8 @@ def rl_tuning_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     for r in s.itertuples():
         row = {"env": r.env, "method": r.method, "tuning seeds": int(r.tuning_seeds_tested),
                "test runs": int(r.test_runs),
-               "test return [95% CI]": f"{r.test_mean:.1f} [{r.test_ci_low:.1f}, {r.test_ci_high:.1f}]"}
+               "test return [95% CI]": (f"{latex.num(r.test_mean)} [{latex.num(r.test_ci_low)}, "
+                                        f"{latex.num(r.test_ci_high)}]")}
         if "failed_test_runs" in s:  # since issue 19: failures and the cost of extra seeds
             row["failed test runs"] = int(r.failed_test_runs)
             row["steps on extra seeds"] = f"{r.extra_seed_share:.0%}"
@@ -174,9 +175,10 @@ def rl_tuning_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Pa
         methods = list(dict.fromkeys(g["method"]))
         for i, m in enumerate(methods):
             v = g.loc[g["method"] == m, "test_return"].to_numpy(float)
-            ax.scatter(i + np.linspace(-0.2, 0.2, len(v)), v, s=6, alpha=0.6)
+            ax.scatter(i + np.linspace(-0.2, 0.2, len(v)), v, s=8, alpha=0.7,
+                       color=plotting.colour(m))  # the method's colour in every figure
             ax.hlines(v.mean(), i - 0.3, i + 0.3, color="k", lw=1.2)
-        ax.set_xticks(range(len(methods)), methods)
+        ax.set_xticks(range(len(methods)), methods, rotation=20, ha="right", fontsize=8)
         ax.set_xlim(-0.6, len(methods) - 0.4)
         ax.set_title(env, fontsize=9)
         ax.set_ylabel("test return")

@@ -73,7 +73,9 @@ def test_focus_is_hyperpilot_else_the_first_hyperpilot_variant_else_the_first() 
     """A reference run before the default changed names its hyperpilot ``hyperpilot@ensemble``."""
     assert analysis.focus_method(["gp-bo", "hyperpilot@ensemble", "hyperpilot"]) == "hyperpilot"
     assert analysis.focus_method(["gp-bo", "hyperpilot-nostop@ensemble", "hyperpilot@ensemble"]) \
-        == "hyperpilot-nostop@ensemble"
+        == "hyperpilot@ensemble"
+    assert analysis.focus_method(["gp-bo", "hyperpilot-mcdropout", "hyperpilot@ensemble:full"]) \
+        == "hyperpilot-mcdropout"
     assert analysis.focus_method(["random", "gp-bo"]) == "random"
     with pytest.raises(ValueError, match="no methods"):
         analysis.focus_method([])

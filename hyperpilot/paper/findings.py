@@ -1,0 +1,196 @@
+"""The abstract's findings, generated like every other number: ``tables/findings.tex``.
+
+Each finding is a LaTeX macro holding a sentence built from the compact results:
+
+* ``\\findScale``: what the scale of this build supports (one wording per scale);
+* ``\\findHeadline``: the focus method's mean rank with its 95% interval at 10%, 30% and 100% of
+  the budget, and the best method at the final budget;
+* ``\\findGP``: whether the GP in the same pipeline still leads the focus method;
+* ``\\findStopping``: the share of the asked budget that curve stopping saved, and its false-stop
+  rate (stopped configurations re-evaluated at the maximum budget that would have won);
+* ``\\findRL``: the RL result, the focus method's test return against random search's.
+
+The numbers behind the sentences are macros too (``\\findFocusRankFinal``, ...), so the paper's
+build test can check them against the headline rank table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hyperpilot.bench import analysis
+from hyperpilot.bench.stats import bootstrap_ci, rank_methods
+from hyperpilot.paper import latex, plotting
+from hyperpilot.paper.checklist import Source
+from hyperpilot.paper.compact import load_incumbents
+
+BOOTSTRAP_SEED = 0
+FRACTIONS = (0.1, 0.3, 1.0)
+"""Budget fractions of the headline rank table and of the abstract."""
+
+
+@dataclass(frozen=True)
+class RankCI:
+    """A method's mean rank over (benchmark, seed) pairs at one budget, with a 95% interval."""
+
+    method: str
+    ffe: float
+    mean: float
+    low: float
+    high: float
+
+    def text(self) -> str:
+        """``4.15 [3.80, 4.51]`` (3 significant digits)."""
+        return f"{latex.num(self.mean)} [{latex.num(self.low)}, {latex.num(self.high)}]"
+
+
+def rank_intervals(inc: pd.DataFrame, budgets: list[float], seed: int = BOOTSTRAP_SEED
+                   ) -> dict[tuple[str, float], RankCI]:
+    """Mean rank per (method, budget) as the rank table computes it, with a percentile-bootstrap
+    95% interval over the (benchmark, seed) pairs.
+
+    Args:
+        inc: incumbent traces (``compact.load_incumbents``).
+        budgets: FFE points.
+        seed: the bootstrap's seed (fixed, so equal data give equal intervals).
+    """
+    at = analysis.scores_at(inc, np.asarray(budgets, dtype=float))
+    at["rank"] = rank_methods(at, ["benchmark", "seed", "ffe"])
+    table = analysis.final_table(inc, budgets).groupby(["method", "ffe"])["mean_rank"].mean()
+    rng = np.random.default_rng(seed)
+    out = {}
+    for (m, f), g in at.groupby(["method", "ffe"], sort=False):
+        lo, hi = bootstrap_ci(g["rank"].to_numpy(float), rng, statistic="mean")
+        out[(m, float(f))] = RankCI(m, float(f), float(table[(m, f)]), lo, hi)
+    return out
+
+
+def _gp_method(methods: list[str]) -> str | None:
+    """The GP baseline inside our pipeline: ``gp-bo`` (stopping) first, else any ``gp-bo*``."""
+    for m in ("gp-bo", "gp-bo-nostop"):
+        if m in methods:
+            return m
+    return next((m for m in methods if m.startswith("gp-bo")), None)
+
+
+def headline_findings(src: Path, scale: str) -> dict[str, str]:
+    """Macros from the headline experiment's compact results in ``src``."""
+    inc = load_incumbents(src)
+    budget = float(pd.read_json(src / "config.json", typ="series")["budget"])
+    budgets = [round(budget * x, 6) for x in FRACTIONS]
+    methods = plotting.ordered(inc["method"].unique())
+    focus = analysis.focus_method(methods)
+    ci = rank_intervals(inc, budgets)
+    final = budgets[-1]
+    best = min(methods, key=lambda m: ci[(m, final)].mean)
+    n_pairs = inc.groupby(["benchmark", "seed"]).ngroups
+    mine = [ci[(focus, b)] for b in budgets]
+    out = {
+        "findFocus": latex.tex(focus), "findBest": latex.tex(best),
+        "findFocusRankTen": latex.num(mine[0].mean), "findFocusRankThirty": latex.num(mine[1].mean),
+        "findFocusRankFinal": latex.num(mine[2].mean), "findBestRankFinal": latex.num(ci[(best, final)].mean),
+        "findMethods": str(len(methods)), "findPairs": str(n_pairs),
+    }
+    at = ", ".join(f"{r.text()} at {latex.num(b)}~FFE" for r, b in zip(mine, budgets, strict=True))
+    lead = ("it ranks first at the final budget" if best == focus else
+            rf"the best at the final budget is \texttt{{{latex.tex(best)}}} with "
+            f"{ci[(best, final)].text()}")
+    out["findHeadline"] = (rf"Among {len(methods)} methods on {n_pairs} (benchmark, seed) pairs, "
+                           rf"\texttt{{{latex.tex(focus)}}} has mean rank (1 = best, 95\% interval) "
+                           f"{at}; {lead}.")
+    gp = _gp_method(methods)
+    if gp is None:
+        out["findGP"] = "This build has no GP in the same pipeline to compare with."
+    else:
+        g, f = ci[(gp, final)], ci[(focus, final)]
+        verdict = "still leads" if g.mean < f.mean else "no longer leads"
+        out["findGP"] = (rf"The GP in the same pipeline (\texttt{{{latex.tex(gp)}}}) {verdict}: "
+                         f"mean rank {g.text()} against {f.text()} at {latex.num(final)}~FFE.")
+        out["findGPRankFinal"] = latex.num(g.mean)
+    out.update(_stopping(src, focus))
+    out["findScale"] = scale_sentence(scale, str(inc["seed"].nunique()), latex.num(budget))
+    return out
+
+
+def _stopping(src: Path, focus: str) -> dict[str, str]:
+    """Share of the asked budget saved by curve stopping and the false-stop rate of ``focus``."""
+    budget, fs = src / "budget.csv", src / "false_stops.csv"
+    if not budget.exists():
+        return {"findStopping": "This build has no budget records to measure curve stopping."}
+    saved = analysis.compute_saved(sums=pd.read_csv(budget)).set_index("method")
+    if focus not in saved.index or saved.loc[focus, "stopped"] == 0:
+        return {"findStopping": rf"\texttt{{{latex.tex(focus)}}} stopped no run early in this build."}
+    share = float(saved.loc[focus, "stop_saved"])
+    text = (rf"Curve stopping saved {latex.num(100 * share)}\% of the training budget that "
+            rf"\texttt{{{latex.tex(focus)}}} asked for")
+    out = {"findStopSaved": latex.num(100 * share)}
+    if fs.exists():
+        f = pd.read_csv(fs)
+        f = f[(f["method"] == focus) & (f["kind"] == "stopped")]
+        ev, bad = int(f["evaluated"].sum()), int(f["false"].sum())
+        if ev:
+            out["findFalseStop"] = latex.num(100 * bad / ev)
+            text += (f", and {bad} of the {ev} stopped configurations re-evaluated at the maximum "
+                     "budget (a sample of at most 50 per run) would have beaten the run's final "
+                     rf"incumbent (a false-stop rate of "
+                     rf"{latex.num(100 * bad / ev)}\%)")
+    out["findStopping"] = text + "."
+    return out
+
+
+def rl_findings(src: Path) -> dict[str, str]:
+    """The RL sentence from the ``rl_tuning`` summary: each HyperPilot method against random."""
+    s = pd.read_csv(src / "summary.csv")
+    parts = []
+    for env, g in s.groupby("env", sort=False):
+        rows = {r.method: r for r in g.itertuples()}
+        ours = [m for m in rows if m.startswith("hyperpilot")]
+        if "random" not in rows or not ours:
+            continue
+        r = rows["random"]
+        mine = "; ".join(rf"\texttt{{{latex.tex(m)}}} {_ret(rows[m])}" for m in ours)
+        parts.append(rf"on {latex.tex(env)}, {mine}; random search {_ret(r)}")
+    if not parts:
+        return {"findRL": "This build has no RL comparison with random search."}
+    return {"findRL": "Mean test return of the tuned PPO agents on fresh seeds (95\\% interval): "
+                      + "; ".join(parts) + "."}
+
+
+def _ret(r: Any) -> str:
+    """``-88.2 [-91.9, -84.8]``: a summary row's test mean and its 95% interval."""
+    return f"{latex.num(r.test_mean)} [{latex.num(r.test_ci_low)}, {latex.num(r.test_ci_high)}]"
+
+
+def scale_sentence(scale: str, seeds: str = "", budget: str = "") -> str:
+    """What the results of a build at ``scale`` support: one wording per scale."""
+    if scale == "full":
+        return (f"All results are at the full scale ({seeds} seeds, {budget} FFE per run in the "
+                "headline experiment).")
+    if scale == "smoke":
+        return ("The results in this build are at the smoke scale: they show that the pipeline "
+                "works end to end, not how the methods compare; that needs the full scale.")
+    return ("The results in this build mix scales; only the full-scale experiments support "
+            "comparisons.")
+
+
+def write(sources: list[Source], scale: str, tabs: Path) -> Path:
+    """``tabs/findings.tex`` from the sources of ``reproduce`` (``checklist.Source``)."""
+    macros: dict[str, str] = {}
+    by_name = {s.experiment.name: s for s in sources}
+    head = by_name.get("headline")
+    macros["findScale"] = scale_sentence(scale)
+    if head is not None:
+        macros.update(headline_findings(head.path, scale))
+    rl = by_name.get("rl_tuning")
+    if rl is not None and (rl.path / "summary.csv").exists():
+        macros.update(rl_findings(rl.path))
+    for k in ("findHeadline", "findGP", "findStopping", "findRL"):
+        macros.setdefault(k, "(not in this build)")
+    lines = ["% generated by python -m hyperpilot.paper reproduce; do not edit"]
+    lines += [rf"\newcommand{{\{k}}}{{{v}}}" for k, v in macros.items()]
+    return latex.write("\n".join(lines) + "\n", tabs, "findings")

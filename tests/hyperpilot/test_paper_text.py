@@ -1,0 +1,108 @@
+"""The paper as a reader sees it: generated abstract findings, and numbers a person can compare."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hyperpilot.paper import findings
+from hyperpilot.paper.latex import num
+from hyperpilot.paper.reproduce import Paths, reproduce
+
+ROOT = Path(__file__).resolve().parents[2]
+FULL = ROOT / "runs" / "reference" / "full"
+
+# a number standing alone in a cell: not part of a name (lcbench:3945, seed-10015, x1e5)
+NUMBER = re.compile(r"(?<![\w.:\-])-?\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])")
+
+
+def significant_digits(token: str) -> int:
+    """Significant digits of a printed number (``0.00827`` -> 3, ``42`` -> 2, ``1.5e-5`` -> 2)."""
+    mant = token.lstrip("-").split("e")[0]
+    digits = mant.replace(".", "").lstrip("0")
+    if "." not in mant:
+        digits = digits.rstrip("0") or digits  # 1000 has one significant digit
+    return len(digits)
+
+
+def body_tables(main_tex: str) -> list[str]:
+    """Names of the generated tables that ``main.tex`` puts in the body (before the appendix)."""
+    body = main_tex.split(r"\appendix")[0]
+    return re.findall(r"\\generatedtable\{([^}]+)\}", body)
+
+
+def cells(table_tex: str) -> list[str]:
+    """The data cells of a generated booktabs table (rows after ``\\midrule``)."""
+    rows = table_tex.split(r"\midrule", 1)[-1].split(r"\bottomrule")[0]
+    return [c.strip() for line in rows.splitlines() if "&" in line for c in line.split("&")]
+
+
+def test_numbers_have_three_significant_digits() -> None:
+    assert num(0.008268) == "0.00827"
+    assert num(-0.0007483) == "-7.48e-4"
+    assert num(5.524e-05) == "5.52e-5"
+    assert num(42402) == "42.4k" and num(1_500_000) == "1.5M" and num(999_960.0) == "1M"
+    assert num(458.1833) == "458" and num(-152.4967) == "-152" and num(3.0) == "3"
+    assert num(120) == "120" and num(float("nan")) == "-" and num("lcbench:34539") == "lcbench:34539"
+    assert significant_digits("0.00827") == 3 and significant_digits("1.5e-5") == 2
+    assert significant_digits("1000") == 1 and significant_digits("-88.25") == 4
+
+
+@pytest.fixture(scope="module")
+def full_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tables and findings of the committed full-scale results, built into a temporary paper."""
+    if not (FULL / "headline" / "meta.json").exists():
+        pytest.skip("no committed full-scale reference in runs/reference/full")
+    tmp = tmp_path_factory.mktemp("paper")
+    paths = Paths(ROOT, ROOT / "paper" / "experiments", tmp / "runs", ROOT / "runs" / "reference",
+                  tmp / "paper")
+    reproduce(paths, "full", run=False)
+    return paths.paper / "tables"
+
+
+def test_no_body_table_cell_has_more_than_three_significant_digits(full_build: Path) -> None:
+    names = body_tables((ROOT / "paper" / "main.tex").read_text())
+    assert "headline_rank" in names and "headline_final" not in names  # the big grid: appendix
+    checked = 0
+    for name in names:
+        for cell in cells((full_build / f"{name}.tex").read_text()):
+            for token in NUMBER.findall(cell):
+                assert significant_digits(token) <= 3, f"{name}: {token!r} in {cell!r}"
+                checked += 1
+    assert checked > 50  # the check saw the tables' numbers
+
+
+def _macros(tex: str) -> dict[str, str]:
+    return dict(re.findall(r"\\newcommand\{\\(\w+)\}\{(.*)\}\n", tex))
+
+
+def test_abstract_findings_exist_and_match_the_headline_rank_table(full_build: Path) -> None:
+    m = _macros((full_build / "findings.tex").read_text())
+    abstract = (ROOT / "paper" / "main.tex").read_text().split(r"\begin{abstract}")[1].split(
+        r"\end{abstract}")[0]
+    for k in ("findScale", "findHeadline", "findGP", "findStopping", "findRL"):
+        assert f"\\{k}" in abstract, f"the abstract does not state {k}"
+        assert k in m and m[k] and "not in this build" not in m[k], k
+    assert m["findScale"].startswith("All results are at the full scale")
+    # the focus method's row of the rank table holds the abstract's numbers, interval included
+    rows = {c.split("&")[0].strip().replace(r"\_", "_"): c
+            for c in (full_build / "headline_rank.tex").read_text().splitlines() if "&" in c}
+    focus = m["findFocus"].replace(r"\_", "_")
+    row = rows[focus]
+    for k in ("findFocusRankTen", "findFocusRankThirty", "findFocusRankFinal"):
+        assert f"{m[k]} [" in row, (k, m[k], row)
+    assert f"{m['findFocusRankFinal']} [" in m["findHeadline"]
+    assert f"{m['findGPRankFinal']} [" in rows["gp-bo-nostop"].replace(r"\textbf{", "")
+    assert re.search(r"saved \d+(\.\d+)?\\% of the training budget", m["findStopping"])
+
+
+@pytest.mark.parametrize(("scale", "start"), [
+    ("smoke", "The results in this build are at the smoke scale"),
+    ("full", "All results are at the full scale"),
+    ("mixed", "The results in this build mix scales")])
+def test_the_scale_sentence_has_one_wording_per_scale(scale: str, start: str) -> None:
+    text = findings.scale_sentence(scale, "10", "100")
+    assert text.startswith(start)
+    assert ("needs the full scale" in text) == (scale == "smoke")
