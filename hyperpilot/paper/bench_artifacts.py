@@ -153,7 +153,7 @@ def paired_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     t = analysis.paired(inc, [round(budget * x, 6) for x in FRACTIONS], focus,
                         [m for m in methods if m != focus])
     w = tables.wide_paired(t).rename(columns={"against": f"{focus} against"})
-    w.columns = [c.replace("@", "") + (" FFE" if c.startswith("@") else "") for c in w.columns]
+    w.columns = [f"{c[1:]} FFE" if c.startswith("@") else c for c in w.columns]
     cap = (f"Paired comparison over benchmarks and {seeds_text(inc)}: on how many (benchmark, "
            f"seed) pairs \\texttt{{{latex.tex(focus)}}} has the lower / higher / equal score than "
            "each method at 10\\%, 30\\% and 100\\% of the budget, with the two-sided sign-test p "

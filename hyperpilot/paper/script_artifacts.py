@@ -119,7 +119,7 @@ def scaling_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
 def scaling_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
     df = _result(src)
     plt = plotting.pyplot()
-    fig, ax = plt.subplots(figsize=(3.6, 2.5))
+    fig, ax = plt.subplots(figsize=(5.0, 2.5))
     for (ex, m), g in df.groupby(["executor", "method"], sort=True):
         g = g.groupby("workers")["utilisation"].mean()
         ax.plot(g.index, g.to_numpy(), marker="o", label=f"{ex} / {m}", lw=1.2)
@@ -127,7 +127,7 @@ def scaling_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("workers")
     ax.set_ylabel("utilisation")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7.5, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     fig.tight_layout()
     return plotting.save(fig, figs, name)
 
@@ -180,7 +180,8 @@ def rl_tuning_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Pa
             ax.hlines(v.mean(), i - 0.3, i + 0.3, color="k", lw=1.2)
         ax.set_xticks(range(len(methods)), methods, rotation=20, ha="right", fontsize=8)
         ax.set_xlim(-0.6, len(methods) - 0.4)
-        ax.set_title(env, fontsize=9)
-        ax.set_ylabel("test return")
+        ax.set_title(env, fontsize=10)
+        ax.set_ylabel("test return", fontsize=9)
+        ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
     return plotting.save(fig, figs, name)
