@@ -81,12 +81,14 @@ class Explorer:
         self.categorical = categorical
         self.resample_probability = resample_probability
 
-    def explore(self, parents: list[Config], t: float, history: list[Interval],
-                rng: np.random.Generator) -> list[tuple[Config, dict[str, Any]]]:
+    def explore(self, parents: list[Config], running: list[Config], t: float,
+                history: list[Interval], rng: np.random.Generator
+                ) -> list[tuple[Config, dict[str, Any]]]:
         """New plain values for each parent's copy (numeric and categorical mutable parameters).
 
         Args:
             parents: the plain configs (at ``t``) of the members being copied, one per copy.
+            running: the plain configs (at ``t``) of the members that continue unchanged.
             t: the budget the new interval starts at.
             history: every finished interval so far, in (round, generation, member) order.
             rng: the generator of this explore step.
@@ -215,7 +217,9 @@ class PBT(Method):
         losses = [self._losses[i] for i in range(self.population)]
         pairs = exploit_pairs(losses, self.rng(1), self.quantile)
         parents = [config_at(self._members[j], t) for _, j in sorted(pairs.items())]
-        explored = self.explorer.explore(parents, t, self.history, self.rng(2))
+        running = [config_at(self._members[i], t) for i in range(self.population)
+                   if i not in pairs]
+        explored = self.explorer.explore(parents, running, t, self.history, self.rng(2))
         self.fallbacks += sum(bool(info.get("fallback")) for _, info in explored)
         new = dict(zip(sorted(pairs), explored, strict=True))
         prev = dict(self._cids)
