@@ -129,3 +129,10 @@ def refuse_unscheduled(config: Mapping[str, Any], allowed: Sequence[str], where:
     if bad:
         raise ScheduleError(f"{where} cannot change {bad} during training; schedulable: "
                             f"{sorted(allowed)}")
+
+
+def schedule_lines(config: Mapping[str, Any]) -> list[str]:
+    """One line per scheduled parameter: ``name: start -> value, start -> value, ...``."""
+    return [f"{k}: " + ", ".join(f"{s:g} -> {x:.4g}" if isinstance(x, float) else f"{s:g} -> {x}"
+                                 for s, x in points(v))
+            for k, v in config.items() if is_schedule(v)]

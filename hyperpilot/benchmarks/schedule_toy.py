@@ -15,8 +15,9 @@ gets both. That is what PBT and PB2 should find.
   incumbents on held-out seeds (``hyperpilot.bench.testscore``).
 * A checkpoint (JSON: weights, velocity, the generator's state, the curve) makes a resumed run
   equal to a straight one, so population-based methods run on it in milliseconds per trial.
-* ``optimum``: ``log10`` of the noise floor of the best constant learning rate, which no run
-  reaches exactly; a good schedule goes below it (negative regret).
+* ``optimum``: the best *static* config's mean value over the held-out seeds (a grid search,
+  :data:`STATIC_OPTIMUM`); a good schedule goes below it, so a negative regret says by how much
+  a method's schedule beats the best constant config.
 """
 
 from __future__ import annotations
@@ -46,12 +47,6 @@ W_CLIP = 1e3  # a diverging run stays finite (its loss is then huge, never NaN)
 def toy_space() -> SearchSpace:
     return SearchSpace({"learning_rate": Float(1e-3, 1.0, log=True),
                         "momentum": Float(0.0, 0.95)})
-
-
-def noise_floor(lr: float) -> float:
-    """The stationary expected loss of plain SGD at a constant ``lr`` (per-dimension sum)."""
-    h = CURVATURES
-    return float(np.sum(0.5 * h * lr * SIGMA**2 * h / (h * (2 - lr * h))))
 
 
 class ToyRun(CheckpointableObjective):
@@ -129,21 +124,29 @@ class ScheduleToy(Benchmark):
         return True
 
 
-def best_constant_floor() -> tuple[float, float]:
-    """``(lr, log10 floor)`` of the constant learning rate with the lowest stationary loss
-    among those that converge within the max budget's 540 steps along the flattest direction."""
-    steps = 27 * STEPS_PER_EPOCH
-    lrs = np.geomspace(1e-3, 1.0, 400)
-    ok = [lr for lr in lrs if (1 - lr * CURVATURES[0]) ** steps * 4.0 * CURVATURES[0] < 1e-3
-          and lr * CURVATURES[-1] < 2]
-    floors = [noise_floor(lr) for lr in ok]
-    i = int(np.argmin(floors))
-    return float(ok[i]), math.log10(floors[i])
+STATIC_OPTIMUM = -1.095215
+STATIC_OPTIMUM_NOTE = (
+    "the best static config's mean value at budget 27 over the held-out seeds 10000-10015 "
+    "(estimate_static_optimum: 40 log-spaced learning rates x 11 momenta, then 16 x 8 around "
+    "the best: lr 0.00132, momentum 0.95); a schedule can go below it (negative regret)")
+
+
+def estimate_static_optimum(lrs: list[float], momenta: list[float],
+                            seeds: range = range(10000, 10016)) -> tuple[float, Config]:
+    """``(mean value, config)`` of the best constant config on a grid (the held-out seeds)."""
+    best: tuple[float, Config] = (math.inf, {})
+    for lr in lrs:
+        for mom in momenta:
+            c = {"learning_rate": float(lr), "momentum": float(mom)}
+            vals = []
+            for sd in seeds:
+                run = ToyRun(c, sd)
+                run.train_to(27, lambda b, v: False)
+                vals.append(run.value())
+            best = min(best, (float(np.mean(vals)), c), key=lambda x: x[0])
+    return best
 
 
 def make_schedule_toy(seed: int = 0) -> ScheduleToy:
-    lr, floor = best_constant_floor()
-    return ScheduleToy("schedule-toy", toy_space(), Fidelity(1, 27, 3), floor,
-                       f"log10 of the stationary loss of the best constant learning rate "
-                       f"({lr:.3g}) that converges in 540 steps; a decaying schedule goes lower",
-                       has_cost=False, seed=seed)
+    return ScheduleToy("schedule-toy", toy_space(), Fidelity(1, 27, 3), STATIC_OPTIMUM,
+                       STATIC_OPTIMUM_NOTE, has_cost=False, seed=seed)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -110,6 +110,7 @@ class BanditExplorer(Explorer):
     def _propose(self, X: np.ndarray, y: np.ndarray, t: float, running: list[Config], q: int,
                  seed: int) -> list[list[float]]:
         import torch
+        from botorch.models.model import Model
         from torch.quasirandom import SobolEngine
 
         from acquisition.ucb import propose_ucb
@@ -124,7 +125,7 @@ class BanditExplorer(Explorer):
                                      dtype=torch.float64), pool], dim=1)
         pend = [self.encode(t, c) for c in running if all(n in c for n in self.ranges)]
         pending = torch.tensor(pend, dtype=torch.float64) if pend else None
-        idx = propose_ucb(model, cand, q, pending, self.beta, seed)
+        idx = propose_ucb(cast(Model, model), cand, q, pending, self.beta, seed)
         return [cand[i].tolist() for i in idx]
 
 

@@ -103,6 +103,12 @@ class Explorer:
         return new, {"explore": how}
 
 
+def default_interval(fidelity: Fidelity) -> float:
+    """``fidelity.max / 8``, rounded to a whole budget unit (at least 1) when the max is whole."""
+    x = fidelity.max / 8
+    return float(max(1, round(x))) if float(fidelity.max).is_integer() and x >= 1 else x
+
+
 class PBT(Method):
     """Population-based training; see the module docstring.
 
@@ -111,7 +117,7 @@ class PBT(Method):
         fidelity: the budget range; a member trains from 0 to ``fidelity.max``.
         seed: the master seed.
         population: members per round.
-        interval: the ready interval in budget units; None: ``fidelity.max / 8``.
+        interval: the ready interval in budget units; None: :func:`default_interval`.
         quantile: the fraction of members exploited (and copied).
         resample_probability: per parameter, the chance of a fresh draw instead of a perturbation.
         mutable: the parameters that change during training; None: every ``Float`` parameter
@@ -132,7 +138,7 @@ class PBT(Method):
             raise ValueError(f"resample_probability must be in [0, 1], got {resample_probability}")
         self.name = name
         self.population = population
-        self.interval = float(interval if interval is not None else fidelity.max / 8)
+        self.interval = float(interval if interval is not None else default_interval(fidelity))
         self.ends = boundaries(fidelity.max, self.interval)
         self.quantile = quantile
         self.resample_probability = resample_probability
@@ -272,11 +278,10 @@ class PBT(Method):
     def observe(self, result: Result, loss: float) -> None:
         t = result.trial
         member = t.info.get("member")
-        if (t.info.get("round"), t.info.get("generation")) != (self.round, self.gen) or \
-                self._cids.get(member) != t.config_id:
+        if not isinstance(member, int) or self._cids.get(member) != t.config_id or (
+                t.info.get("round"), t.info.get("generation")) != (self.round, self.gen):
             raise ReplayMismatch(f"trial {t.trial_id} is not of the running generation "
                                  f"(round {self.round}, generation {self.gen})")
-        assert isinstance(member, int)
         self._losses[member] = loss
         start = self.ends[self.gen - 1] if self.gen > 0 else 0.0
         self._intervals[member] = Interval(start, t.budget, config_at(t.config, start),

@@ -101,3 +101,42 @@ def test_mlp_schedule_changes_training_and_refuses_architecture(tmp_path: Path) 
     bad = dict(cfg, depth={"schedule": [[0, 1], [2, 2]]})
     with pytest.raises(InvalidConfig, match="cannot change"):
         curve(bad)
+
+
+@pytest.mark.rl
+def test_sb3_schedule_survives_kill_and_resume_exactly(tmp_path: Path) -> None:
+    """PPO with a learning-rate and clip-range schedule: 256 steps, checkpoint, restore, 512
+    steps == 512 straight; the optimizer ends with the last scheduled learning rate."""
+    from stable_baselines3 import PPO as SB3PPO
+
+    w = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=256, max_steps=512,
+                         eval_every=256, eval_episodes=2)
+    ppo = {"learning_rate": 3e-4, "one_minus_gamma": 0.01, "n_envs": 4, "n_steps": 32,
+           "batch_size": 64, "n_epochs": 3, "gae_lambda": 0.95, "clip_range": 0.2,
+           "ent_coef": 1e-3, "vf_coef": 0.5, "max_grad_norm": 0.5, "net_arch": "tiny",
+           "activation": "tanh"}
+    cfg = w.space.validate(dict(ppo, learning_rate={"schedule": [[0, 3e-3], [128, 1e-3],
+                                                                 [384, 1e-4]]},
+                                clip_range={"schedule": [[0, 0.3], [300, 0.1]]}))
+
+    def run(budget: float, resume: float, d: Path) -> tuple:
+        return w.objective(cfg, budget, resume, Context(Trial(0, 0, cfg, budget, resume), 3, d))
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    straight = run(512, 0, tmp_path / "a")
+    first = run(256, 0, tmp_path / "b")
+    second = run(512, 256, tmp_path / "b")
+    assert first[1] + second[1] == straight[1] and second[0] == straight[0]
+    a = SB3PPO.load(tmp_path / "a" / "run" / "seed0" / "model.zip")
+    b = SB3PPO.load(tmp_path / "b" / "run" / "seed0" / "model.zip")
+    sa, sb = a.policy.state_dict(), b.policy.state_dict()
+    assert all(np.array_equal(sa[k].numpy(), sb[k].numpy()) for k in sa)
+    assert b.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)
+    assert b.clip_range(1.0) == pytest.approx(0.1)
+    const = w.space.validate(config_at(cfg, 0))
+    other = w.objective(const, 512, 0, Context(Trial(0, 0, const, 512, 0), 3, None))
+    assert other[1] != straight[1]  # the schedule changed the run
+    bad = dict(cfg, n_epochs={"schedule": [[0, 3], [256, 5]]})
+    with pytest.raises(InvalidConfig, match="cannot change"):
+        w.objective(bad, 512, 0, Context(Trial(0, 0, bad, 512, 0), 3, None))
