@@ -4,7 +4,10 @@ A method name is ``<method>[@<surrogate>][:<variant>[+<variant>...]]`` (:func:`p
 
 * ``<method>``: a key of ``METHODS``: ``random``, ``hyperband``, ``hyperpilot`` (deep ensemble,
   curve stopping), ``hyperpilot-nostop``, ``hyperpilot-mcdropout``, ``gp-bo`` (GP, curve
-  stopping), ``gp-bo-nostop``, ``gp-bo-capped`` (GP on at most 500 points, curve stopping);
+  stopping), ``gp-bo-nostop``, ``gp-bo-capped`` (GP on at most 500 points, curve stopping),
+  ``pbt`` (population-based training, ``hyperpilot.methods.pbt``), ``pb2`` and ``pb2-bnn`` (its
+  explore step by a GP / our BNN on (time, hyperparameters), ``hyperpilot.methods.pb2``): these
+  three train schedules and need an objective that resumes from checkpoints;
 * ``@<surrogate>``: any key of ``surrogates.SURROGATES`` replaces a model-based method's own
   surrogate (``hyperpilot@gp``, ``gp-bo@ensemble``); the same as
   ``method_options={"surrogate": name}``;
