@@ -134,6 +134,8 @@ class PBT(Method):
         super().__init__(space, fidelity, seed)
         if isinstance(population, bool) or not isinstance(population, int) or population < 2:
             raise ValueError(f"population must be an integer >= 2, got {population!r}")
+        if not 0 < quantile <= 0.5:
+            raise ValueError(f"quantile must be in (0, 0.5], got {quantile}")
         if not 0 <= resample_probability <= 1:
             raise ValueError(f"resample_probability must be in [0, 1], got {resample_probability}")
         self.name = name

@@ -174,11 +174,12 @@ SCHEDULABLE: dict[str, tuple[str, ...]] = {
             "max_grad_norm"),
     "a2c": ("learning_rate", "one_minus_gamma", "gae_lambda", "ent_coef", "vf_coef",
             "max_grad_norm"),
-    "dqn": ("learning_rate", "one_minus_gamma"),
+    "dqn": ("learning_rate", "one_minus_gamma", "exploration_fraction", "exploration_final_eps"),
     "sac": ("learning_rate", "one_minus_gamma", "tau"),
-    "td3": ("learning_rate", "one_minus_gamma", "tau"),
+    "td3": ("learning_rate", "one_minus_gamma", "tau", "noise_std"),
 }
-"""Parameters a config may schedule (``hyperpilot.schedule``, budget in environment steps)."""
+"""Parameters a config may schedule (``hyperpilot.schedule``, budget in environment steps).
+SAC's ``log_std_init`` only initialises the policy: give ``pbt`` a ``mutable`` list without it."""
 
 
 def apply_values(model: Any, cfg: Config) -> None:
@@ -205,6 +206,16 @@ def apply_values(model: Any, cfg: Config) -> None:
     for k in ("ent_coef", "vf_coef", "max_grad_norm", "tau"):
         if k in cfg:
             setattr(model, k, float(cfg[k]))
+    if "exploration_fraction" in cfg:  # DQN's epsilon: the same linear decay, new end points
+        from stable_baselines3.common.utils import LinearSchedule
+
+        model.exploration_fraction = float(cfg["exploration_fraction"])
+        model.exploration_final_eps = float(cfg["exploration_final_eps"])
+        model.exploration_schedule = LinearSchedule(
+            model.exploration_initial_eps, model.exploration_final_eps, model.exploration_fraction)
+    if "noise_std" in cfg and getattr(model, "action_noise", None) is not None:  # TD3
+        noise = model.action_noise
+        noise._sigma = float(cfg["noise_std"]) * np.ones_like(noise._sigma)
 
 
 class _SeedRun:

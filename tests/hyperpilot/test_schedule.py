@@ -140,3 +140,21 @@ def test_sb3_schedule_survives_kill_and_resume_exactly(tmp_path: Path) -> None:
     bad = dict(cfg, n_epochs={"schedule": [[0, 3], [256, 5]]})
     with pytest.raises(InvalidConfig, match="cannot change"):
         w.objective(bad, 512, 0, Context(Trial(0, 0, bad, 512, 0), 3, None))
+
+
+@pytest.mark.rl
+def test_sb3_dqn_epsilon_schedule_is_applied() -> None:
+    from hyperpilot.workloads.sb3 import SB3Settings, _SeedRun
+    from hyperpilot.workloads.sb3_spaces import SPACES
+
+    space = SPACES["dqn"]()
+    cfg = dict(space.sample(1, np.random.default_rng(0))[0], learning_starts=50, train_freq=4,
+               buffer_size=10_000, exploration_fraction=0.05)
+    cfg["exploration_final_eps"] = {"schedule": [[0, 0.2], [500, 0.01]]}
+    cfg["learning_rate"] = {"schedule": [[0, 1e-3], [500, 1e-4]]}
+    run = _SeedRun(SB3Settings("dqn", "CartPole-v1", 1000, 1000, 1), space.validate(cfg), 5, None)
+    run.learn_to(400)
+    assert run.model.exploration_rate == pytest.approx(0.2)
+    run.learn_to(1000)
+    assert run.model.exploration_rate == pytest.approx(0.01)
+    assert run.model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)
