@@ -67,14 +67,15 @@ class BanditExplorer(Explorer):
         self.min_data = min_data
 
     def encode(self, t: float, values: Config) -> list[float]:
-        return [t / self.max_budget] + [to_unit(float(values[n]), r)
+        """``[t / max budget, unit values...]``; an inactive (conditional) parameter is 0.5, as
+        ``SearchSpace.encode`` has it."""
+        return [t / self.max_budget] + [to_unit(float(values[n]), r) if n in values else 0.5
                                         for n, r in self.ranges.items()]
 
     def data(self, history: list[Interval]) -> tuple[np.ndarray, np.ndarray]:
         """``n x (1 + m)`` inputs and ``n`` standardised improvements of the usable intervals."""
         rows = [iv for iv in history if iv.start_loss is not None
-                and math.isfinite(iv.start_loss) and math.isfinite(iv.loss)
-                and all(n in iv.values for n in self.ranges)]
+                and math.isfinite(iv.start_loss) and math.isfinite(iv.loss)]
         X = np.array([self.encode(iv.start, iv.values) for iv in rows]).reshape(
             len(rows), 1 + len(self.ranges))
         y = np.array([iv.start_loss - iv.loss for iv in rows if iv.start_loss is not None])
@@ -123,7 +124,7 @@ class BanditExplorer(Explorer):
             self.n_candidates, dtype=torch.float64)
         cand = torch.cat([torch.full((len(pool), 1), t / self.max_budget,
                                      dtype=torch.float64), pool], dim=1)
-        pend = [self.encode(t, c) for c in running if all(n in c for n in self.ranges)]
+        pend = [self.encode(t, c) for c in running]
         pending = torch.tensor(pend, dtype=torch.float64) if pend else None
         idx = propose_ucb(cast(Model, model), cand, q, pending, self.beta, seed)
         return [cand[i].tolist() for i in idx]

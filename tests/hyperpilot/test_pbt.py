@@ -202,3 +202,20 @@ def test_schedule_toy_resumes_exactly_and_a_decaying_schedule_helps(tmp_path: Pa
                      for sd in range(8)]) for c in (const, decay)]
     assert vals[1] < vals[0] - 0.3  # the schedule matters on this benchmark
     assert config_at(decay, 10)["learning_rate"] == 0.05
+
+
+def test_pb2_data_encodes_time_and_inactive_parameters() -> None:
+    """An interval whose config lacks a conditional parameter (momentum without sgd) is still
+    data: the inactive parameter is encoded as 0.5, as ``SearchSpace.encode`` does."""
+    from hyperpilot.methods.pb2 import BanditExplorer
+    from hyperpilot.methods.pbt import Interval
+
+    ranges = {"lr": NumRange(1e-4, 1e-1, log=True), "mom": NumRange(0.0, 1.0)}
+    ex = BanditExplorer(ranges, {}, 0.25, 27.0, "gp", None, 4.0, 64, 2)
+    history = [Interval(0, 9, {"lr": 1e-2}, None, 1.0),  # first interval: no start loss
+               Interval(9, 18, {"lr": 1e-3}, 1.0, 0.5),
+               Interval(9, 18, {"lr": 1e-1, "mom": 0.25}, 1.0, 0.8),
+               Interval(18, 27, {"lr": 1e-2, "mom": 0.5}, 0.5, math.inf)]  # failed: no data
+    X, y = ex.data(history)
+    assert X == pytest.approx(np.array([[1 / 3, 1 / 3, 0.5], [1 / 3, 1.0, 0.25]]))
+    assert y[0] > y[1]  # improvement 0.5 beats 0.2, standardised
