@@ -88,10 +88,14 @@ def schedule_figure(cells: list[dict], path: Path) -> None:
             for k, v in c["config"].items() if is_schedule(v)]
     if not rows:
         return
-    panels = sorted({(d, k) for d, _, _, k, _ in rows})
+    datasets = sorted({d for d, _, _, _, _ in rows})
+    params = sorted({k for _, _, _, k, _ in rows})
     colors = {"pbt": "tab:green", "pb2": "tab:orange", "pb2-bnn": "tab:purple"}
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3), squeeze=False)
-    for ax, (d, k) in zip(axes[0], panels, strict=True):
+    fig, axes = plt.subplots(len(datasets), len(params), figsize=(3.4 * len(params),
+                                                                  2.6 * len(datasets)),
+                             squeeze=False)
+    for (r, d), (c, k) in ((rd, ck) for rd in enumerate(datasets) for ck in enumerate(params)):
+        ax = axes[r][c]
         for dd, m, s, kk, pts in rows:
             if (dd, kk) != (d, k):
                 continue
@@ -102,7 +106,7 @@ def schedule_figure(cells: list[dict], path: Path) -> None:
         if k in ("learning_rate", "weight_decay"):
             ax.set_yscale("log")
         ax.set_title(f"{d}: {k}", fontsize=8)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel("epoch", fontsize=8)
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
