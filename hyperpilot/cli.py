@@ -352,6 +352,12 @@ def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
 
     for line in decision_lines(st.load_decisions(s["study_id"])):
         print(line)
+    from hyperpilot.schedule import schedule_lines
+    from hyperpilot.selection import choose
+
+    inc = choose(results, d["direction"], rule_of(d))
+    for i, line in enumerate(schedule_lines(inc.config) if inc is not None else []):
+        print(f"  {'incumbent schedule' if i == 0 else '':<18} {line}")
     sign, label = value_view(d.get("problem"))
     print(f"  {'trial':>5} {'config':>6} {'seed':>4} {'budget':>8} {'resume':>8} {'status':>9} "
           f"{label:>12}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -34,9 +35,39 @@ def make_context(study: Study, trial: Trial, root: Path, extras: dict[str, Any] 
     their own (``config-<id>-seed<k>``), so a run on one seed never continues another's.
     """
     d = root / (f"config-{trial.config_id}" + (f"-seed{trial.seed_index}" if trial.seed_index else ""))
+    clone = trial.info.get("clone_from")
+    if clone is not None:  # start from another config's checkpoint (population-based training)
+        clone_checkpoint(root / f"config-{clone}", d)
     d.mkdir(parents=True, exist_ok=True)
     return Context(trial=trial, seed=trial.seed, checkpoint_dir=d,
                    extras={**(extras or {}), **study.trial_extras(trial)})
+
+
+def clone_checkpoint(src: Path, dst: Path) -> None:
+    """Make ``dst`` an exact copy of ``src`` (replacing what is there), through a temporary folder.
+
+    Done again when a trial is re-run after a kill, so a half-run trial never leaves its own
+    state behind. The source is a finished trial's folder, which no trial writes again.
+
+    Raises:
+        FileNotFoundError: when ``src`` does not exist (the source trial kept no checkpoint).
+    """
+    if not src.is_dir():
+        raise FileNotFoundError(f"no checkpoint folder {src} to start from")
+    tmp = dst.with_name(dst.name + ".clone-tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(src, tmp)
+    shutil.rmtree(dst, ignore_errors=True)
+    tmp.rename(dst)
+
+
+def resumes_from_checkpoints(objective: Any) -> bool:
+    """Whether ``objective`` continues from ``context.checkpoint_dir`` (a ``ResumableObjective``,
+    or any objective with ``resumes_from_checkpoint = True``)."""
+    from hyperpilot.workloads.base import ResumableObjective
+
+    return isinstance(objective, ResumableObjective) or bool(
+        getattr(objective, "resumes_from_checkpoint", False))
 
 
 class _Progress:
@@ -132,6 +163,11 @@ def run_study(study: Study, objective: Any, n_trials: int | None = None,
             properties of the config and are recorded as failed at once.
     """
     check_run_args(n_trials, budget, n_workers, batch_size, timeout, retries)
+    if getattr(study.method, "needs_checkpoints", False) and not resumes_from_checkpoints(objective):
+        raise ValueError(f"method {study.method_name!r} continues trials from other trials' "
+                         f"checkpoints, and this objective ({type(objective).__name__}) does not "
+                         "resume from a checkpoint; use a checkpointing workload (supervised:*, "
+                         "sb3:*) or the 'schedule-toy' benchmark")
     if budget is not None:  # what `show` reports the budget used against
         study.storage.set_meta(f"budget:{study.name}", repr(float(budget)))
     if executor is None:
@@ -154,9 +190,11 @@ def run_study(study: Study, objective: Any, n_trials: int | None = None,
             k = room()
             if k and (batch_size is None or executor.n_running == 0):
                 want = min(k, batch_size) if batch_size else 1
-                for t in study.ask(want):
+                asked = study.ask(want)
+                for t in asked:
                     executor.submit(t, make_context(study, t, root, context_extras))
-                continue
+                if asked:
+                    continue  # a method may give none until running trials finish (pbt)
             if executor.n_running == 0:
                 break
             o = executor.wait()

@@ -25,6 +25,8 @@ from typing import Any, Union
 
 import numpy as np
 
+from hyperpilot.schedule import ScheduleError, check_schedule, is_schedule
+
 Value = Union[float, int, str, bool]  # noqa: UP007 (a runtime alias)
 Config = dict[str, Any]
 
@@ -276,11 +278,29 @@ class SearchSpace:
         if inactive:
             raise SpaceError(f"parameter(s) {inactive} are inactive under the conditions")
         out: Config = {}
+        parents = {c.parent for c in self.conditions}
         for n in act:
             p = self.params[n]
+            if is_schedule(config[n]):  # a value per budget (hyperpilot.schedule)
+                out[n] = self._check_schedule(n, config[n], p, n in parents)
+                continue
             p.check(n, config[n])
             out[n] = _py(config[n], p)
         return out
+
+    @staticmethod
+    def _check_schedule(n: str, v: Any, p: Param, parent: bool) -> Any:
+        if parent:
+            raise SpaceError(f"parameter '{n}' decides conditions and cannot be a schedule")
+
+        def check(x: Any) -> Any:
+            p.check(n, x)
+            return _py(x, p)
+
+        try:
+            return check_schedule(n, v, check)
+        except ScheduleError as e:
+            raise SpaceError(str(e)) from None
 
     # ----------------------------------------------------------------- encoding
     def encode(self, configs: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> np.ndarray:

@@ -136,6 +136,7 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
         if len(t):
             md += [f"\n## {title}\n", tables.write_all(t, tdir, name, title)]
             shown[name] = (title, t)
+    md += _schedules(df, rep, tdir, figures)
     (rep / "summary.md").write_text("\n".join(md))
     palette = _palette(df["method"]) if figures or html else {}
     if figures:
@@ -146,6 +147,23 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
         write_html(rep / "report.html", f"HyperPilot bench: {out.name}", summary, ranks, ov_curve,
                    shown, palette, lead, [budget_line, scope], speedup=sp)
     return rep
+
+
+def _schedules(df: pd.DataFrame, rep: Path, tdir: Path, figures: bool) -> list[str]:
+    """The incumbents' schedules (population-based methods): a table and a figure, if any."""
+    from hyperpilot.bench.schedules import incumbent_schedules, schedule_figure
+
+    if "incumbent_config" not in df:
+        return []
+    table = incumbent_schedules(df, df.groupby("benchmark")["budget"].max().to_dict())
+    if not len(table):
+        return []
+    table.to_csv(tdir / "incumbent_schedules.csv", index=False)
+    if figures:
+        schedule_figure(table, rep / "figures" / "incumbent_schedules.png", _palette(df["method"]))
+    return ["\n## Incumbent schedules\n", f"{table.groupby(['method', 'benchmark', 'seed']).ngroups}"
+            " incumbents hold schedules (hyperparameter against budget): "
+            "`tables/incumbent_schedules.csv`, `figures/incumbent_schedules.png`."]
 
 
 def _palette(methods: pd.Series) -> dict[str, str]:

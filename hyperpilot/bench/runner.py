@@ -300,7 +300,21 @@ def check_problems(cfg: BenchConfig) -> dict[str, dict[str, Any]]:
             msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
             raise BenchError(f"benchmark {b!r}: {msg}") from None
         optima[b] = {"optimum": problem.optimum, "note": problem.optimum_note}
+        _check_resumable(cfg, b, problem.objective)
     return optima
+
+
+def _check_resumable(cfg: BenchConfig, benchmark: str, objective: Any) -> None:
+    """Population-based methods continue other trials' checkpoints: refuse them up front on a
+    benchmark whose objective cannot resume (the cell would fail with the same reason)."""
+    from hyperpilot.methods import POPULATION_METHODS
+    from hyperpilot.runner import resumes_from_checkpoints
+
+    pop = [m for m in cfg.methods if m.partition("@")[0].partition(":")[0] in POPULATION_METHODS]
+    if pop and not resumes_from_checkpoints(objective):
+        raise BenchError(f"{', '.join(pop)} continue(s) trials from other trials' checkpoints, "
+                         f"and benchmark {benchmark!r} does not resume from a checkpoint; use "
+                         "schedule-toy, supervised:<dataset> or sb3:<algo>:<env>")
 
 
 def budget_summary(meta: dict[str, Any], budget: float) -> str:

@@ -2,7 +2,9 @@
 
 Registered names: ``branin``, ``hartmann6`` (synthetic, known optima), ``bandit`` (epsilon-greedy
 agents on bandits, estimated optimum), ``noisy-brittle`` (a synthetic function whose best runs
-are lucky seeds of a brittle basin, ``hyperpilot.benchmarks.brittle``), ``lcbench:<task_id>`` (YAHPO's LCBench surrogate) and
+are lucky seeds of a brittle basin, ``hyperpilot.benchmarks.brittle``), ``schedule-toy`` (SGD on a
+noisy quadratic, checkpointed, where a learning-rate schedule matters:
+``hyperpilot.benchmarks.schedule_toy``), ``lcbench:<task_id>`` (YAHPO's LCBench surrogate) and
 ``rbv2_xgboost:<task_id>`` (YAHPO's XGBoost surrogate, a mixed conditional space; the task id is
 an OpenML dataset id); the last two need the data directory. ``expand_suite("lcbench-dev")``
 gives LCBench's ten development tasks, ``expand_suite("rbv2_xgboost-dev")`` rbv2_xgboost's four.
@@ -82,6 +84,13 @@ def _noisy_brittle(variant: str | None, data_dir: Path | None, seed: int) -> Ben
     return make_noisy_brittle(seed=seed)
 
 
+def _schedule_toy(variant: str | None, data_dir: Path | None, seed: int) -> Benchmark:
+    from hyperpilot.benchmarks.schedule_toy import make_schedule_toy
+
+    _no_variant("schedule-toy", variant)
+    return make_schedule_toy(seed=seed)
+
+
 def _lcbench(variant: str | None, data_dir: Path | None, seed: int) -> Benchmark:
     from hyperpilot.benchmarks.lcbench import make_lcbench
 
@@ -106,6 +115,7 @@ BENCHMARKS: dict[str, BenchmarkFactory] = {
     "hartmann6": _hartmann6,
     "bandit": _bandit,
     "noisy-brittle": _noisy_brittle,
+    "schedule-toy": _schedule_toy,  # checkpointed noisy quadratic: for pbt, pb2 (schedules)
     "lcbench": _lcbench,
     "rbv2_xgboost": _rbv2_xgboost,
 }

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from hyperpilot.dashboard.cache import Row, StudyCache
+from hyperpilot.schedule import value_at as scheduled_value
 
 MAX_TRACE, MAX_CURVES, MAX_LINES, MAX_POINTS, MAX_FAILURES, MAX_BANDS = 1500, 40, 1000, 2000, 50, 6
 
@@ -141,7 +142,8 @@ def parcoords(told: list[Row], d: dict[str, Any], direction: str) -> dict[str, A
     kept = sorted(best.values(), key=lambda r: (-r.budget, sign * (r.value or 0.0)))[:MAX_LINES]
     dims = []
     for name, p in d["space"]["params"].items():
-        vals = [r.config.get(name) for r in kept]
+        # a schedule (population-based methods) shows the value of the trial's own interval
+        vals = [scheduled_value(r.config.get(name), r.resume) for r in kept]
         if p["type"] == "categorical":
             choices = [str(x) for x in p["choices"]]
             choices += sorted({str(v) for v in vals if v is not None} - set(choices))  # shown too

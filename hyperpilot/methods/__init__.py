@@ -4,7 +4,10 @@ A method name is ``<method>[@<surrogate>][:<variant>[+<variant>...]]`` (:func:`p
 
 * ``<method>``: a key of ``METHODS``: ``random``, ``hyperband``, ``hyperpilot`` (deep ensemble,
   curve stopping), ``hyperpilot-nostop``, ``hyperpilot-mcdropout``, ``gp-bo`` (GP, curve
-  stopping), ``gp-bo-nostop``, ``gp-bo-capped`` (GP on at most 500 points, curve stopping);
+  stopping), ``gp-bo-nostop``, ``gp-bo-capped`` (GP on at most 500 points, curve stopping),
+  ``pbt`` (population-based training, ``hyperpilot.methods.pbt``), ``pb2`` and ``pb2-bnn`` (its
+  explore step by a GP / our BNN on (time, hyperparameters), ``hyperpilot.methods.pb2``): these
+  three train schedules and need an objective that resumes from checkpoints;
 * ``@<surrogate>``: any key of ``surrogates.SURROGATES`` replaces a model-based method's own
   surrogate (``hyperpilot@gp``, ``gp-bo@ensemble``); the same as
   ``method_options={"surrogate": name}``;
@@ -26,6 +29,22 @@ from hyperpilot.space import SearchSpace
 from hyperpilot.trial import Fidelity
 
 MethodFactory = Callable[..., Method]
+
+
+def _pbt(space: SearchSpace, fidelity: Fidelity, seed: int, **opts: Any) -> Method:
+    from hyperpilot.methods.pbt import PBT
+
+    return PBT(space, fidelity, seed, **opts)
+
+
+def _pb2(surrogate: str, name: str) -> MethodFactory:
+    def factory(space: SearchSpace, fidelity: Fidelity, seed: int, **opts: Any) -> Method:
+        from hyperpilot.methods.pb2 import PB2
+
+        return PB2(space, fidelity, seed, surrogate=opts.pop("surrogate", surrogate), name=name,
+                   **opts)
+
+    return factory
 
 
 def _random(space: SearchSpace, fidelity: Fidelity, seed: int, **opts: Any) -> Method:
@@ -96,7 +115,13 @@ METHODS: dict[str, MethodFactory] = {
     "gp-bo": _bo("gp", "gp-bo", stop=True),  # the same stopping as hyperpilot: a fair baseline
     "gp-bo-nostop": _bo("gp", "gp-bo-nostop"),  # gp-bo before it stopped runs
     "gp-bo-capped": _bo("gp-capped", "gp-bo-capped", stop=True),  # Syne Tune's 500-point cap
+    "pbt": _pbt,  # population-based training: schedules, needs a checkpointing objective
+    "pb2": _pb2("gp", "pb2"),  # PBT with a GP-UCB explore step on (time, hyperparameters)
+    "pb2-bnn": _pb2(DEFAULT_SURROGATE, "pb2-bnn"),  # ... with our BNN surrogate
 }
+POPULATION_METHODS = ("pbt", "pb2", "pb2-bnn")
+"""Methods whose trials continue other trials' checkpoints: they need an objective that resumes
+(``runner.resumes_from_checkpoints``) and schedule-valued configs."""
 
 
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -113,7 +138,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "bnnstop": {"stop_rule": {"model": "bnn"}},  # ... on the BNN curve model, trained online
 }
 """``"<method>:<variant>"`` names: option sets layered over a registered method."""
-_NO_MODEL = ("random", "hyperband")
+_NO_MODEL = ("random", "hyperband", "pbt")
 _MODEL_VARIANTS = ("fid", "bohb", "curves", "bg", "norandom", "feed")
 
 
@@ -162,6 +187,8 @@ def parse_method(name: str) -> MethodName:
         if surrogate not in SURROGATES:
             raise UnknownMethod(f"unknown surrogate {surrogate!r} in {name!r}; known: "
                                 f"{', '.join(sorted(SURROGATES))}")
+    if base in POPULATION_METHODS and variant:
+        raise UnknownMethod(f"{name!r}: population-based methods take no ':<variant>'")
     model_only = any(v in _MODEL_VARIANTS for v in parts) and base in _NO_MODEL
     if model_only or ("feed" in parts and not _feeds(base, surrogate or None)):
         raise UnknownMethod(_unknown(name))
@@ -231,6 +258,6 @@ def make_method(name: str, space: SearchSpace, fidelity: Fidelity, seed: int,
     return METHODS[parsed.base](space, fidelity, seed, **opts)
 
 
-__all__ = ["History", "METHODS", "Method", "MethodName", "ModelMethod", "Proposer",
+__all__ = ["History", "METHODS", "POPULATION_METHODS", "Method", "MethodName", "ModelMethod", "Proposer",
            "RandomProposer", "ReplayMismatch", "ScheduledMethod", "Suggestion", "UnknownMethod",
            "VARIANTS", "make_method", "parse_method", "register_method"]

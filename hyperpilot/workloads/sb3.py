@@ -22,6 +22,7 @@ puts the caller's back afterwards.
 from __future__ import annotations
 
 import logging
+import math
 import pickle
 import random
 from collections.abc import Callable, Iterator
@@ -32,11 +33,23 @@ from typing import Any
 
 import numpy as np
 
+from hyperpilot.schedule import (
+    ScheduleError,
+    change_points,
+    config_at,
+    is_schedule,
+    refuse_unscheduled,
+)
 from hyperpilot.seeds import TEST_SEED_START
 from hyperpilot.space import Config
 from hyperpilot.trial import Context, Fidelity
 from hyperpilot.workloads import sb3_spaces
-from hyperpilot.workloads.base import CheckpointableObjective, ResumableObjective, Workload
+from hyperpilot.workloads.base import (
+    CheckpointableObjective,
+    InvalidConfig,
+    ResumableObjective,
+    Workload,
+)
 from hyperpilot.workloads.curves import curve_value
 
 log = logging.getLogger(__name__)
@@ -156,19 +169,79 @@ def evaluate(model: Any, env: Any, seeds: list[int]) -> list[float]:
     return out
 
 
+SCHEDULABLE: dict[str, tuple[str, ...]] = {
+    "ppo": ("learning_rate", "one_minus_gamma", "gae_lambda", "clip_range", "ent_coef", "vf_coef",
+            "max_grad_norm"),
+    "a2c": ("learning_rate", "one_minus_gamma", "gae_lambda", "ent_coef", "vf_coef",
+            "max_grad_norm"),
+    "dqn": ("learning_rate", "one_minus_gamma", "exploration_fraction", "exploration_final_eps"),
+    "sac": ("learning_rate", "one_minus_gamma", "tau"),
+    "td3": ("learning_rate", "one_minus_gamma", "tau", "noise_std"),
+}
+"""Parameters a config may schedule (``hyperpilot.schedule``, budget in environment steps).
+SAC's ``log_std_init`` only initialises the policy: give ``pbt`` a ``mutable`` list without it."""
+
+
+def apply_values(model: Any, cfg: Config) -> None:
+    """Set the scheduled parameters of the plain config ``cfg`` on a built SB3 model.
+
+    The learning rate goes in through ``lr_schedule`` (SB3 writes it into the optimizer's
+    parameter groups at each update), the clip range as a constant schedule, the discount and
+    GAE lambda on the model and its rollout buffer, the rest as attributes.
+    """
+    from stable_baselines3.common.utils import FloatSchedule
+
+    model.learning_rate = float(cfg["learning_rate"])
+    model.lr_schedule = FloatSchedule(model.learning_rate)
+    model.gamma = 1.0 - float(cfg["one_minus_gamma"])
+    buf = getattr(model, "rollout_buffer", None)
+    if buf is not None:
+        buf.gamma = model.gamma
+    if "gae_lambda" in cfg:
+        model.gae_lambda = float(cfg["gae_lambda"])
+        if buf is not None:
+            buf.gae_lambda = model.gae_lambda
+    if "clip_range" in cfg:
+        model.clip_range = FloatSchedule(float(cfg["clip_range"]))
+    for k in ("ent_coef", "vf_coef", "max_grad_norm", "tau"):
+        if k in cfg:
+            setattr(model, k, float(cfg[k]))
+    if "exploration_fraction" in cfg:  # DQN's epsilon: the same linear decay, new end points
+        from stable_baselines3.common.utils import LinearSchedule
+
+        model.exploration_fraction = float(cfg["exploration_fraction"])
+        model.exploration_final_eps = float(cfg["exploration_final_eps"])
+        model.exploration_schedule = LinearSchedule(
+            model.exploration_initial_eps, model.exploration_final_eps, model.exploration_fraction)
+    if "noise_std" in cfg and getattr(model, "action_noise", None) is not None:  # TD3
+        noise = model.action_noise
+        noise._sigma = float(cfg["noise_std"]) * np.ones_like(noise._sigma)
+
+
 class _SeedRun:
-    """One model, its evaluation env and its RNG states."""
+    """One model, its evaluation env and its RNG states.
+
+    ``config`` may hold schedules of ``SCHEDULABLE[algo]``: training is split at their change
+    points and the values in force are set before each piece (:func:`apply_values`); PPO and A2C
+    collect whole rollouts, so a change takes effect at the first rollout that starts at or
+    after its budget.
+    """
 
     def __init__(self, s: SB3Settings, config: Config, seed: int, tb_name: str | None) -> None:
         import gymnasium as gym
 
-        self.s, self.seed = s, seed
+        try:
+            refuse_unscheduled(config, SCHEDULABLE[s.algo], f"SB3 {s.algo}")
+        except ScheduleError as e:
+            raise InvalidConfig(str(e)) from None
+        self.s, self.seed, self.config = s, seed, config
+        self.scheduled = any(is_schedule(v) for v in config.values())
         self.rng: dict[str, Any] = {}
         self.eval_env = gym.make(s.env_id)
         n = max(s.eval_episodes, s.final_eval_episodes or 0)
         self.eval_seeds = [EVAL_SEED_START + 1000 * seed + j for j in range(n)]
         with _rng_scope(self.rng):
-            self.model, self.notes = build_model(s, config, seed, tb_name)
+            self.model, self.notes = build_model(s, config_at(config, 0.0), seed, tb_name)
 
     @property
     def steps(self) -> int:
@@ -178,8 +251,13 @@ class _SeedRun:
         if self.steps >= target:
             return
         with _rng_scope(self.rng):
-            self.model.learn(target - self.steps, callback=_pin_total(self.s.max_steps),
-                             reset_num_timesteps=False, tb_log_name=f"seed{self.seed}")
+            while self.steps < target:
+                cuts = change_points(self.config, self.steps, target) if self.scheduled else []
+                end = int(math.ceil(cuts[0])) if cuts else target
+                if self.scheduled:
+                    apply_values(self.model, config_at(self.config, self.steps))
+                self.model.learn(end - self.steps, callback=_pin_total(self.s.max_steps),
+                                 reset_num_timesteps=False, tb_log_name=f"seed{self.seed}")
 
     def evaluate(self, episodes: int | None = None) -> float:
         """Mean return over the first ``episodes`` evaluation seeds (default ``eval_episodes``)."""

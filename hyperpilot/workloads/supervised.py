@@ -22,9 +22,15 @@ from typing import Any
 
 import numpy as np
 
+from hyperpilot.schedule import ScheduleError, config_at, refuse_unscheduled
 from hyperpilot.space import Categorical, Config, Float, Int, SearchSpace
 from hyperpilot.trial import Context, Fidelity
-from hyperpilot.workloads.base import CheckpointableObjective, ResumableObjective, Workload
+from hyperpilot.workloads.base import (
+    CheckpointableObjective,
+    InvalidConfig,
+    ResumableObjective,
+    Workload,
+)
 
 DATASETS = {"diabetes": "regression", "digits": "classification", "breast_cancer": "classification"}
 
@@ -142,25 +148,53 @@ def score(data: Data, pred: Any, split: str, metric: str) -> float:
     return 1.0 - float(np.mean(labels == y))
 
 
+SCHEDULABLE = ("learning_rate", "weight_decay", "momentum", "dropout", "batch_size")
+"""Parameters a config may schedule (``hyperpilot.schedule``): set in the optimizer's parameter
+groups, the dropout layers and the batch size at the start of each epoch."""
+
+
 class MLPRun(CheckpointableObjective):
-    """One config's MLP, optimizer and generator; one curve point per epoch."""
+    """One config's MLP, optimizer and generator; one curve point per epoch.
+
+    ``config`` may hold schedules of :data:`SCHEDULABLE` parameters (budget in epochs): the
+    values in force at the start of each epoch are set before it is trained, so a restored run
+    continues with the schedule exactly where an uninterrupted one would be.
+    """
 
     def __init__(self, data: Data, config: Config, seed: int, metric: str) -> None:
         import torch
 
         super().__init__()
+        try:
+            refuse_unscheduled(config, SCHEDULABLE, "the MLP workload")
+        except ScheduleError as e:
+            raise InvalidConfig(str(e)) from None
         self.data, self.config, self.metric = data, config, metric
+        start = config_at(config, 0.0)
         self.g = torch.Generator().manual_seed(seed)
-        self.net = build_mlp(data.x["train"].shape[1], data.n_out, config, self.g)
-        self.opt = _optimizer(self.net.parameters(), config)
+        self.net = build_mlp(data.x["train"].shape[1], data.n_out, start, self.g)
+        self.opt = _optimizer(self.net.parameters(), start)
+
+    def _apply(self, cfg: Config) -> None:
+        """Set the scheduled values of ``cfg`` in the optimizer and the dropout layers."""
+        for group in self.opt.param_groups:
+            group["lr"] = float(cfg["learning_rate"])
+            group["weight_decay"] = float(cfg["weight_decay"])
+            if "momentum" in cfg and "momentum" in group:
+                group["momentum"] = float(cfg["momentum"])
+        for m in self.net.modules():
+            if type(m).__name__ == "GenDropout":
+                m.p = float(cfg["dropout"])
 
     def _epoch(self) -> None:
         import torch
         import torch.nn.functional as F
 
+        cfg = config_at(self.config, self.trained)
+        self._apply(cfg)
         self.net.train()
         x, y = self.data.x["train"], self.data.y["train"]
-        bs = int(self.config["batch_size"])
+        bs = int(cfg["batch_size"])
         perm = torch.randperm(len(x), generator=self.g)
         for i in range(0, len(x), bs):
             idx = perm[i:i + bs]

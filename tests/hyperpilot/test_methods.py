@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import hyperpilot as hp
-from hyperpilot.methods import METHODS, UnknownMethod, make_method
+from hyperpilot.methods import METHODS, POPULATION_METHODS, UnknownMethod, make_method
 from hyperpilot.study import Study
 from tests.hyperpilot.objectives import SPACE, branin_mf, noisy_branin
 
@@ -23,6 +23,8 @@ SMALL_SURROGATES = {"ensemble": {"max_steps": 60, "n_members": 3, "width": 16},
 """Small settings per surrogate (by the method's default surrogate)."""
 
 
+# pbt, pb2 and pb2-bnn need an objective that resumes from checkpoints and configs that hold
+# schedules: their own suite (determinism, resume after a kill, contract) is tests/hyperpilot/test_pbt.py.
 RACING = ["random:race", "hyperband:race", "gp-bo:race", "hyperpilot:race"]
 """Racing variants: the same suite, with a noisy objective so that races happen."""
 
@@ -49,7 +51,7 @@ def _traj(s: Study) -> list[tuple]:
              tuple(sorted(r.trial.config.items()))) for r in s.results]
 
 
-@pytest.fixture(params=sorted(METHODS) + RACING)
+@pytest.fixture(params=sorted(set(METHODS) - set(POPULATION_METHODS)) + RACING)
 def method(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -180,3 +180,21 @@ def test_cli_runs_on_the_cluster(cluster: str, tmp_path: Path) -> None:
                      for r in st.load_trials(st.studies()[0]["study_id"])])
         st.close()
     assert rows[0] == rows[1] and len(rows[0]) == 20
+
+
+def test_pbt_on_ray_equals_the_local_run(connected: str) -> None:
+    """pbt's clones are copied by the driver before a trial is submitted: Ray actors on the
+    same machine continue them exactly as local workers do."""
+    from hyperpilot.benchmarks import get_benchmark
+    from hyperpilot.ray_executor import RayExecutor
+
+    toy = get_benchmark("schedule-toy")
+    opts = {"population": 4, "interval": 9}
+    on_ray = Study(toy.space, toy.fidelity, "pbt", seed=3, method_options=opts).run(
+        toy, budget=4, executor=RayExecutor(toy, 2))
+    local = Study(toy.space, toy.fidelity, "pbt", seed=3, method_options=opts).run(toy, budget=4)
+
+    def key(s: Study) -> list[tuple]:
+        return sorted((r.trial.config_id, r.trial.info["clone_from"], r.value) for r in s.results)
+
+    assert len(on_ray.results) == 12 and key(on_ray) == key(local)

@@ -74,3 +74,16 @@ def test_studies_side_by_side(store: Path) -> None:
     out = comparison(caches)
     assert [o["label"].split(" ")[0] for o in out] == ["s.sqlite:hb", "s.sqlite:bo"]
     assert all(o["ffe"] for o in out)
+
+
+def test_every_view_of_a_pbt_study_whose_configs_are_schedules(tmp_path: Path) -> None:
+    from hyperpilot.benchmarks import get_benchmark
+
+    toy = get_benchmark("schedule-toy")
+    db = tmp_path / "pbt.sqlite"
+    hp.Study(toy.space, toy.fidelity, "pbt", seed=0, storage=db, name="pbt",
+             method_options={"population": 4, "interval": 9}).run(toy, budget=4)
+    s = state(_cache(db, "pbt"))
+    assert s["n_told"] == 12
+    dims = {d["label"]: d for d in s["parcoords"]["dims"]}
+    assert all(isinstance(v, float) for v in dims["learning_rate (log10)"]["values"])
