@@ -137,33 +137,39 @@ def evaluate(out: Path, controllers: Sequence[str], tasks: Sequence[str], seeds:
         _write_json(cells / f"{c}__{t.replace(':', '-')}__{s}.json", rec)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The ``schedules`` subcommand (also ``python -m hyperpilot.bench.schedules``)."""
+def cmd_schedules(a: argparse.Namespace) -> int:
+    """Run the three phases for parsed arguments (see ``add_arguments``)."""
     import torch
 
     from hyperpilot.bench.__main__ import parse_seeds
     from hyperpilot.bench.schedules_report import summarise
-    from hyperpilot.controllers.tasks import TEST_TASKS
+    from hyperpilot.controllers.tasks import TEST_TASKS, TRAIN_TASKS
 
     torch.set_num_threads(1)
-    p = argparse.ArgumentParser(prog="python -m hyperpilot.bench schedules", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p)
-    a = p.parse_args(argv)
     a.controllers = [c for c in a.controllers.split(",") if c]
     unknown = set(a.controllers) - set(CONTROLLERS)
     if unknown:
-        p.error(f"unknown controllers {sorted(unknown)}; known: {', '.join(CONTROLLERS)}")
+        raise ValueError(f"unknown controllers {sorted(unknown)}; known: {', '.join(CONTROLLERS)}")
+    tasks = a.tasks.split(",") if a.tasks else list(TEST_TASKS)
+    if set(tasks) & set(TRAIN_TASKS):
+        raise ValueError(f"held-out tasks overlap the training tasks: {set(tasks) & set(TRAIN_TASKS)}")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     meta = fit(out, a)
-    tasks = a.tasks.split(",") if a.tasks else list(TEST_TASKS)
     evaluate(out, a.controllers, tasks, parse_seeds(a.seeds), a.intervals, a.steps, meta,
              progress=not a.quiet)
     summarise(out, a.controllers, tasks, meta)
     print(f"schedules: {time.perf_counter() - t0:.1f} s this call -> {out / 'table.md'}")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m hyperpilot.bench.schedules`` (same as ``python -m hyperpilot.bench schedules``)."""
+    p = argparse.ArgumentParser(prog="python -m hyperpilot.bench schedules", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p)
+    return cmd_schedules(p.parse_args(argv))
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

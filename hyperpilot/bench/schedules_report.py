@@ -49,8 +49,8 @@ def run_table(recs: list[dict[str, Any]]) -> pd.DataFrame:
 
 def _ci(x: np.ndarray, stat: str, rng: np.random.Generator) -> tuple[float, float, float]:
     x = np.asarray(x, dtype=float)
-    point = {"mean": np.mean, "median": np.median}[stat](x[np.isfinite(x)]) if np.isfinite(
-        x).any() else math.nan
+    fin = x[np.isfinite(x)]
+    point = (float(np.mean(fin)) if stat == "mean" else float(np.median(fin))) if fin.size else math.nan
     lo, hi = bootstrap_ci(x, rng, statistic=stat)
     return float(point), lo, hi
 

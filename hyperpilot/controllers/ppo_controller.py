@@ -52,7 +52,7 @@ def observe(hp: HParams, lr0: float, l0: float, prev: float, iv: Interval, t: in
     ], dtype=np.float32)
 
 
-def act(hp: HParams, action: Sequence[int], lr0: float) -> HParams:
+def act(hp: HParams, action: Sequence[int] | np.ndarray, lr0: float) -> HParams:
     """The hyperparameters after ``action`` = (lr, batch, dropout) indices in 0..2."""
     a, b, c = (int(v) for v in action)
     new = replace(hp, lr=hp.lr * (0.5, 1.0, 2.0)[a], batch_size=int(hp.batch_size * (0.5, 1, 2)[b]),

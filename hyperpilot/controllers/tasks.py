@@ -141,6 +141,7 @@ class _CNN(nn.Module):
         self.c1, self.c2 = nn.Conv2d(1, 8, 3, padding=1), nn.Conv2d(8, 16, 3, padding=1)
         for c in (self.c1, self.c2):
             nn.init.kaiming_uniform_(c.weight, a=math.sqrt(5), generator=g)
+            assert c.bias is not None
             nn.init.uniform_(c.bias, -0.1, 0.1, generator=g)
         self.drop, self.out = drop, _linear(16 * 4 * 4, n_out, g)
 
@@ -228,8 +229,8 @@ class TrainLoop:
             loss = self._loss(self.net(x[idx]), y[idx])
             self.opt.zero_grad()
             loss.backward()
-            norms.append(float(torch.sqrt(sum((p.grad ** 2).sum() for p in self.net.parameters()
-                                              if p.grad is not None))))
+            sq = sum((p.grad ** 2).sum() for p in self.net.parameters() if p.grad is not None)
+            norms.append(float(torch.sqrt(torch.as_tensor(sq))))
             losses.append(float(loss.detach()))
             self.opt.step()
             self.step += 1
