@@ -10,7 +10,9 @@ each resumable from files under ``out``:
    per cell in ``cells/`` (a rerun skips finished cells), with a progress bar.
 3. **Summarise**: ``runs.csv`` (one row per run), ``summary.csv`` and ``table.md`` (medians and
    means with 95% percentile-bootstrap intervals over seeds), ``schedules.png`` (lr, weight decay,
-   batch size and dropout against optimizer step, seed 0, per controller and task).
+   batch size and dropout against optimizer step, first seed, per controller and task).
+   ``--split train`` evaluates the frozen controllers on the training tasks instead (fresh
+   seeds, under ``out/train-tasks``): how well they fit where they were trained.
 
 Steps to threshold: the first optimizer step at which the validation loss is at or below the
 task's threshold, the median over seeds of ``plateau``'s final validation loss (``inf`` if never).
@@ -116,8 +118,10 @@ def _controller(name: str, out: Path, meta: dict[str, Any]) -> tuple[Any, dict[s
 
 
 def evaluate(out: Path, controllers: Sequence[str], tasks: Sequence[str], seeds: Sequence[int],
-             intervals: int, steps: int, meta: dict[str, Any], progress: bool = True) -> None:
-    """Phase 2: one JSON file per (controller, task, seed) under ``out/cells``."""
+             intervals: int, steps: int, meta: dict[str, Any], progress: bool = True,
+             fit_dir: Path | None = None) -> None:
+    """Phase 2: one JSON file per (controller, task, seed) under ``out/cells``; the fitted
+    controllers are read from ``fit_dir`` (default ``out``)."""
     from tqdm.auto import tqdm
 
     from hyperpilot.controllers.base import HParams, run_episode
@@ -127,7 +131,7 @@ def evaluate(out: Path, controllers: Sequence[str], tasks: Sequence[str], seeds:
     todo = [(c, t, s) for c in controllers for t in tasks for s in seeds
             if not (cells / f"{c}__{t.replace(':', '-')}__{s}.json").exists()]
     for c, t, s in tqdm(todo, unit="run", disable=not progress, dynamic_ncols=True):
-        ctl, start = _controller(c, out, meta)
+        ctl, start = _controller(c, fit_dir or out, meta)
         ep = run_episode(make_loop(t, s), ctl, HParams(**start), intervals, steps, t, s)
         rec = {"controller": c, "task": t, "seed": s, "diverged": ep.diverged,
                "controller_s": ep.controller_s, "total_s": ep.total_s,
@@ -151,16 +155,21 @@ def cmd_schedules(a: argparse.Namespace) -> int:
     if unknown:
         raise ValueError(f"unknown controllers {sorted(unknown)}; known: {', '.join(CONTROLLERS)}")
     tasks = a.tasks.split(",") if a.tasks else list(TEST_TASKS)
-    if set(tasks) & set(TRAIN_TASKS):
+    seeds = parse_seeds(a.seeds)
+    if a.split == "train":  # in-distribution check, on seeds disjoint from every fitting seed
+        tasks, seeds = list(TRAIN_TASKS), [500_000 + s for s in seeds]
+    elif set(tasks) & set(TRAIN_TASKS):
         raise ValueError(f"held-out tasks overlap the training tasks: {set(tasks) & set(TRAIN_TASKS)}")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     meta = fit(out, a)
-    evaluate(out, a.controllers, tasks, parse_seeds(a.seeds), a.intervals, a.steps, meta,
-             progress=not a.quiet)
-    summarise(out, a.controllers, tasks, meta)
-    print(f"schedules: {time.perf_counter() - t0:.1f} s this call -> {out / 'table.md'}")
+    ev = out if a.split == "test" else out / "train-tasks"
+    ev.mkdir(exist_ok=True)
+    evaluate(ev, a.controllers, tasks, seeds, a.intervals, a.steps, meta, progress=not a.quiet,
+             fit_dir=out)
+    summarise(ev, a.controllers, tasks, meta, seed=seeds[0])
+    print(f"schedules: {time.perf_counter() - t0:.1f} s this call -> {ev / 'table.md'}")
     return 0
 
 
@@ -186,6 +195,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ppo-steps", type=int, default=6000, help="PPO environment steps (decisions)")
     p.add_argument("--static-configs", type=int, default=16, help="random-search configs")
     p.add_argument("--fit-seed", type=int, default=0, help="seed of all fitting")
+    p.add_argument("--split", choices=("test", "train"), default="test",
+                   help="evaluate on the held-out tasks, or (an in-distribution check, written "
+                        "under OUT/train-tasks) on the training tasks with fresh seeds 500000+")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -86,7 +86,9 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
 def paired_vs(df: pd.DataFrame, baseline: str = "plateau") -> pd.DataFrame:
     """Each controller against ``baseline`` on final val loss, paired by (task, seed)."""
     piv = df.pivot_table(index=["task", "seed"], columns="controller", values="val_loss")
-    rows = []
+    rows: list[dict[str, Any]] = []
+    if baseline not in piv.columns:
+        return pd.DataFrame(rows, columns=["controller", "vs", "wins", "losses", "ties", "p"])
     for c in piv.columns:
         if c != baseline:
             st = paired_sign_test(piv[c].to_numpy(), piv[baseline].to_numpy())
@@ -152,7 +154,7 @@ def plot_schedules(recs: list[dict[str, Any]], path: Path, seed: int = 0) -> Non
 
 
 def summarise(out: Path, controllers: Sequence[str], tasks: Sequence[str],
-              meta: dict[str, Any]) -> None:
+              meta: dict[str, Any], seed: int = 0) -> None:
     """Write ``runs.csv``, ``summary.csv``, ``table.md`` and ``schedules.png`` under ``out``."""
     recs = load_runs(out, controllers, tasks)
     df = run_table(recs)
@@ -160,4 +162,4 @@ def summarise(out: Path, controllers: Sequence[str], tasks: Sequence[str],
     summary = summary_table(df)
     summary.to_csv(out / "summary.csv", index=False)
     (out / "table.md").write_text(markdown(summary, paired_vs(df), meta))
-    plot_schedules(recs, out / "schedules.png")
+    plot_schedules(recs, out / "schedules.png", seed=seed)

@@ -47,3 +47,15 @@ def test_tiny_grid_with_ppo(tmp_path: Path) -> None:
                  "--ppo-steps", "64", *TINY]) == 0
     assert (out / "ppo.zip").exists()
     assert len(pd.read_csv(out / "runs.csv")) == 2 * 2
+
+
+def test_split_train_evaluates_training_tasks_on_fresh_seeds(tmp_path: Path) -> None:
+    out = tmp_path / "t"
+    args = ["schedules", "--out", str(out), "--controllers", "constant,reinforce-lrwd", *TINY,
+            "--split", "train"]
+    assert main(args) == 0
+    runs = pd.read_csv(out / "train-tasks" / "runs.csv")
+    assert set(runs.task) == {"cnn:digits-lo", "mlp:breast_cancer", "mlp:wine", "mlp:diabetes",
+                              "bilstm:majority-v4-l12"}
+    assert set(runs.seed) == {500_000, 500_001}
+    assert not (out / "cells").exists() and (out / "policy.pt").exists()
