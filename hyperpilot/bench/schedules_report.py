@@ -26,7 +26,8 @@ def load_runs(out: Path, controllers: Sequence[str], tasks: Sequence[str]) -> li
 
 
 def run_table(recs: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per run: final val loss/acc, test loss/acc, steps to threshold, overhead."""
+    """One row per run: final val loss/acc, test loss/acc, steps to threshold, overhead, and
+    training examples processed (sum of batch size x steps; differs only if batch size moves)."""
     rows = []
     for r in recs:
         ivs = r["intervals"]
@@ -37,6 +38,8 @@ def run_table(recs: list[dict[str, Any]]) -> pd.DataFrame:
                      "test_loss": r["test_loss"], "test_acc": r["test_acc"],
                      "controller_ms": 1e3 * r["controller_s"], "total_s": r["total_s"],
                      "overhead_pct": 100 * r["controller_s"] / r["total_s"],
+                     "examples": sum(h["batch_size"] * (b["step"] - a["step"]) for h, a, b in
+                                     zip(r["schedule"], ivs[:-1], ivs[1:], strict=False)),
                      "curve": [(iv["step"], iv["val_loss"]) for iv in ivs]})
     df = pd.DataFrame(rows)
     thr = df[df.controller == "plateau"].groupby("task")["val_loss"].median()
@@ -79,20 +82,27 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
         row["controller_ms_mean"] = float(g.controller_ms.mean())
         row["overhead_pct_mean"] = float(g.overhead_pct.mean())
         row["run_s_mean"] = float(g.total_s.mean())
+        row["examples_mean"] = float(g.examples.mean())
         out.append(row)
     return pd.DataFrame(out)
 
 
 def paired_vs(df: pd.DataFrame, baseline: str = "plateau") -> pd.DataFrame:
-    """Each controller against ``baseline`` on final val loss, paired by (task, seed)."""
+    """Each controller against ``baseline`` on final val loss, paired by seed within each task
+    and over all (task, seed) pairs (``task == "all"``)."""
     piv = df.pivot_table(index=["task", "seed"], columns="controller", values="val_loss")
     rows: list[dict[str, Any]] = []
     if baseline not in piv.columns:
-        return pd.DataFrame(rows, columns=["controller", "vs", "wins", "losses", "ties", "p"])
+        return pd.DataFrame(rows, columns=["task", "controller", "vs", "wins", "losses", "ties",
+                                           "p"])
+    tasks = list(piv.index.get_level_values("task").unique())
     for c in piv.columns:
-        if c != baseline:
-            st = paired_sign_test(piv[c].to_numpy(), piv[baseline].to_numpy())
-            rows.append({"controller": c, "vs": baseline, **st})
+        if c == baseline:
+            continue
+        for task in [*tasks, "all"]:
+            sub = piv if task == "all" else piv.xs(task, level="task")
+            st = paired_sign_test(sub[c].to_numpy(), sub[baseline].to_numpy())
+            rows.append({"task": task, "controller": c, "vs": baseline, **st})
     return pd.DataFrame(rows)
 
 
@@ -106,17 +116,21 @@ def markdown(summary: pd.DataFrame, paired: pd.DataFrame, meta: dict[str, Any]) 
     lines = ["| task | controller | val loss median [95% CI] | val loss mean [95% CI] | "
              "log(loss / plateau median) mean [95% CI] | val acc mean [95% CI] | "
              "test acc mean | steps to thr. (median; reached) | overhead ms/run (% of run) | "
-             "diverged |", "|---" * 10 + "|"]
+             "examples/run (k) | diverged |", "|---" * 11 + "|"]
     for _, r in summary.iterrows():
         steps = "never" if not np.isfinite(r.steps_to_thr_median) else f"{r.steps_to_thr_median:.0f}"
         lines.append(
             f"| {r.task} | {r.controller} | {_fmt(r, 'val_loss_median')} | "
             f"{_fmt(r, 'val_loss_mean')} | {_fmt(r, 'log_rel_mean')} | {_fmt(r, 'val_acc_mean')} | "
             f"{r.test_acc_mean:.3f} | {steps}; {r.reached_thr:.0%} | "
-            f"{r.controller_ms_mean:.1f} ({r.overhead_pct_mean:.1f}%) | {r.diverged}/{r.n} |")
-    lines += ["", "| controller | vs | wins | losses | ties | sign-test p |", "|---" * 6 + "|"]
+            f"{r.controller_ms_mean:.1f} ({r.overhead_pct_mean:.1f}%) | "
+            f"{r.examples_mean / 1e3:.1f} | {r.diverged}/{r.n} |")
+    lines += ["", "Final validation loss, paired by seed: wins = runs with a lower loss than the "
+              "reference.", "", "| task | controller | vs | wins | losses | ties | sign-test p |",
+              "|---" * 7 + "|"]
     for _, r in paired.iterrows():
-        lines.append(f"| {r.controller} | {r.vs} | {r.wins} | {r.losses} | {r.ties} | {r.p:.3g} |")
+        lines.append(f"| {r.task} | {r.controller} | {r.vs} | {r.wins} | {r.losses} | {r.ties} | "
+                     f"{r.p:.3g} |")
     lines += ["", "| fitted on the training tasks | wall time (s) |", "|---|---|"]
     lines += [f"| {k} | {v['wall_s']:.1f} |" for k, v in meta.items()]
     return "\n".join(lines) + "\n"
@@ -155,11 +169,14 @@ def plot_schedules(recs: list[dict[str, Any]], path: Path, seed: int = 0) -> Non
 
 def summarise(out: Path, controllers: Sequence[str], tasks: Sequence[str],
               meta: dict[str, Any], seed: int = 0) -> None:
-    """Write ``runs.csv``, ``summary.csv``, ``table.md`` and ``schedules.png`` under ``out``."""
+    """Write ``runs.csv``, ``summary.csv``, ``paired.csv`` (against ``plateau`` and against
+    ``static``), ``table.md`` and ``schedules.png`` under ``out``."""
     recs = load_runs(out, controllers, tasks)
     df = run_table(recs)
     df.to_csv(out / "runs.csv", index=False)
     summary = summary_table(df)
     summary.to_csv(out / "summary.csv", index=False)
-    (out / "table.md").write_text(markdown(summary, paired_vs(df), meta))
+    paired = pd.concat([paired_vs(df, "plateau"), paired_vs(df, "static")], ignore_index=True)
+    paired.to_csv(out / "paired.csv", index=False)
+    (out / "table.md").write_text(markdown(summary, paired, meta))
     plot_schedules(recs, out / "schedules.png", seed=seed)

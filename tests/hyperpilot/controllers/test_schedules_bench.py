@@ -32,7 +32,7 @@ def test_tiny_grid_writes_tables_and_resumes(tmp_path: Path) -> None:
     assert (out / "policy.pt").read_bytes() == policy  # the frozen policy is not retrained
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary.task) == {"mlp:iris", "all"}
-    assert "reinforce-lrwd | plateau" in (out / "table.md").read_text()
+    assert "| all | reinforce-lrwd | plateau |" in (out / "table.md").read_text()
 
 
 def test_training_tasks_cannot_be_test_tasks(tmp_path: Path) -> None:
