@@ -162,6 +162,7 @@ def cmd_schedules(a: argparse.Namespace) -> int:
         raise ValueError(f"held-out tasks overlap the training tasks: {set(tasks) & set(TRAIN_TASKS)}")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
+    check_settings(out, a)
     t0 = time.perf_counter()
     meta = fit(out, a)
     ev = out if a.split == "test" else out / "train-tasks"
@@ -171,6 +172,28 @@ def cmd_schedules(a: argparse.Namespace) -> int:
     summarise(ev, a.controllers, tasks, meta, seed=seeds[0])
     print(f"schedules: {time.perf_counter() - t0:.1f} s this call -> {ev / 'table.md'}")
     return 0
+
+
+SETTINGS = ("intervals", "steps", "episodes", "batch", "policy_lr", "entropy", "ppo_steps",
+            "static_configs", "fit_seed")
+
+
+def check_settings(out: Path, a: argparse.Namespace) -> None:
+    """Save the fitting and run-length settings in ``out/config.json``, or check a rerun's.
+
+    Raises:
+        ValueError: when ``out`` holds results of other settings (cells would not compare).
+    """
+    now = {k: getattr(a, k) for k in SETTINGS} | {"start": START}
+    path = out / "config.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        diff = sorted(k for k in now if old.get(k) != now[k])
+        if diff:
+            raise ValueError(f"{out} holds results of other settings ({', '.join(diff)}); "
+                             "use another --out")
+    else:
+        _write_json(path, now)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

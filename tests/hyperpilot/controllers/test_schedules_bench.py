@@ -59,3 +59,10 @@ def test_split_train_evaluates_training_tasks_on_fresh_seeds(tmp_path: Path) -> 
                               "bilstm:majority-v4-l12"}
     assert set(runs.seed) == {500_000, 500_001}
     assert not (out / "cells").exists() and (out / "policy.pt").exists()
+
+
+def test_rerun_with_other_settings_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "c"
+    assert _run(out, "constant") == 0
+    assert main(["schedules", "--out", str(out), "--controllers", "constant", *TINY,
+                 "--steps", "3"]) == 2
