@@ -180,6 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     rb = sub.add_parser("rebuild", help="recompute our cells' tables from their study databases")
     rb.add_argument("out", help="a bench output folder")
     rb.set_defaults(fn=cmd_rebuild)
+    from hyperpilot.bench.schedules import add_arguments, cmd_schedules
+
+    sc = sub.add_parser("schedules", help="in-training controllers, fitted on training tasks and "
+                                          "compared on held-out tasks (resumable)")
+    add_arguments(sc)
+    sc.set_defaults(fn=cmd_schedules)
     li = sub.add_parser("list", help="known methods, peers, benchmarks and suites")
     li.set_defaults(fn=cmd_list)
     a = p.parse_args(argv)

@@ -151,7 +151,7 @@ def make_report(out: str | Path, at: list[float] | None = None, seed: int = 0,
 
 def _schedules(df: pd.DataFrame, rep: Path, tdir: Path, figures: bool) -> list[str]:
     """The incumbents' schedules (population-based methods): a table and a figure, if any."""
-    from hyperpilot.bench.schedules import incumbent_schedules, schedule_figure
+    from hyperpilot.bench.incumbent_schedules import incumbent_schedules, schedule_figure
 
     if "incumbent_config" not in df:
         return []
