@@ -5,9 +5,9 @@ For each tuning seed, dataset and method, a study tunes the torch MLP
 equivalents (FFE; 8 FFE = 216 epochs, one PBT round of 8 members), then its incumbent (for the
 population methods: the final best member's schedule, inherited history included) is retrained
 from scratch at 27 epochs on ``--test-seeds`` fresh seeds (10000 and up, never used in tuning;
-``hyperpilot.incumbent.evaluate_incumbent``). One JSON per cell in ``OUT/cells`` (a finished cell
+``hyperpilot.incumbent.evaluate_incumbent``). One JSON per cell in ``OUT/studies`` (a finished cell
 is skipped when run again; a killed one resumes from its study store), then ``OUT/table.md``,
-``OUT/table.csv`` and ``OUT/schedules.png``.
+``OUT/summary.csv`` (the table) and ``OUT/schedules.png``.
 
 Value: 1 - accuracy on the validation split (what was tuned) and on the held-out test split,
 both as the mean over the test seeds; wall time of tuning and of the test runs, per cell.
@@ -125,7 +125,7 @@ def main() -> None:
     ap.add_argument("--test-seeds", type=int, default=10)
     ap.add_argument("--out", type=Path, default=Path("runs/schedules_pbt"))
     args = ap.parse_args()
-    cdir = args.out / "cells"
+    cdir = args.out / "studies"  # not "cells", which marks a bench folder
     cdir.mkdir(parents=True, exist_ok=True)
     for seed in range(args.seeds):
         for dataset in args.datasets.split(","):
@@ -140,7 +140,7 @@ def main() -> None:
                       f"test {cell['test_wall_s']:.0f} s", flush=True)
     cells = [json.loads(p.read_text()) for p in sorted(cdir.glob("*.json"))]
     t = table(cells)
-    t.to_csv(args.out / "table.csv", index=False)
+    t.to_csv(args.out / "summary.csv", index=False)
     from hyperpilot.bench.tables import to_markdown
 
     (args.out / "table.md").write_text(to_markdown(t.round(4)) + "\n")
