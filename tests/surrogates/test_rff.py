@@ -11,9 +11,18 @@ import math
 import pytest
 import torch
 from gpytorch.distributions import MultivariateNormal
-from gpytorch.kernels import Kernel, MaternKernel, RBFKernel
+from gpytorch.kernels import Kernel as GPKernel
+from gpytorch.kernels import MaternKernel, RBFKernel
 
-from surrogates.rff import Hypers, RFFNetwork, features, log_evidence
+from surrogates.rff import (
+    Hypers,
+    Kernel,
+    RFFNetwork,
+    Sampling,
+    draw_frequencies,
+    features,
+    log_evidence,
+)
 
 ELL = torch.tensor([0.3, 0.5], dtype=torch.float64)
 FIXED = Hypers(lengthscale=ELL, outputscale=1.0, noise=0.01, constant=0.2)
@@ -26,8 +35,8 @@ def _data(n: int = 25, d: int = 2, seed: int = 0) -> tuple[torch.Tensor, torch.T
     return X, Y
 
 
-def _kernel(name: str) -> Kernel:
-    k: Kernel = RBFKernel(ard_num_dims=2) if name == "rbf" else MaternKernel(nu=2.5, ard_num_dims=2)
+def _kernel(name: str) -> GPKernel:
+    k: GPKernel = RBFKernel(ard_num_dims=2) if name == "rbf" else MaternKernel(nu=2.5, ard_num_dims=2)
     k.lengthscale = ELL
     return k.to(torch.float64)
 
@@ -49,18 +58,21 @@ def _standardised(model: RFFNetwork, Y: torch.Tensor) -> torch.Tensor:
     return model.warp.transform(Y).squeeze(-1)
 
 
+@pytest.mark.parametrize("sampling", ["iid", "sobol"])
 @pytest.mark.parametrize("kernel", ["rbf", "matern52"])
-def test_wide_network_matches_the_exact_gp(kernel: str) -> None:
+def test_wide_network_matches_the_exact_gp(kernel: Kernel, sampling: Sampling) -> None:
     """(a) With m = 4096 and fixed hyperparameters, posterior mean and covariance ~ the GP's."""
     X, Y = _data()
-    model = RFFNetwork(n_features=4096, kernel=kernel, hypers=FIXED, seed=1).fit(X, Y)
+    model = RFFNetwork(n_features=4096, kernel=kernel, sampling=sampling, hypers=FIXED,
+                       seed=1).fit(X, Y)
     Xs = torch.rand(6, 2, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
     mean, cov = model._latent(Xs)
     gp_mean, gp_cov = _exact_gp(kernel, X, _standardised(model, Y), Xs)
     assert torch.allclose(mean, gp_mean, atol=0.04)
     assert torch.allclose(cov, gp_cov, atol=0.015)
     # a narrow network is measurably further from the GP: the test can tell widths apart
-    narrow = RFFNetwork(n_features=16, kernel=kernel, hypers=FIXED, seed=1).fit(X, Y)
+    narrow = RFFNetwork(n_features=16, kernel=kernel, sampling=sampling, hypers=FIXED,
+                        seed=1).fit(X, Y)
     assert (narrow._latent(Xs)[1] - gp_cov).abs().max() > (cov - gp_cov).abs().max()
 
 
@@ -127,6 +139,16 @@ def test_large_n_fits_hyperparameters_on_a_subsample_and_conditions_on_all() -> 
     model = RFFNetwork(n_features=64, fit_points=50, seed=0).fit(X, Y)
     assert model.fit_info["n_fit"] == 50 and model.fit_info["n"] == 300
     assert not model.dual and model.posterior(X).mean.shape == (300, 1)
+
+
+def test_sobol_frequencies_are_seeded_and_leave_the_global_rng_alone() -> None:
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    a = draw_frequencies(64, 3, "matern52", torch.Generator().manual_seed(1), torch.float64, "sobol")
+    b = draw_frequencies(64, 3, "matern52", torch.Generator().manual_seed(1), torch.float64, "sobol")
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    assert torch.equal(state, torch.get_rng_state())
+    assert torch.equal(a[0][:32], a[0][32:])  # each frequency twice: a cos and a sin unit
 
 
 def test_warped_posterior_maps_samples_back_to_the_callers_units() -> None:
