@@ -228,7 +228,7 @@ class RFFNetwork(Model):
         sampling: Sampling = "iid",
         learn_outputscale: bool = False,
         output_warp: bool = False,
-        fit_points: int = 500,
+        fit_points: int = 256,
         top_fraction: float = 0.25,
         restarts: int = 1,
         max_iter: int = 100,
