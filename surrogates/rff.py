@@ -46,6 +46,9 @@ Measured (2026-12-05, the shared 2-core machine at load 12-15, medians of 3 seed
   twice the proposal cost; Sobol frequencies and the Matern-5/2 density gave mixed results;
 * fit + ``propose_batch(q=8)`` in d = 7 costs 0.47-0.90x the capped GP's at n = 100-10,000
   (17 s against 30 s at n = 2,000 under that load); with ``fit_points=500`` it was 2.3-3.0x.
+* in issue 18's tournament grid (27 benchmark-seed pairs, ``fit_points=500``),
+  ``hyperpilot@rff`` against ``gp-bo``: 10 / 14 / 3 (wins / losses / ties) at 10 FFE,
+  14 / 12 / 1 at 30 FFE; ``hyperpilot@rff-warp``: 11 / 14 / 2 and 9 / 17 / 1.
 """
 
 from __future__ import annotations
