@@ -26,8 +26,9 @@ from surrogates.registry import (
     register_surrogate,
     surrogate_spec,
 )
+from surrogates.rff import RFFNetwork
 from surrogates.stacked import StackedSurrogate
 
 __all__ = ["GP", "SURROGATES", "CappedGP", "DeepEnsemble", "FitError", "MCDropout",
-           "RandomizedPriorEnsemble", "StackedSurrogate", "SurrogateModel", "SurrogateSpec", "UnknownSurrogate", "make_surrogate",
+           "RandomizedPriorEnsemble", "RFFNetwork", "StackedSurrogate", "SurrogateModel", "SurrogateSpec", "UnknownSurrogate", "make_surrogate",
            "register_surrogate", "surrogate_spec"]

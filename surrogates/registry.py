@@ -29,6 +29,7 @@ from surrogates.ensemble_rp import RandomizedPriorEnsemble
 from surrogates.gp import GP
 from surrogates.laplace import LinearizedLaplace
 from surrogates.nngp import NNGP
+from surrogates.rff import RFFNetwork
 from surrogates.stacked import StackedSurrogate
 from surrogates.tfp_bnn import TFPBNN
 from surrogates.vbll import VBLL
@@ -140,6 +141,15 @@ def _vbll(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]
 
 def _tfp_bnn(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> TFPBNN:
     return TFPBNN(seed=seed, **options)
+def _rff(seed: int, cat_groups: list[list[int]] | None, options: dict[str, Any]) -> RFFNetwork:
+    return RFFNetwork(seed=seed, **options)
+
+
+def _rff_warp(seed: int, cat_groups: list[list[int]] | None,
+              options: dict[str, Any]) -> RFFNetwork:
+    return RFFNetwork(seed=seed, **{"output_warp": True, **options})
+
+
 def _stacked(seed: int, cat_groups: list[list[int]] | None,
              options: dict[str, Any]) -> StackedSurrogate:
     return StackedSurrogate(seed=seed, cat_groups=cat_groups or None, **options)
@@ -172,6 +182,11 @@ SURROGATES: dict[str, SurrogateSpec] = {
                                                           "exact GP with the NNGP kernel"),
     "nngp-warp": SurrogateSpec(_nngp_warp, neural=True,
                                description="nngp on Yeo-Johnson-warped outputs"),
+    "rff": SurrogateSpec(_rff, accepts_yvar=True, neural=True,
+                         description="random-Fourier-feature network, exact Bayesian last layer, "
+                                     "evidence-tuned with the GP's priors"),
+    "rff-warp": SurrogateSpec(_rff_warp, accepts_yvar=True, neural=True,
+                              description="rff on Yeo-Johnson-warped outputs"),
 }
 
 

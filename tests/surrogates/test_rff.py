@@ -1,0 +1,161 @@
+"""The random-Fourier-feature network: the GP it approximates, a joint posterior, the evidence.
+
+The conformance suite covers ``rff`` and ``rff-warp`` through the registry; these tests fail if
+the maths is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from gpytorch.distributions import MultivariateNormal
+from gpytorch.kernels import Kernel as GPKernel
+from gpytorch.kernels import MaternKernel, RBFKernel
+
+from surrogates.rff import (
+    Hypers,
+    Kernel,
+    RFFNetwork,
+    Sampling,
+    draw_frequencies,
+    features,
+    log_evidence,
+)
+
+ELL = torch.tensor([0.3, 0.5], dtype=torch.float64)
+FIXED = Hypers(lengthscale=ELL, outputscale=1.0, noise=0.01, constant=0.2)
+
+
+def _data(n: int = 25, d: int = 2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    X = torch.rand(n, d, generator=g, dtype=torch.float64)
+    Y = torch.sin(6 * X[:, :1]) + X[:, 1:2] ** 2
+    return X, Y
+
+
+def _kernel(name: str) -> GPKernel:
+    k: GPKernel = RBFKernel(ard_num_dims=2) if name == "rbf" else MaternKernel(nu=2.5, ard_num_dims=2)
+    k.lengthscale = ELL
+    return k.to(torch.float64)
+
+
+def _exact_gp(kernel: str, X: torch.Tensor, y: torch.Tensor,
+              Xs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The GP posterior (standardised units) with ``FIXED``'s hyperparameters: mean, covariance."""
+    k = _kernel(kernel)
+    with torch.no_grad():
+        K = k(X).to_dense() + FIXED.noise * torch.eye(X.shape[0], dtype=X.dtype)
+        Ks, Kss = k(Xs, X).to_dense(), k(Xs).to_dense()
+    L = torch.linalg.cholesky(K)
+    mean = FIXED.constant + Ks @ torch.cholesky_solve((y - FIXED.constant)[:, None], L).squeeze(-1)
+    V = torch.linalg.solve_triangular(L, Ks.T, upper=False)
+    return mean, Kss - V.T @ V
+
+
+def _standardised(model: RFFNetwork, Y: torch.Tensor) -> torch.Tensor:
+    return model.warp.transform(Y).squeeze(-1)
+
+
+@pytest.mark.parametrize("sampling", ["iid", "sobol"])
+@pytest.mark.parametrize("kernel", ["rbf", "matern52"])
+def test_wide_network_matches_the_exact_gp(kernel: Kernel, sampling: Sampling) -> None:
+    """(a) With m = 4096 and fixed hyperparameters, posterior mean and covariance ~ the GP's."""
+    X, Y = _data()
+    model = RFFNetwork(n_features=4096, kernel=kernel, sampling=sampling, hypers=FIXED,
+                       seed=1).fit(X, Y)
+    Xs = torch.rand(6, 2, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    mean, cov = model._latent(Xs)
+    gp_mean, gp_cov = _exact_gp(kernel, X, _standardised(model, Y), Xs)
+    assert torch.allclose(mean, gp_mean, atol=0.04)
+    assert torch.allclose(cov, gp_cov, atol=0.015)
+    # a narrow network is measurably further from the GP: the test can tell widths apart
+    narrow = RFFNetwork(n_features=16, kernel=kernel, sampling=sampling, hypers=FIXED,
+                        seed=1).fit(X, Y)
+    assert (narrow._latent(Xs)[1] - gp_cov).abs().max() > (cov - gp_cov).abs().max()
+
+
+def test_posterior_is_joint_with_the_kernels_correlations() -> None:
+    """(b) The q-point posterior is one multivariate normal: its off-diagonal covariances are
+    non-zero, match the GP's, and its samples are correlated as they say."""
+    X, Y = _data()
+    model = RFFNetwork(n_features=4096, hypers=FIXED, seed=2).fit(X, Y)
+    Xs = torch.tensor([[0.95, 0.95], [0.90, 0.97], [0.05, 0.95]], dtype=torch.float64)
+    post = model.posterior(Xs)
+    cov = post.mvn.covariance_matrix  # type: ignore[attr-defined]
+    a = model.warp.s1 * model.warp.s2
+    _, gp_cov = _exact_gp("rbf", X, _standardised(model, Y), Xs)
+    assert torch.allclose(cov, gp_cov * a**2, atol=0.05 * a**2)
+    assert cov[0, 1] > 0.5 * math.sqrt(cov[0, 0] * cov[1, 1])  # near points: correlated
+    samples = post.rsample(torch.Size([4000])).squeeze(-1)  # 4000 x 3
+    emp = torch.corrcoef(samples.T)
+    corr = cov / torch.outer(cov.diagonal().sqrt(), cov.diagonal().sqrt())
+    assert torch.allclose(emp, corr, atol=0.06)
+
+
+def test_evidence_picks_a_short_lengthscale_on_the_input_that_matters() -> None:
+    """(c) y depends on x_0 only: the evidence shrinks l_0 and leaves the others long."""
+    g = torch.Generator().manual_seed(3)
+    X = torch.rand(60, 3, generator=g, dtype=torch.float64)
+    Y = torch.sin(8 * X[:, :1])
+    ell = RFFNetwork(seed=0).fit(X, Y).hypers.lengthscale  # type: ignore[union-attr]
+    assert ell[0] < 0.5 and (ell[1:] > 3 * ell[0]).all()
+
+
+@pytest.mark.parametrize("n", [10, 80])
+def test_log_evidence_is_the_gaussian_log_density_in_both_forms(n: int) -> None:
+    """Dual (n < m) and primal (n >= m) forms equal ``log N(r; 0, Phi Phi^T + D)``."""
+    g = torch.Generator().manual_seed(0)
+    Phi = torch.randn(n, 40, generator=g, dtype=torch.float64) / 5
+    r = torch.randn(n, generator=g, dtype=torch.float64)
+    noise = 0.1 + torch.rand(n, generator=g, dtype=torch.float64)
+    ref = MultivariateNormal(torch.zeros(n, dtype=torch.float64),
+                             Phi @ Phi.T + torch.diag(noise)).log_prob(r)
+    assert torch.allclose(log_evidence(Phi, r, noise), ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [10, 80])
+def test_posterior_is_bayesian_linear_regression_in_both_forms(n: int) -> None:
+    """The read-out's posterior, dual or primal, is ``N(A^-1 Phi^T D^-1 r, A^-1)``."""
+    X, Y = _data(n=n)
+    Yvar = torch.full_like(Y, 0.05)
+    model = RFFNetwork(n_features=40, hypers=FIXED, seed=0).fit(X, Y, Yvar)
+    assert model.dual == (n < 40)
+    y = _standardised(model, Y)
+    noise = FIXED.noise + (Yvar * model.warp.slope(Y) ** 2).squeeze(-1)
+    Phi = features(X, model.omega, model.phase, ELL, 1.0)
+    A = torch.eye(40, dtype=torch.float64) + Phi.T @ (Phi / noise[:, None])
+    w = torch.linalg.solve(A, Phi.T @ ((y - FIXED.constant) / noise))
+    Xs = torch.rand(4, 2, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    Ps = features(Xs, model.omega, model.phase, ELL, 1.0)
+    mean, cov = model._latent(Xs)
+    assert torch.allclose(mean, Ps @ w + FIXED.constant, atol=1e-8)
+    assert torch.allclose(cov, Ps @ torch.linalg.solve(A, Ps.T), atol=1e-8)
+
+
+def test_large_n_fits_hyperparameters_on_a_subsample_and_conditions_on_all() -> None:
+    X, Y = _data(n=300)
+    model = RFFNetwork(n_features=64, fit_points=50, seed=0).fit(X, Y)
+    assert model.fit_info["n_fit"] == 50 and model.fit_info["n"] == 300
+    assert not model.dual and model.posterior(X).mean.shape == (300, 1)
+
+
+def test_sobol_frequencies_are_seeded_and_leave_the_global_rng_alone() -> None:
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    a = draw_frequencies(64, 3, "matern52", torch.Generator().manual_seed(1), torch.float64, "sobol")
+    b = draw_frequencies(64, 3, "matern52", torch.Generator().manual_seed(1), torch.float64, "sobol")
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    assert torch.equal(state, torch.get_rng_state())
+    assert torch.equal(a[0][:32], a[0][32:])  # each frequency twice: a cos and a sin unit
+
+
+def test_warped_posterior_maps_samples_back_to_the_callers_units() -> None:
+    X, Y = _data(n=30)
+    Y = Y.exp() * 100  # skewed, large units
+    model = RFFNetwork(output_warp=True, seed=0).fit(X, Y)
+    post = model.posterior(X[:5])
+    samples = post.rsample(torch.Size([64]))
+    assert samples.shape == (64, 5, 1)
+    assert (post.mean - Y[:5]).abs().max() < 0.2 * (Y.max() - Y.min())
