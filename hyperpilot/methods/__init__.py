@@ -101,10 +101,15 @@ def _bo(surrogate: str, name: str, stop: bool = False) -> ModelMethod:
     return ModelMethod(surrogate, name, stop)
 
 
-DEFAULT_SURROGATE = "laplace-warp"
+DEFAULT_SURROGATE = "rff"
 """The surrogate of ``hyperpilot`` and ``hyperpilot-nostop``: the best neural candidate of issue
-18's tournament (README, "A Bayesian neural surrogate against the GP"). Until 2026-12-05 it was
-the deep ensemble, today's ``hyperpilot@ensemble``."""
+18's tournament (README, "A Bayesian neural surrogate against the GP"), a random-Fourier-feature
+network with an exact Bayesian last layer. Until 2026-12-05 it was the deep ensemble (today's
+``hyperpilot@ensemble``), then for a day the linearized-Laplace network
+(``hyperpilot@laplace-warp``)."""
+TRAINED_BNN = "laplace-warp"
+"""The explore model of ``pb2-bnn``: a network trained on the data (linearized Laplace), as
+measured in issue 21."""
 
 METHODS: dict[str, MethodFactory] = {
     "random": _random,
@@ -117,7 +122,7 @@ METHODS: dict[str, MethodFactory] = {
     "gp-bo-capped": _bo("gp-capped", "gp-bo-capped", stop=True),  # Syne Tune's 500-point cap
     "pbt": _pbt,  # population-based training: schedules, needs a checkpointing objective
     "pb2": _pb2("gp", "pb2"),  # PBT with a GP-UCB explore step on (time, hyperparameters)
-    "pb2-bnn": _pb2(DEFAULT_SURROGATE, "pb2-bnn"),  # ... with our BNN surrogate
+    "pb2-bnn": _pb2(TRAINED_BNN, "pb2-bnn"),  # ... with our trained BNN surrogate
 }
 POPULATION_METHODS = ("pbt", "pb2", "pb2-bnn")
 """Methods whose trials continue other trials' checkpoints: they need an objective that resumes

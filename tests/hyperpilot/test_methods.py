@@ -19,7 +19,8 @@ FAST = {"n_init": 4, "num_restarts": 1, "raw_samples": 32}
 SMALL_SURROGATES = {"ensemble": {"max_steps": 60, "n_members": 3, "width": 16},
                     "mcdropout": {"max_steps": 60, "n_samples": 4, "width": 16},
                     "laplace": {"max_steps": 60, "width": 16, "tune_steps": 10},
-                    "laplace-warp": {"max_steps": 60, "width": 16, "tune_steps": 10}}
+                    "laplace-warp": {"max_steps": 60, "width": 16, "tune_steps": 10},
+                    "rff": {"n_features": 64, "max_iter": 30}}
 """Small settings per surrogate (by the method's default surrogate)."""
 
 
