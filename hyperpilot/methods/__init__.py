@@ -2,8 +2,8 @@
 
 A method name is ``<method>[@<surrogate>][:<variant>[+<variant>...]]`` (:func:`parse_method`):
 
-* ``<method>``: a key of ``METHODS``: ``random``, ``hyperband``, ``hyperpilot`` (deep ensemble,
-  curve stopping), ``hyperpilot-nostop``, ``hyperpilot-mcdropout``, ``gp-bo`` (GP, curve
+* ``<method>``: a key of ``METHODS``: ``random``, ``hyperband``, ``hyperpilot`` (the ``rff``
+  network, curve stopping), ``hyperpilot-nostop``, ``hyperpilot-mcdropout``, ``gp-bo`` (GP, curve
   stopping), ``gp-bo-nostop``, ``gp-bo-capped`` (GP on at most 500 points, curve stopping),
   ``pbt`` (population-based training, ``hyperpilot.methods.pbt``), ``pb2`` and ``pb2-bnn`` (its
   explore step by a GP / our BNN on (time, hyperparameters), ``hyperpilot.methods.pb2``): these
