@@ -184,6 +184,24 @@ def study_summary(db: Path, threshold: float | None) -> dict[str, Any]:
     return rec
 
 
+def parse_labels(pairs: list[str]) -> dict[str, str]:
+    """``["hyperpilot=hyperpilot@laplace-warp"]`` -> ``{"hyperpilot": "hyperpilot@laplace-warp"}``.
+
+    A study folder keeps the method name it ran under; when a default changed since (the
+    surrogate behind ``hyperpilot``), its reports should carry the name that says what ran.
+
+    Raises:
+        ValueError: an entry without ``=`` or with an empty side.
+    """
+    out = {}
+    for x in pairs:
+        old, sep, new = x.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ValueError(f"--label takes OLD=NEW, got {x!r}")
+        out[old.strip()] = new.strip()
+    return out
+
+
 def collect(d: Path, methods: list[str], threshold: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per study (with its trace) and per test run."""
     studies, tests = [], []
@@ -359,7 +377,14 @@ def main() -> None:
     for k in ("min_steps", "max_steps", "eval_every"):
         ap.add_argument(f"--{k.replace('_', '-')}", type=int, dest=k, help="override every preset's")
     ap.add_argument("--budget", type=float, help="override every preset's (full-fidelity equivalents)")
+    ap.add_argument("--label", action="append", default=[], metavar="OLD=NEW",
+                    help="report method OLD's studies as NEW (a study run under an older default, "
+                         "e.g. hyperpilot=hyperpilot@laplace-warp); repeatable")
     a = ap.parse_args()
+    try:
+        labels = parse_labels(a.label)
+    except ValueError as e:
+        ap.error(str(e))
     if a.seeds < 1 or a.test_seeds < 2:
         ap.error("--seeds must be >= 1 and --test-seeds >= 2")
     runs = a.runs or (a.out.parent if a.out else Path("runs/rl"))
@@ -374,6 +399,9 @@ def main() -> None:
         studies, tests = collect(d, a.methods, p["threshold"])
         if studies.empty:
             raise SystemExit(f"no studies under {d}")
+        studies["method"] = studies["method"].replace(labels)
+        if len(tests):
+            tests["method"] = tests["method"].replace(labels)
         summary = summarise(name, p, studies, tests)
         ref = rl_zoo_reference(p["env"])
         text = report(name, p, studies, tests, summary, ref)

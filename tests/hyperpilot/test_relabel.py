@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "paper" / "scripts"))
 
@@ -36,3 +37,14 @@ def test_relabel_folder_keeps_every_number(tmp_path: Path) -> None:
     assert meta == {"config": {"methods": ["gp-bo-nostop", "random"]},
                     "cells": {"gp-bo-nostop__b__s0": {"x": 1.5}},
                     "versions": {"gp-bo": "1.0"}}  # a package name, not the method
+
+
+def test_rl_tuning_labels_name_what_ran() -> None:
+    from rl_tuning import parse_labels  # paper/scripts/rl_tuning.py (on sys.path above)
+
+    assert parse_labels(["hyperpilot=hyperpilot@laplace-warp", " a:race = b:race "]) == {
+        "hyperpilot": "hyperpilot@laplace-warp", "a:race": "b:race"}
+    assert parse_labels([]) == {}
+    for bad in ("hyperpilot", "=x", "x=", "x= "):
+        with pytest.raises(ValueError, match="OLD=NEW"):
+            parse_labels([bad])
