@@ -75,6 +75,12 @@ class OutputWarp:
         u = u.clamp(self.u_lo, self.u_hi)
         return _yj_inv(u * self.s2 + self.m2, self.lam) * self.s1 + self.m1
 
+    def targets(self, Y: Tensor, Yvar: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """Fitted-model targets: ``n x 1`` outputs and known noise variances -> the warped
+        outputs (``n``) and the noise variances in warped units (``n``, or None)."""
+        y = self.transform(Y).squeeze(-1)
+        return y, None if Yvar is None else (Yvar * self.slope(Y) ** 2).squeeze(-1)
+
     def slope(self, y: Tensor) -> Tensor:
         """``du/dy`` at ``y`` (for moving known variances into warped units)."""
         z = (y - self.m1) / self.s1
@@ -130,13 +136,18 @@ class WarpTransform(OutcomeTransform):
         return y, None if Yvar is None else Yvar / self.warp.slope(y) ** 2
 
     def untransform_posterior(self, posterior: Posterior, X: Tensor | None = None) -> Posterior:
-        warp = self.warp
+        return unwarped_posterior(posterior, self.warp)
 
-        def mean(m: Tensor, v: Tensor) -> Tensor:
-            return warp.untransform(m)
 
-        def variance(m: Tensor, v: Tensor) -> Tensor:
-            return v / warp.slope(warp.untransform(m)) ** 2
+def unwarped_posterior(posterior: Posterior, warp: OutputWarp) -> TransformedPosterior:
+    """A posterior in warped units mapped back to the caller's: samples exactly, the mean and
+    variance by the warp's inverse and its slope (delta method)."""
 
-        return TransformedPosterior(posterior, sample_transform=warp.untransform,
-                                    mean_transform=mean, variance_transform=variance)
+    def mean(m: Tensor, v: Tensor) -> Tensor:
+        return warp.untransform(m)
+
+    def variance(m: Tensor, v: Tensor) -> Tensor:
+        return v / warp.slope(warp.untransform(m)) ** 2
+
+    return TransformedPosterior(posterior, sample_transform=warp.untransform,
+                                mean_transform=mean, variance_transform=variance)

@@ -145,8 +145,7 @@ class LinearizedLaplace(EnsembleModel):
         t0 = time.perf_counter()
         with torch_threads(self.num_threads):
             self.warp = OutputWarp(self.output_warp).fit(Y)
-            y = self.warp.transform(Y).squeeze(-1)
-            extra = None if Yvar is None else (Yvar * self.warp.slope(Y) ** 2).squeeze(-1)
+            y, extra = self.warp.targets(Y, Yvar)
             x = self._to_net(X)
             self.noise_var = self.noise_var0
             self.params = _init_params(x.shape[-1], self.width, self.depth, gen, self.model_dtype)

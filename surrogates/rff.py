@@ -61,7 +61,6 @@ from typing import Any, Literal
 import torch
 from botorch.models.model import Model
 from botorch.posteriors import GPyTorchPosterior, Posterior
-from botorch.posteriors.transformed import TransformedPosterior
 from gpytorch.distributions import MultivariateNormal
 from scipy import stats
 from torch import Tensor
@@ -69,7 +68,7 @@ from torch.quasirandom import SobolEngine
 
 from surrogates._data import check_training_data, torch_threads
 from surrogates._flat import jittered_cholesky
-from surrogates._warp import OutputWarp
+from surrogates._warp import OutputWarp, unwarped_posterior
 from surrogates.capped import capped_indices
 
 Kernel = Literal["rbf", "matern52"]
@@ -287,8 +286,7 @@ class RFFNetwork(Model):
         t0 = time.perf_counter()
         with torch_threads(self.num_threads):
             self.warp = OutputWarp(self.output_warp).fit(Y)
-            y = self.warp.transform(Y).squeeze(-1)
-            extra = None if Yvar is None else (Yvar * self.warp.slope(Y) ** 2).squeeze(-1)
+            y, extra = self.warp.targets(Y, Yvar)
             self.omega, self.phase = draw_frequencies(self.n_features, X.shape[-1], self.kernel,
                                                       gen, self.model_dtype, self.sampling)
             keep = capped_indices(Y, self.fit_points, self.top_fraction, self.seed)
@@ -344,7 +342,7 @@ class RFFNetwork(Model):
             mvn = MultivariateNormal(mean * a + self.warp.m1 + self.warp.m2 * self.warp.s1,
                                      cov * a**2)
             return GPyTorchPosterior(mvn)
-        return _warped(GPyTorchPosterior(MultivariateNormal(mean, cov)), self.warp)
+        return unwarped_posterior(GPyTorchPosterior(MultivariateNormal(mean, cov)), self.warp)
 
     def noise_variance(self, X: Tensor) -> Tensor:
         """The learned homoscedastic noise ``sigma^2`` at ``X`` (known ``train_Yvar`` excluded).
@@ -467,16 +465,3 @@ class RFFNetwork(Model):
         prior = (_lognormal_logpdf(ell, *lengthscale_prior(X.shape[-1]))
                  + _lognormal_logpdf(s2.reshape(1), *NOISE_PRIOR))
         return log_evidence(Phi, y - c, noise) + prior
-
-
-def _warped(post: GPyTorchPosterior, warp: OutputWarp) -> TransformedPosterior:
-    """The warped-units posterior mapped back to the caller's units (as ``WarpTransform``)."""
-
-    def mean(m: Tensor, v: Tensor) -> Tensor:
-        return warp.untransform(m)
-
-    def variance(m: Tensor, v: Tensor) -> Tensor:
-        return v / warp.slope(warp.untransform(m)) ** 2
-
-    return TransformedPosterior(post, sample_transform=warp.untransform,
-                                mean_transform=mean, variance_transform=variance)

@@ -49,7 +49,8 @@ def regret_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]
     """
     _, curves = _curves(src)
     curves = curves.assign(benchmark=curves["benchmark"].map(family))
-    summary = _family_summary(curves)
+    # each (task, seed) of a family is one sample of its panel
+    summary = analysis.summarize(curves, np.random.default_rng(BOOTSTRAP_SEED), ci=False)
     plt = plotting.pyplot()
     fams = list(dict.fromkeys(summary["benchmark"]))
     fig, axes = plt.subplots(1, len(fams), figsize=(2.4 * len(fams) + 0.4, 2.5), squeeze=False)
@@ -64,7 +65,7 @@ def regret_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]
         y = s["median"].dropna()
         if len(y) and (y > 0).all() and y.max() / y.min() > 10:
             ax.set_yscale("log")
-        n = int(s["n"].max()) if len(s) else 0
+        n = int(s["n_seeds"].max()) if len(s) else 0
         ax.set_title(f"{b} ({n} runs)", fontsize=9)
         ax.set_xlabel("full-fidelity equivalents", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -74,18 +75,6 @@ def regret_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]
                bbox_to_anchor=(0.5, 0.0), frameon=False)
     fig.tight_layout()
     return plotting.save(fig, figs, name)
-
-
-def _family_summary(curves: pd.DataFrame) -> pd.DataFrame:
-    """Median and quartiles per (family, method, ffe) over all its (task, seed) pairs.
-
-    A point is NaN unless every pair has a score there (as ``analysis.summarize``)."""
-    g = curves.groupby(["benchmark", "method", "ffe"], sort=False)["score"]
-    out = g.agg(median=lambda x: x.median() if x.notna().all() else np.nan,
-                q25=lambda x: x.quantile(0.25) if x.notna().all() else np.nan,
-                q75=lambda x: x.quantile(0.75) if x.notna().all() else np.nan,
-                n="size").reset_index()
-    return out
 
 
 def rank_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:

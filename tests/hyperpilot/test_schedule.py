@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,19 @@ def _mlp_config(space: hp.SearchSpace) -> dict:
     return space.validate(cfg)
 
 
+def _straight_then_resumed(run: Callable[[float, float, Path], tuple], tmp: Path, cut: float,
+                           full: float) -> tuple:
+    """Run to ``full`` in ``tmp/a``; to ``cut`` then on to ``full`` in ``tmp/b`` (a fresh objective
+    each time: only the checkpoint carries state); assert equal curves and values; the straight run."""
+    (tmp / "a").mkdir()
+    (tmp / "b").mkdir()
+    straight = run(full, 0, tmp / "a")
+    first = run(cut, 0, tmp / "b")
+    second = run(full, cut, tmp / "b")
+    assert first[1] + second[1] == straight[1] and second[0] == straight[0]
+    return straight
+
+
 def test_mlp_schedule_survives_kill_and_resume_exactly(tmp_path: Path) -> None:
     """Train to 3 epochs (changes at 2 inside), checkpoint, restore, continue to 6 == straight."""
     import torch
@@ -73,12 +87,7 @@ def test_mlp_schedule_survives_kill_and_resume_exactly(tmp_path: Path) -> None:
     def run(budget: float, resume: float, d: Path) -> tuple:
         return w.objective(cfg, budget, resume, Context(Trial(0, 0, cfg, budget, resume), 9, d))
 
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    straight = run(6, 0, tmp_path / "a")
-    first = run(3, 0, tmp_path / "b")
-    second = run(6, 3, tmp_path / "b")  # a fresh objective: only the checkpoint carries state
-    assert first[1] + second[1] == straight[1] and second[0] == straight[0]
+    straight = _straight_then_resumed(run, tmp_path, 3, 6)
     a = torch.load(tmp_path / "a" / "run" / "mlp.pt", weights_only=False)
     b = torch.load(tmp_path / "b" / "run" / "mlp.pt", weights_only=False)
     assert all(torch.equal(a["net"][k], b["net"][k]) for k in a["net"])
@@ -122,12 +131,7 @@ def test_sb3_schedule_survives_kill_and_resume_exactly(tmp_path: Path) -> None:
     def run(budget: float, resume: float, d: Path) -> tuple:
         return w.objective(cfg, budget, resume, Context(Trial(0, 0, cfg, budget, resume), 3, d))
 
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    straight = run(512, 0, tmp_path / "a")
-    first = run(256, 0, tmp_path / "b")
-    second = run(512, 256, tmp_path / "b")
-    assert first[1] + second[1] == straight[1] and second[0] == straight[0]
+    straight = _straight_then_resumed(run, tmp_path, 256, 512)
     a = SB3PPO.load(tmp_path / "a" / "run" / "seed0" / "model.zip")
     b = SB3PPO.load(tmp_path / "b" / "run" / "seed0" / "model.zip")
     sa, sb = a.policy.state_dict(), b.policy.state_dict()
