@@ -116,6 +116,25 @@ def test_log_evidence_is_the_gaussian_log_density_in_both_forms(n: int) -> None:
 
 
 @pytest.mark.parametrize("n", [10, 80])
+def test_log_evidence_gradient_is_the_gaussian_log_densitys_gradient(n: int) -> None:
+    """The closed-form gradient of the dual form (and autograd's in the primal) equal autograd
+    through ``MultivariateNormal.log_prob`` in ``Phi``, ``r`` and ``noise``."""
+    g = torch.Generator().manual_seed(1)
+    leaves = [torch.randn(n, 40, generator=g, dtype=torch.float64) / 5,
+              torch.randn(n, generator=g, dtype=torch.float64),
+              0.1 + torch.rand(n, generator=g, dtype=torch.float64)]
+    ours = [t.clone().requires_grad_(True) for t in leaves]
+    ref = [t.clone().requires_grad_(True) for t in leaves]
+    log_evidence(*ours).backward()  # type: ignore[no-untyped-call]
+    Phi, r, noise = ref
+    MultivariateNormal(torch.zeros(n, dtype=torch.float64),
+                       Phi @ Phi.T + torch.diag(noise)).log_prob(r).backward()
+    for a, b in zip(ours, ref, strict=True):
+        assert a.grad is not None and b.grad is not None
+        assert torch.allclose(a.grad, b.grad, rtol=1e-5, atol=1e-6)  # jitter-level
+
+
+@pytest.mark.parametrize("n", [10, 80])
 def test_posterior_is_bayesian_linear_regression_in_both_forms(n: int) -> None:
     """The read-out's posterior, dual or primal, is ``N(A^-1 Phi^T D^-1 r, A^-1)``."""
     X, Y = _data(n=n)
