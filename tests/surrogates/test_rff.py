@@ -1,6 +1,6 @@
 """The random-Fourier-feature network: the GP it approximates, a joint posterior, the evidence.
 
-The conformance suite covers ``rff`` and ``rff-warp`` through the registry; these tests fail if
+The conformance suite covers ``rff``, ``rff-warp`` and ``rff-wide`` through the registry; these tests fail if
 the maths is wrong.
 """
 
@@ -14,6 +14,7 @@ from gpytorch.distributions import MultivariateNormal
 from gpytorch.kernels import Kernel as GPKernel
 from gpytorch.kernels import MaternKernel, RBFKernel
 
+from surrogates.capped import capped_indices
 from surrogates.rff import (
     Hypers,
     Kernel,
@@ -71,7 +72,7 @@ def test_wide_network_matches_the_exact_gp(kernel: Kernel, sampling: Sampling) -
     assert torch.allclose(mean, gp_mean, atol=0.04)
     assert torch.allclose(cov, gp_cov, atol=0.015)
     # a narrow network is measurably further from the GP: the test can tell widths apart
-    narrow = RFFNetwork(n_features=16, kernel=kernel, sampling=sampling, hypers=FIXED,
+    narrow = RFFNetwork(n_features=8, kernel=kernel, sampling=sampling, hypers=FIXED,
                         seed=1).fit(X, Y)
     assert (narrow._latent(Xs)[1] - gp_cov).abs().max() > (cov - gp_cov).abs().max()
 
@@ -158,6 +159,32 @@ def test_large_n_fits_hyperparameters_on_a_subsample_and_conditions_on_all() -> 
     model = RFFNetwork(n_features=64, fit_points=50, seed=0).fit(X, Y)
     assert model.fit_info["n_fit"] == 50 and model.fit_info["n"] == 300
     assert not model.dual and model.posterior(X).mean.shape == (300, 1)
+
+
+def test_conditioning_on_a_subset_avoids_variance_starvation() -> None:
+    """With n >> m the finite network's posterior variance collapses below the GP's on the same
+    data; a wide network conditioned on ``posterior_points << m`` keeps the GP's variance on
+    that subset, and the subset holds the best observations."""
+    X, Y = _data(n=300)
+    Xs = torch.rand(50, 2, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    narrow = RFFNetwork(n_features=8, hypers=FIXED, seed=0).fit(X, Y)
+    wide = RFFNetwork(n_features=2048, posterior_points=40, hypers=FIXED, seed=0).fit(X, Y)
+    y = _standardised(narrow, Y)
+    gp_all = _exact_gp("rbf", X, y, Xs)[1].diagonal()
+    assert (narrow._latent(Xs[:, None, :])[1].squeeze() / gp_all).median() < 0.5
+    assert wide.fit_info["n_posterior"] == 40 and wide.fit_info["n"] == 300
+    keep = capped_indices(Y, 40, 0.25, 0)
+    assert int(Y.argmax()) in keep.tolist()
+    gp_sub = _exact_gp("rbf", X[keep], y[keep], Xs)[1].diagonal()
+    ratio = wide._latent(Xs[:, None, :])[1].squeeze() / gp_sub
+    assert 0.8 < float(ratio.median()) < 1.2
+
+
+def test_fit_features_and_posterior_points_are_checked() -> None:
+    with pytest.raises(ValueError, match="fit_features"):
+        RFFNetwork(n_features=64, fit_features=65)
+    with pytest.raises(ValueError, match="posterior_points"):
+        RFFNetwork(posterior_points=1)
 
 
 def test_sobol_frequencies_are_seeded_and_leave_the_global_rng_alone() -> None:
