@@ -134,6 +134,28 @@ class InlineExecutor(Executor):
         return len(self._queue)
 
 
+def exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """Exit this process (code 1) within ``interval`` seconds of ``parent``'s death.
+
+    A pool initializer for worker processes whose driver may be killed (SIGTERM, SIGKILL, OOM):
+    without it they finish their task as orphans, still writing and using the cores. A daemon
+    thread polls ``os.getppid()``; ``os._exit`` skips cleanup, which the callers' crash-safe
+    storage does not need.
+
+    Args:
+        parent: the driver's pid (``os.getpid()`` there, passed through ``initargs``).
+        interval: seconds between polls.
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _worker_main(objective: Any, conn: Connection, parent: int) -> None:
     limit_threads()
     while True:

@@ -391,7 +391,12 @@ def _execute(cfg: BenchConfig, todo: list[Cell], progress: bool, skipped: int,
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(cfg.workers, mp_context=mp.get_context("spawn")) as pool:
+            from hyperpilot.executor import exit_with_parent
+
+            # a killed bench takes its cells down with it (each resumes from its study)
+            with ProcessPoolExecutor(cfg.workers, mp_context=mp.get_context("spawn"),
+                                     initializer=exit_with_parent,
+                                     initargs=(os.getpid(),)) as pool:
                 futs = [pool.submit(_safe_run_cell, cfg, c) for c in todo]
                 for f in as_completed(futs):
                     res.append(f.result())

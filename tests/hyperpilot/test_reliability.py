@@ -247,3 +247,36 @@ def test_cli_all_failed_is_a_message_and_exit_1(tmp_path: Path, monkeypatch: pyt
     assert code == 1
     assert "hyperpilot: all 5 trials failed; first reason: ValueError: objective value is nan" in err
     assert "Traceback" not in err
+
+
+_POOL_DRIVER = """
+import concurrent.futures as cf, multiprocessing as mp, os, sys, time
+from hyperpilot.executor import exit_with_parent
+with cf.ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=exit_with_parent,
+                            initargs=(os.getpid(), 0.2)) as pool:
+    pool.submit(os.getpid).result()
+    print(*pool._processes, flush=True)
+    pool.submit(time.sleep, 120)
+    time.sleep(120)
+"""
+
+
+def test_bench_cell_workers_exit_when_their_driver_is_killed() -> None:
+    """``exit_with_parent`` (the bench's pool initializer): a SIGKILLed driver leaves no worker
+    running its task as an orphan."""
+    driver = subprocess.Popen([sys.executable, "-c", _POOL_DRIVER], cwd=ROOT,
+                              stdout=subprocess.PIPE, text=True)
+    assert driver.stdout is not None
+    worker = int(driver.stdout.readline())
+    os.kill(worker, 0)  # alive, running its two-minute sleep
+    driver.kill()
+    driver.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    pytest.fail("the worker outlived its killed driver by 10 s")
