@@ -163,6 +163,11 @@ def _rff_wide(seed: int, cat_groups: list[list[int]] | None,
     return RFFNetwork(seed=seed, **{**RFF_WIDE, **options})
 
 
+def _rff_kev(seed: int, cat_groups: list[list[int]] | None,
+             options: dict[str, Any]) -> RFFNetwork:
+    return RFFNetwork(seed=seed, **{**RFF_WIDE, "evidence": "kernel", **options})
+
+
 def _stacked(seed: int, cat_groups: list[list[int]] | None,
              options: dict[str, Any]) -> StackedSurrogate:
     return StackedSurrogate(seed=seed, cat_groups=cat_groups or None, **options)
@@ -203,6 +208,9 @@ SURROGATES: dict[str, SurrogateSpec] = {
     "rff-wide": SurrogateSpec(_rff_wide, accepts_yvar=True, neural=True,
                               description="rff with 2048 units, conditioned on at most 256 "
                                           "points (no variance starvation)"),
+    "rff-kev": SurrogateSpec(_rff_kev, accepts_yvar=True, neural=True,
+                             description="rff-wide with hyperparameters from its infinite-width "
+                                         "kernel's evidence"),
 }
 
 

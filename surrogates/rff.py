@@ -74,6 +74,7 @@ from surrogates.capped import capped_indices
 
 Kernel = Literal["rbf", "matern52"]
 Sampling = Literal["iid", "sobol"]
+Evidence = Literal["network", "kernel"]
 
 MIN_LENGTHSCALE = 2.5e-2
 """``SingleTaskGP``'s lower bound on a lengthscale (unit-cube inputs)."""
@@ -210,6 +211,21 @@ class _DualEvidence(torch.autograd.Function):
         return 2 * (G @ Phi), -grad * alpha, G.diagonal().clone()
 
 
+def kernel_matrix(X: Tensor, lengthscale: Tensor, outputscale: Tensor | float,
+                  kernel: Kernel) -> Tensor:
+    """``s^2 k((x_i - x_j) / l)``, the network's prior covariance as ``m -> oo``: ``n x n``.
+
+    Args:
+        X: ``n x d`` inputs; lengthscale: ``d``; outputscale: ``s^2``; kernel: its name.
+    """
+    diff = (X[:, None, :] - X[None, :, :]) / lengthscale
+    sq = (diff**2).sum(-1)
+    if kernel == "rbf":
+        return outputscale * torch.exp(-0.5 * sq)
+    r = math.sqrt(5.0) * sq.clamp_min(1e-30).sqrt()
+    return outputscale * (1 + r + r**2 / 3) * torch.exp(-r)
+
+
 def _chol(A: Tensor) -> Tensor:
     """Lower Cholesky factor with a small fixed jitter (differentiable); growing jitter if needed."""
     jitter = 1e-8 * float(A.diagonal().mean().detach())
@@ -249,6 +265,11 @@ class RFFNetwork(Model):
         fit_features: The evidence (for the hyperparameters) uses the first this many units
             (None: all ``m``); the posterior uses all ``m``. Fitting on fewer units keeps the
             fit's cost while the posterior is wide.
+        evidence: ``"network"``: the hyperparameters maximise the evidence of the network
+            itself (its first ``fit_features`` units); ``"kernel"``: that of its infinite-width
+            limit, the kernel ``E[phi phi^T]``, which the finite network estimates with noise
+            (on 50 points in 7-d, four seeds of ``m = 512`` gave lengthscales 0.49-3.87 for an
+            input where the limit gives 0.37) and at ``O(n^3)`` rather than ``O(n^2 m)``.
         fit_points: The hyperparameters are fitted on at most this many observations.
         posterior_points: The read-out conditions on at most this many observations, the same
             kind of subset as ``fit_points`` (None: all ``n``). With ``n`` near or above ``m``
@@ -275,6 +296,7 @@ class RFFNetwork(Model):
         learn_outputscale: bool = False,
         output_warp: bool = False,
         fit_features: int | None = None,
+        evidence: Evidence = "network",
         fit_points: int = 256,
         posterior_points: int | None = None,
         top_fraction: float = 0.25,
@@ -294,7 +316,13 @@ class RFFNetwork(Model):
                              f"{fit_features}")
         if posterior_points is not None and posterior_points < 2:
             raise ValueError(f"posterior_points must be >= 2 or None, got {posterior_points}")
+        if fit_features is not None and fit_features < n_features and sampling == "sobol":
+            raise ValueError("fit_features < n_features needs sampling='iid' (a prefix of the "
+                             "Sobol layer is cos units without their sin pairs)")
+        if evidence not in ("network", "kernel"):
+            raise ValueError(f"evidence must be 'network' or 'kernel', got {evidence!r}")
         self.fit_features, self.posterior_points = fit_features, posterior_points
+        self.evidence = evidence
         self.n_features, self.kernel, self.learn_outputscale = n_features, kernel, learn_outputscale
         self.sampling = sampling
         self.output_warp, self.fit_points, self.top_fraction = output_warp, fit_points, top_fraction
@@ -502,11 +530,18 @@ class RFFNetwork(Model):
 
     def _log_map(self, X: Tensor, y: Tensor, extra: Tensor | None, raw_l: Tensor,
                  raw_n: Tensor, c: Tensor, log_s2: Tensor) -> Tensor:
-        """Log evidence of the network plus the GP's log priors on ``l`` and ``sigma^2``."""
+        """Log evidence (the network's, or its kernel's) plus the GP's log priors on ``l``, ``s^2``."""
         ell, s2 = MIN_LENGTHSCALE + raw_l.exp(), MIN_NOISE + raw_n.exp()
-        k = self.n_features if self.fit_features is None else self.fit_features
-        Phi = features(X, self.omega[:k], self.phase[:k], ell, log_s2.exp())
         noise = s2.expand(X.shape[0]) if extra is None else s2 + extra
         prior = (_lognormal_logpdf(ell, *lengthscale_prior(X.shape[-1]))
                  + _lognormal_logpdf(s2.reshape(1), *NOISE_PRIOR))
+        if self.evidence == "kernel":
+            K = kernel_matrix(X, ell, log_s2.exp(), self.kernel) + torch.diag(noise)
+            L = _chol(K)
+            alpha = torch.linalg.solve_triangular(L, (y - c)[:, None], upper=False).squeeze(-1)
+            n = X.shape[0]
+            return prior - 0.5 * ((alpha**2).sum() + 2 * L.diagonal().log().sum()
+                                  + n * math.log(2 * math.pi))
+        k = self.n_features if self.fit_features is None else self.fit_features
+        Phi = features(X, self.omega[:k], self.phase[:k], ell, log_s2.exp())
         return log_evidence(Phi, y - c, noise) + prior

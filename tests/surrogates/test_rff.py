@@ -1,7 +1,7 @@
 """The random-Fourier-feature network: the GP it approximates, a joint posterior, the evidence.
 
-The conformance suite covers ``rff``, ``rff-warp`` and ``rff-wide`` through the registry; these tests fail if
-the maths is wrong.
+The conformance suite covers every ``rff`` variant through the registry; these tests fail if the maths is
+wrong.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from surrogates.rff import (
     Sampling,
     draw_frequencies,
     features,
+    kernel_matrix,
     log_evidence,
 )
 
@@ -180,11 +181,33 @@ def test_conditioning_on_a_subset_avoids_variance_starvation() -> None:
     assert 0.8 < float(ratio.median()) < 1.2
 
 
+@pytest.mark.parametrize("kernel", ["rbf", "matern52"])
+def test_kernel_evidence_is_the_limit_kernels_and_does_not_depend_on_the_draw(
+        kernel: Kernel) -> None:
+    """``kernel_matrix`` is gpytorch's kernel; ``evidence="kernel"`` fits the same
+    hyperparameters whatever the first layer's seed (the network's own evidence does not)."""
+    X, Y = _data(n=40)
+    with torch.no_grad():
+        ref = _kernel(kernel)(X).to_dense()
+    assert torch.allclose(kernel_matrix(X, ELL, 1.0, kernel), ref, atol=1e-10)
+    fits = [RFFNetwork(n_features=128, kernel=kernel, evidence="kernel", seed=s).fit(X, Y)
+            for s in (0, 1)]
+    ells = [f.hypers.lengthscale for f in fits]  # type: ignore[union-attr]
+    assert torch.allclose(ells[0], ells[1], rtol=1e-6)
+    own = [RFFNetwork(n_features=128, kernel=kernel, seed=s).fit(X, Y) for s in (0, 1)]
+    assert not torch.allclose(own[0].hypers.lengthscale,  # type: ignore[union-attr]
+                              own[1].hypers.lengthscale, rtol=1e-3)  # type: ignore[union-attr]
+
+
 def test_fit_features_and_posterior_points_are_checked() -> None:
     with pytest.raises(ValueError, match="fit_features"):
         RFFNetwork(n_features=64, fit_features=65)
     with pytest.raises(ValueError, match="posterior_points"):
         RFFNetwork(posterior_points=1)
+    with pytest.raises(ValueError, match="sampling='iid'"):
+        RFFNetwork(n_features=64, fit_features=32, sampling="sobol")
+    with pytest.raises(ValueError, match="evidence"):
+        RFFNetwork(evidence="exact")  # type: ignore[arg-type]
 
 
 def test_sobol_frequencies_are_seeded_and_leave_the_global_rng_alone() -> None:
