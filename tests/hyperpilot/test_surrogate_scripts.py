@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT / "paper" / "scripts"))
 
 import surrogate_common as common  # noqa: E402
 import surrogate_cost as cost  # noqa: E402
+import rff_starvation as starvation  # noqa: E402
 import surrogate_quality as quality  # noqa: E402
 from timelimit import Outcome, TimeLimitedWorker  # noqa: E402
 
@@ -170,3 +171,12 @@ def test_time_one_fits_and_proposes_a_batch_of_eight_in_7d() -> None:
     assert set(out) == {"fit_s", "propose_s", "total_s", "fit_warnings"}
     assert out["total_s"] == pytest.approx(out["fit_s"] + out["propose_s"])
     assert out["fit_s"] > 0 and out["propose_s"] > 0
+
+
+def test_starvation_ratio_falls_with_n_and_recovers_with_width() -> None:
+    """``rff_starvation.ratio``: a narrow network conditioned on all points starves as n grows;
+    at small n a wide one matches the exact GP; a capped one is less certain than the GP."""
+    narrow = [starvation.ratio(n, 64, None, seed=0) for n in (20, 200)]
+    assert narrow[1] < 0.5 * narrow[0]
+    assert 0.9 < starvation.ratio(20, 2048, None, seed=0) < 1.1
+    assert starvation.ratio(200, 2048, 40, seed=0) > 1.0
