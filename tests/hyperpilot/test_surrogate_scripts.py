@@ -12,9 +12,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "paper" / "scripts"))
 
+import rff_starvation as starvation  # noqa: E402
 import surrogate_common as common  # noqa: E402
 import surrogate_cost as cost  # noqa: E402
-import rff_starvation as starvation  # noqa: E402
 import surrogate_quality as quality  # noqa: E402
 from timelimit import Outcome, TimeLimitedWorker  # noqa: E402
 
