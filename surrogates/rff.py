@@ -273,9 +273,10 @@ class RFFNetwork(Model):
         fit_points: The hyperparameters are fitted on at most this many observations.
         posterior_points: The read-out conditions on at most this many observations, the same
             kind of subset as ``fit_points`` (None: all ``n``). With ``n`` near or above ``m``
-            the finite network's posterior variance collapses ("variance starvation": at
-            ``m = 512`` it is 0.10x the GP's at ``n = 400``, 0.02-0.05x at ``n = 1000``);
-            conditioning on ``posterior_points << m`` keeps it near the GP's.
+            the finite network's posterior variance falls below the GP's ("variance
+            starvation": near the best point, at ``m = 512``, 0.67x the GP's at ``n = 400`` and
+            0.37x at ``n = 1000``; ``paper/scripts/rff_starvation.py``); conditioning on
+            ``posterior_points < m`` avoids it, at the price of the dropped points.
         top_fraction: Share of ``fit_points`` kept for the best observations.
         restarts: Extra L-BFGS starts (lengthscales ``4.5x`` the prior mode); the best MAP wins.
         max_iter: L-BFGS iterations per start.
@@ -530,7 +531,7 @@ class RFFNetwork(Model):
 
     def _log_map(self, X: Tensor, y: Tensor, extra: Tensor | None, raw_l: Tensor,
                  raw_n: Tensor, c: Tensor, log_s2: Tensor) -> Tensor:
-        """Log evidence (the network's, or its kernel's) plus the GP's log priors on ``l``, ``s^2``."""
+        """Log evidence (the network's, or its kernel's) plus the GP's log priors on ``l``, noise."""
         ell, s2 = MIN_LENGTHSCALE + raw_l.exp(), MIN_NOISE + raw_n.exp()
         noise = s2.expand(X.shape[0]) if extra is None else s2 + extra
         prior = (_lognormal_logpdf(ell, *lengthscale_prior(X.shape[-1]))
