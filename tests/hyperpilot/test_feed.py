@@ -16,7 +16,7 @@ from tests.hyperpilot.objectives import SPACE, branin_mf
 
 FID = hp.Fidelity(1, 9, 3)
 OPTS = {"n_init": 4, "num_restarts": 1, "raw_samples": 32,
-        "surrogate_options": {"n_features": 64, "max_iter": 30}}  # the default rff, small
+        "surrogate_options": {"n_features": 64, "fit_features": 64, "max_iter": 30}}  # the default rff-kev, small
 
 
 def _result(tid: int, cid: int, budget: float, curve: list[tuple[float, float]],

@@ -22,7 +22,7 @@ from hyperpilot.integrations.optuna.history import ladder  # noqa: E402
 optuna.logging.set_verbosity(logging.WARNING)
 REPO = Path(__file__).resolve().parents[3]
 FAST_MODEL = {"n_init": 3, "num_restarts": 1, "raw_samples": 32,
-              "surrogate_options": {"n_features": 64, "max_iter": 30}}  # the default rff, small
+              "surrogate_options": {"n_features": 64, "fit_features": 64, "max_iter": 30}}  # the default rff-kev, small
 
 DISTS: dict[str, Any] = {
     "f": optuna.distributions.FloatDistribution(-2.0, 3.0),
