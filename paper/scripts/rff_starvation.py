@@ -17,6 +17,10 @@ A ratio far below 1 is an overconfident model where the acquisition acts; condit
 subset costs information, so its ratio can exceed 1 (the GP on the subset is less certain).
 
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/rff_starvation.py --seeds 0 1 2
+
+``--evidence-spread`` instead prints the fitted hyperparameters on ``n`` uniform points of the same
+objective (seed ``n``): the 512-unit network's own evidence for first-layer seeds 0-3, its
+kernel's evidence (``evidence="kernel"``), and BoTorch's GP (``surrogates`` ``gp``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from surrogate_common import hartmann6  # noqa: E402
 
+from surrogates import make_surrogate  # noqa: E402
 from surrogates.rff import Hypers, RFFNetwork, kernel_matrix  # noqa: E402
 
 D = 7
@@ -70,6 +75,24 @@ def ratio(n: int, m: int, cap: int | None, seed: int) -> float:
     return float((var / gp_variance(X, Xs)).median())
 
 
+def evidence_spread(n: int) -> None:
+    """Lengthscales and noise of the network's evidence (4 draws), its kernel's, and the GP's."""
+    gen = torch.Generator().manual_seed(n)
+    X = torch.rand(n, D, generator=gen, dtype=torch.float64)
+    Y = hartmann6(X[:, :6]) + 0.1 * X[:, 6:7]
+    fits = [(f"network, seed {s}", RFFNetwork(seed=s)) for s in range(4)]
+    fits.append(("kernel evidence", RFFNetwork(evidence="kernel")))
+    for label, net in fits:
+        net.fit(X, Y)
+        h = net.hypers
+        assert h is not None
+        print(f"| {n} | {label} | {[round(v, 2) for v in h.lengthscale.tolist()]} | "
+              f"{h.noise:.4f} |")
+    gp = make_surrogate("gp", seed=0).fit(X, Y).botorch_model
+    ell = gp.covar_module.lengthscale.detach().reshape(-1).tolist()
+    print(f"| {n} | GP | {[round(v, 2) for v in ell]} | {float(gp.likelihood.noise.detach()):.4f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ns", type=int, nargs="+", default=[50, 130, 400, 1000])
@@ -77,8 +100,15 @@ def main() -> None:
     ap.add_argument("--caps", type=int, nargs="*", default=[256, 512],
                     help="posterior_points caps, besides conditioning on all n")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--evidence-spread", type=int, nargs="*", metavar="N",
+                    help="print the fitted hyperparameters at these n instead (e.g. 50 150)")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.evidence_spread:
+        print("| n | fit | lengthscales | noise |\n|---|---|---|---|")
+        for n in args.evidence_spread:
+            evidence_spread(n)
+        return
     rows = [(m, cap) for m in args.widths for cap in (None, *args.caps)]
     print("| m | conditioned on | " + " | ".join(f"n = {n}" for n in args.ns) + " |")
     print("|---|---|" + "---|" * len(args.ns))
