@@ -71,7 +71,7 @@ def ratio(n: int, m: int, cap: int | None, seed: int) -> float:
     net = RFFNetwork(n_features=m, posterior_points=cap, seed=seed,
                      hypers=Hypers(ELL, 1.0, NOISE, 0.0)).fit(X, y[:, None])
     scale = float(net.warp.s1 * net.warp.s2) ** 2  # the network standardises y again
-    var = net.posterior(Xs[:, None, :]).variance.reshape(-1) / scale
+    var = net.posterior(Xs[:, None, :]).variance.reshape(-1) / scale  # type: ignore[attr-defined]
     return float((var / gp_variance(X, Xs)).median())
 
 
@@ -88,7 +88,7 @@ def evidence_spread(n: int) -> None:
         assert h is not None
         print(f"| {n} | {label} | {[round(v, 2) for v in h.lengthscale.tolist()]} | "
               f"{h.noise:.4f} |")
-    gp = make_surrogate("gp", seed=0).fit(X, Y).botorch_model
+    gp = make_surrogate("gp", seed=0).fit(X, Y).botorch_model  # type: ignore[attr-defined]
     ell = gp.covar_module.lengthscale.detach().reshape(-1).tolist()
     print(f"| {n} | GP | {[round(v, 2) for v in ell]} | {float(gp.likelihood.noise.detach()):.4f} |")
 
