@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hyperpilot.bench import analysis
+from hyperpilot.bench import analysis, compacted
 from hyperpilot.bench.stats import bootstrap_ci, paired_sign_test, rank_methods
 
 
@@ -82,8 +82,9 @@ def paired_lines(at: pd.DataFrame, a: str, b: str) -> str:
 
 
 def load(src: Path, renames: list[list[str]]) -> pd.DataFrame:
-    """One folder's trials, with its methods renamed as ``--rename`` says."""
-    df = analysis.load_trials(src)
+    """One folder's trials (a compact reference: its incumbent rows, already test-scored), with
+    its methods renamed as ``--rename`` says."""
+    df = compacted.load_incumbents(src) if compacted.is_compact(src) else analysis.load_trials(src)
     for folder, old, new in renames:
         if Path(folder).resolve() == src.resolve():
             df.loc[df["method"] == old, "method"] = new
