@@ -62,6 +62,7 @@ from typing import Any, Literal
 import torch
 from botorch.models.model import Model
 from botorch.posteriors import GPyTorchPosterior, Posterior
+from botorch.posteriors.ensemble import EnsemblePosterior
 from gpytorch.distributions import MultivariateNormal
 from scipy import stats
 from torch import Tensor
@@ -279,6 +280,12 @@ class RFFNetwork(Model):
             starvation": near the best point, at ``m = 512``, 0.67x the GP's at ``n = 400`` and
             0.37x at ``n = 1000``; ``paper/scripts/rff_starvation.py``); conditioning on
             ``posterior_points < m`` avoids it, at the price of the dropped points.
+        path_samples: When set, the posterior is ``path_samples`` networks drawn from the
+            read-out's posterior (pathwise, Matheron's rule in weight space; Wilson et al.
+            2020), returned as an ``EnsemblePosterior``: each sample is one function, joint
+            across any ``q`` points, and a query point costs ``O(path_samples m)`` whatever
+            ``n`` is, so the read-out can condition on many more points than the exact
+            covariance (``O(min(n, m) m)`` per point) affords. None: the exact Gaussian.
         top_fraction: Share of ``fit_points`` kept for the best observations.
         restarts: Extra L-BFGS starts (lengthscales ``4.5x`` the prior mode); the best MAP wins.
         max_iter: L-BFGS iterations per start.
@@ -302,6 +309,7 @@ class RFFNetwork(Model):
         evidence: Evidence = "network",
         fit_points: int = 256,
         posterior_points: int | None = None,
+        path_samples: int | None = None,
         top_fraction: float = 0.25,
         restarts: int = 1,
         max_iter: int = 100,
@@ -319,12 +327,15 @@ class RFFNetwork(Model):
                              f"{fit_features}")
         if posterior_points is not None and posterior_points < 2:
             raise ValueError(f"posterior_points must be >= 2 or None, got {posterior_points}")
+        if path_samples is not None and path_samples < 2:
+            raise ValueError(f"path_samples must be >= 2 or None, got {path_samples}")
         if fit_features is not None and fit_features < n_features and sampling == "sobol":
             raise ValueError("fit_features < n_features needs sampling='iid' (a prefix of the "
                              "Sobol layer is cos units without their sin pairs)")
         if evidence not in ("network", "kernel"):
             raise ValueError(f"evidence must be 'network' or 'kernel', got {evidence!r}")
         self.fit_features, self.posterior_points = fit_features, posterior_points
+        self.path_samples = path_samples
         self.evidence = evidence
         self.n_features, self.kernel, self.learn_outputscale = n_features, kernel, learn_outputscale
         self.sampling = sampling
@@ -337,6 +348,7 @@ class RFFNetwork(Model):
         self.omega = self.phase = torch.empty(0, dtype=dtype)
         self.w_mean = torch.empty(0, dtype=dtype)  # m posterior mean of the read-out
         self.w_root = torch.empty(0, 0, dtype=dtype)  # k x m: see ``_condition``
+        self.w_samples: Tensor | None = None  # m x S read-outs drawn with ``path_samples``
         self.dual = False
         self.train_X = torch.empty(0, 0, dtype=dtype)
         self.train_Y = torch.empty(0, 1, dtype=dtype)
@@ -373,7 +385,8 @@ class RFFNetwork(Model):
                 post = keep
             else:
                 post = capped_indices(Y, self.posterior_points, self.top_fraction, self.seed)
-            self._condition(X[post], y[post], None if extra is None else extra[post])
+            self._condition(X[post], y[post], None if extra is None else extra[post],
+                            torch.Generator().manual_seed(self.seed + 7919))
         self.train_X, self.train_Y, self.train_Yvar = X, Y, Yvar
         h = self.hypers
         self.fit_info = {
@@ -411,10 +424,14 @@ class RFFNetwork(Model):
         Returns:
             A ``GPyTorchPosterior`` over a ``q``-variate normal (``.mean``/``.variance``:
             ``batch x q x 1``, the caller's units); with ``output_warp`` a
-            ``TransformedPosterior`` of it whose samples are mapped back exactly.
+            ``TransformedPosterior`` of it whose samples are mapped back exactly. With
+            ``path_samples = S`` an ``EnsemblePosterior`` of the ``S`` sampled networks'
+            values, ``batch x S x q x 1``.
         """
         if self.hypers is None:
             raise RuntimeError("call fit() before posterior()")
+        if self.w_samples is not None:
+            return EnsemblePosterior(self._paths(X.to(self.model_dtype)))
         mean, cov = self._latent(X.to(self.model_dtype))
         if not self.output_warp:  # standardisation is affine: exact in closed form
             a = self.warp.s1 * self.warp.s2
@@ -440,6 +457,20 @@ class RFFNetwork(Model):
         return self.hypers.noise / self.warp.slope(mean) ** 2
 
     # ------------------------------------------------------------------ internals
+    def _paths(self, X: Tensor) -> Tensor:
+        """The sampled networks at ``X`` (``batch x q x d``): ``batch x S x q x 1``, the caller's
+        units (each sample mapped back through the output transform)."""
+        assert self.hypers is not None and self.w_samples is not None
+        h = self.hypers
+        Phi = features(X, self.omega, self.phase, h.lengthscale, h.outputscale)
+        f = (Phi @ self.w_samples + h.constant).transpose(-1, -2)  # batch x S x q
+        if self.output_warp:
+            f = self.warp.untransform(f)
+        else:  # the same affine map as the Gaussian posterior's (no clamping)
+            a = self.warp.s1 * self.warp.s2
+            f = f * a + self.warp.m1 + self.warp.m2 * self.warp.s1
+        return f.unsqueeze(-1)
+
     def _latent(self, X: Tensor) -> tuple[Tensor, Tensor]:
         """Posterior mean ``batch x q`` and covariance ``batch x q x q`` (standardised units)."""
         assert self.hypers is not None
@@ -455,13 +486,17 @@ class RFFNetwork(Model):
         cov = cov + 1e-10 * torch.eye(q, dtype=X.dtype)
         return mean, cov
 
-    def _condition(self, X: Tensor, y: Tensor, extra: Tensor | None) -> None:
+    def _condition(self, X: Tensor, y: Tensor, extra: Tensor | None,
+                   gen: torch.Generator) -> None:
         """The read-out's posterior ``w ~ N(w_mean, Sigma_w)`` on all ``n`` points.
 
         Dual (``n < m``): ``G = L^-1 Phi`` with ``L L^T = Phi Phi^T + D`` and ``Sigma_w = I -
         G^T G`` (``w_root = G``, ``n x m``). Primal: ``A = I + Phi^T D^-1 Phi = L L^T`` and
         ``Sigma_w = R^T R`` with ``R = L^-1`` (``w_root = R``, ``m x m``). Either way a query
-        point costs ``O(min(n, m) m)``.
+        point costs ``O(min(n, m) m)``. With ``path_samples`` the root is not formed; instead
+        ``S`` read-outs are drawn from ``gen``: dual, by Matheron's rule ``w = w0 + Phi^T (Phi
+        Phi^T + D)^-1 (r - Phi w0 - e0)`` with ``w0 ~ N(0, I)``, ``e0 ~ N(0, D)``; primal,
+        ``w = w_mean + L^-T z``.
         """
         assert self.hypers is not None
         h = self.hypers
@@ -469,18 +504,31 @@ class RFFNetwork(Model):
         noise = torch.full_like(y, h.noise) if extra is None else h.noise + extra
         r = y - h.constant
         n, m = Phi.shape
+        S = self.path_samples
         self.dual = n < m
+        self.w_samples = None
         if self.dual:
             L = jittered_cholesky(Phi @ Phi.T + torch.diag(noise), "RFF posterior")
-            self.w_root = torch.linalg.solve_triangular(L, Phi, upper=False)
             alpha = torch.cholesky_solve(r[:, None], L).squeeze(-1)
             self.w_mean = Phi.T @ alpha
+            if S is None:
+                self.w_root = torch.linalg.solve_triangular(L, Phi, upper=False)
+            else:
+                w0 = torch.randn(m, S, generator=gen, dtype=Phi.dtype)
+                e0 = noise.sqrt()[:, None] * torch.randn(n, S, generator=gen, dtype=Phi.dtype)
+                B = torch.cholesky_solve(Phi @ w0 + e0, L)
+                self.w_samples = self.w_mean[:, None] + w0 - Phi.T @ B
         else:
             Pw = Phi / noise[:, None]
             L = jittered_cholesky(torch.eye(m, dtype=Phi.dtype) + Phi.T @ Pw, "RFF posterior")
-            self.w_root = torch.linalg.solve_triangular(L, torch.eye(m, dtype=Phi.dtype),
-                                                        upper=False)
             self.w_mean = torch.cholesky_solve((Pw.T @ r)[:, None], L).squeeze(-1)
+            if S is None:
+                self.w_root = torch.linalg.solve_triangular(L, torch.eye(m, dtype=Phi.dtype),
+                                                            upper=False)
+            else:
+                z = torch.randn(m, S, generator=gen, dtype=Phi.dtype)
+                self.w_samples = self.w_mean[:, None] + torch.linalg.solve_triangular(
+                    L.T, z, upper=True)
 
     def _fit_hypers(self, X: Tensor, y: Tensor, extra: Tensor | None) -> tuple[Hypers, float]:
         """MAP hyperparameters by L-BFGS from the prior mode (and ``restarts`` longer starts).
