@@ -181,6 +181,11 @@ def _rff_path(seed: int, cat_groups: list[list[int]] | None,
     return RFFNetwork(seed=seed, **{**RFF_PATH, **options})
 
 
+def _rff_hybrid(seed: int, cat_groups: list[list[int]] | None,
+                options: dict[str, Any]) -> RFFNetwork:
+    return RFFNetwork(seed=seed, **{**RFF_PATH, "path_above": 256, **options})
+
+
 def _stacked(seed: int, cat_groups: list[list[int]] | None,
              options: dict[str, Any]) -> StackedSurrogate:
     return StackedSurrogate(seed=seed, cat_groups=cat_groups or None, **options)
@@ -227,6 +232,8 @@ SURROGATES: dict[str, SurrogateSpec] = {
     "rff-path": SurrogateSpec(_rff_path, accepts_yvar=True, neural=True,
                               description="rff-kev on up to 1024 points, its posterior 128 "
                                           "sampled networks (pathwise)"),
+    "rff-hybrid": SurrogateSpec(_rff_hybrid, accepts_yvar=True, neural=True,
+                                description="rff-kev up to 256 points; above, rff-path"),
 }
 
 

@@ -296,6 +296,8 @@ class RFFNetwork(Model):
             across any ``q`` points, and a query point costs ``O(path_samples m)`` whatever
             ``n`` is, so the read-out can condition on many more points than the exact
             covariance (``O(min(n, m) m)`` per point) affords. None: the exact Gaussian.
+        path_above: With ``path_samples``, read the posterior as sampled networks only when it
+            conditions on more than this many points (else the exact Gaussian, as without).
         top_fraction: Share of ``fit_points`` kept for the best observations.
         restarts: Extra L-BFGS starts (lengthscales ``4.5x`` the prior mode); the best MAP wins.
         max_iter: L-BFGS iterations per start.
@@ -320,6 +322,7 @@ class RFFNetwork(Model):
         fit_points: int = 256,
         posterior_points: int | None = None,
         path_samples: int | None = None,
+        path_above: int = 0,
         top_fraction: float = 0.25,
         restarts: int = 1,
         max_iter: int = 100,
@@ -345,7 +348,7 @@ class RFFNetwork(Model):
         if evidence not in ("network", "kernel"):
             raise ValueError(f"evidence must be 'network' or 'kernel', got {evidence!r}")
         self.fit_features, self.posterior_points = fit_features, posterior_points
-        self.path_samples = path_samples
+        self.path_samples, self.path_above = path_samples, path_above
         self.evidence = evidence
         self.n_features, self.kernel, self.learn_outputscale = n_features, kernel, learn_outputscale
         self.sampling = sampling
@@ -514,7 +517,7 @@ class RFFNetwork(Model):
         noise = torch.full_like(y, h.noise) if extra is None else h.noise + extra
         r = y - h.constant
         n, m = Phi.shape
-        S = self.path_samples
+        S = self.path_samples if n > self.path_above else None
         self.dual = n < m
         self.w_samples = None
         if self.dual:

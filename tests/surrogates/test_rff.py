@@ -269,3 +269,20 @@ def test_path_samples_give_an_ensemble_posterior_that_propose_batch_samples_join
     assert cand.shape == (4, 2) and len({tuple(r) for r in cand.tolist()}) == 4
     with pytest.raises(ValueError, match="path_samples"):
         RFFNetwork(path_samples=1)
+
+
+def test_path_above_keeps_the_exact_posterior_up_to_its_size() -> None:
+    """``path_above``: up to that many conditioning points the posterior is the exact Gaussian,
+    identical to the model without ``path_samples``; above it, sampled networks."""
+    from botorch.posteriors.ensemble import EnsemblePosterior
+
+    Xs = torch.rand(1, 3, 2, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    X, Y = _data(n=30)
+    plain = RFFNetwork(n_features=40, hypers=FIXED, seed=0).fit(X, Y)
+    hybrid = RFFNetwork(n_features=40, hypers=FIXED, seed=0, path_samples=16,
+                        path_above=30).fit(X, Y)
+    assert hybrid.w_samples is None
+    assert torch.equal(hybrid.posterior(Xs).mean, plain.posterior(Xs).mean)
+    X, Y = _data(n=31)
+    hybrid.fit(X, Y)
+    assert isinstance(hybrid.posterior(Xs), EnsemblePosterior)
