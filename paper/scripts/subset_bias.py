@@ -3,7 +3,7 @@
 ``rff-kev`` conditions its read-out on at most 256 observations (the best quarter plus a seeded
 sample of the rest), as Syne Tune's MOBSTER caps a GP's data. This script measures the price on
 a study-like data set: ``n`` noisy points in ``[0, 1]^7`` (half uniform, half Gaussian with sd
-0.08 around Hartmann-6's optimum), the objective ``-hartmann6(x[:6]) + 0.1 x[6]`` (larger is
+0.08 around Hartmann-6's optimum), the objective ``surrogate_common.objective7`` (larger is
 better) plus Gaussian noise of sd ``--noise``. Each surrogate is fitted on all ``n`` points (it
 picks its own subset); then, over the observed points,
 
@@ -32,18 +32,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from surrogate_common import hartmann6  # noqa: E402
+from surrogate_common import objective7  # noqa: E402
 
 from surrogates import make_surrogate  # noqa: E402
 from surrogates.capped import capped_indices  # noqa: E402
 
 #: Hartmann-6's minimiser (Picheny et al. 2013), with 0.9 for the weak 7th input.
 OPTIMUM = (0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573, 0.9)
-
-
-def objective(X: torch.Tensor) -> torch.Tensor:
-    """``n x 7`` -> ``n x 1``, larger is better."""
-    return -hartmann6(X[:, :6]) + 0.1 * X[:, 6:7]
 
 
 def study_like(n: int, noise: float, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -53,7 +48,7 @@ def study_like(n: int, noise: float, seed: int) -> tuple[torch.Tensor, torch.Ten
     centre = torch.tensor(OPTIMUM, dtype=torch.float64)
     near = (centre + 0.08 * torch.randn(n - n // 2, 7, generator=g, dtype=torch.float64)).clamp(0, 1)
     X = torch.cat([uniform, near])
-    F = objective(X)
+    F = objective7(X)
     return X, F + noise * torch.randn(n, 1, generator=g, dtype=torch.float64), F
 
 
@@ -62,7 +57,7 @@ def fitted(name: str, X: torch.Tensor, Y: torch.Tensor, seed: int,
     """The surrogate ``name`` (see the module docstring) with extra ``options``, fitted."""
     if name == "gp/sub256":
         keep = capped_indices(Y, 256, 0.25, seed)
-        return make_surrogate("gp", seed=seed).fit(X[keep], Y[keep])
+        return make_surrogate("gp", seed=seed).fit(X[keep], Y[keep])  # rff-kev's subset
     base, _, variant = name.partition("/")
     if variant not in ("", "all"):
         raise ValueError(f"unknown variant {variant!r} in {name!r}")

@@ -39,6 +39,12 @@ def hartmann6(X: torch.Tensor) -> torch.Tensor:
     return (_ALPHA * torch.exp(-inner)).sum(-1, keepdim=True)
 
 
+def objective7(X: torch.Tensor) -> torch.Tensor:
+    """Negated Hartmann-6 on the first 6 columns plus a weak linear 7th (larger is better):
+    ``n x 7`` -> ``n x 1``."""
+    return hartmann6(X[:, :6]) + 0.1 * X[:, 6:7]
+
+
 def hartmann_split(n: int, n_test: int, seed: int) -> tuple[torch.Tensor, ...]:
     """Random train and held-out sets on Hartmann-6 (uniform in the unit cube)."""
     g = torch.Generator().manual_seed(seed)
