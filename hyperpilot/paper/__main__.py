@@ -1,4 +1,4 @@
-"""``python -m hyperpilot.paper reproduce|list``: the paper's results from one command.
+"""``python -m hyperpilot.paper reproduce|list|join``: the paper's results from one command.
 
 Examples::
 
@@ -6,6 +6,9 @@ Examples::
     python -m hyperpilot.paper reproduce --scale full         # the paper (uses runs/reference)
     python -m hyperpilot.paper reproduce --only headline --out runs/paper
     python -m hyperpilot.paper list --scale smoke
+    python -m hyperpilot.paper join runs/reference/full/surrogate_tournament \\
+        runs/bench/tournament runs/bench/tournament-rffkev \\
+        --rename runs/bench/tournament hyperpilot hyperpilot@ensemble
 """
 
 from __future__ import annotations
@@ -48,6 +51,24 @@ def cmd_list(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_join(a: argparse.Namespace) -> int:
+    from hyperpilot.paper.compact import compact_bench, join_methods
+
+    renames: dict[Path, dict[str, str]] = {}
+    for folder, old, new in a.rename:
+        renames.setdefault(Path(folder).resolve(), {})[old] = new
+    pieces = []
+    for src in a.pieces:
+        if (src / "cells").is_dir():  # a raw bench folder: compact it first (complete pairs)
+            compact_bench(src, src / "compact")
+            renames[(src / "compact").resolve()] = renames.pop(src.resolve(), {})
+            src = src / "compact"
+        pieces.append(src)
+    dest = join_methods(pieces, a.out, renames)
+    print(f"{dest}: {len(pieces)} pieces joined")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from hyperpilot.executor import huge_page_malloc
 
@@ -73,6 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     li.add_argument("--scale", choices=["smoke", "full"], default="smoke")
     li.add_argument("--root", default=".", help=argparse.SUPPRESS)
     li.set_defaults(fn=cmd_list)
+    j = sub.add_parser("join", help="join bench folders of one grid that ran different methods "
+                                     "(a tournament) into one compact result")
+    j.add_argument("out", type=Path, help="destination, e.g. runs/reference/full/<experiment>")
+    j.add_argument("pieces", type=Path, nargs="+",
+                   help="bench folders (raw, compacted first) or compact results")
+    j.add_argument("--rename", nargs=3, action="append", default=[],
+                   metavar=("PIECE", "OLD", "NEW"), help="read PIECE's method OLD as NEW")
+    j.set_defaults(fn=cmd_join)
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     from hyperpilot.paper.compact import MergeError

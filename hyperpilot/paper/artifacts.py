@@ -13,6 +13,7 @@ from typing import Any
 
 from hyperpilot.paper import bench_artifacts as B
 from hyperpilot.paper import script_artifacts as S
+from hyperpilot.paper import tournament_artifacts as T
 from hyperpilot.paper.experiments import Experiment
 
 Builder = Callable[[Path, Experiment, Path, str], Any]
@@ -36,6 +37,9 @@ TABLES: dict[str, Builder] = {
     "space_speed": S.space_speed_table,
     "scaling": S.scaling_table,
     "rl_tuning": S.rl_tuning_table,
+    "tournament_rank": T.rank_table,
+    "tournament_regret": T.regret_table,
+    "tournament_round1": T.round1_table,
 }
 
 

@@ -22,17 +22,18 @@ import io
 import json
 import logging
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from hyperpilot.bench.analysis import CELL
 from hyperpilot.bench.compacted import load_incumbents
-from hyperpilot.bench.runner import config_diff
+from hyperpilot.bench.runner import SAME_CONFIG, config_diff
 
 log = logging.getLogger("hyperpilot.paper")
 
-__all__ = ["compact_bench", "load_incumbents", "merge_bench", "MergeError"]
+__all__ = ["compact_bench", "join_methods", "load_incumbents", "merge_bench", "MergeError"]
 
 INCUMBENT_COLS = ["method", "benchmark", "seed", "trial_index", "ffe", "score",
                   "incumbent_value", "regret", "config"]
@@ -163,6 +164,75 @@ def merge_bench(old: Path, new: Path, dest: Path) -> Path:
     meta = dict(meta_new, seeds=seeds, config=cfg,
                 runs=meta_old.get("runs", []) + meta_new.get("runs", []),
                 cells={**meta_old.get("cells", {}), **meta_new.get("cells", {})}, pieces=pieces)
+    (dest / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    (dest / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return dest
+
+
+#: Settings that pieces of one grid joined by method must share (``join_methods``).
+JOIN_CONFIG = tuple(k for k in SAME_CONFIG if k != "methods")
+
+
+def join_methods(pieces: Sequence[Path], dest: Path,
+                 renames: Mapping[Path, Mapping[str, str]] | None = None) -> Path:
+    """Join compact results of one grid whose pieces ran *different methods* into ``dest``.
+
+    A tournament adds candidates over weeks, each in a folder of its own with the grid's
+    benchmarks and budget (``paper/scripts/tournament_summary.py`` reads such folders side by
+    side). This makes one compact result of them, as one grid run would have written, so the
+    paper reads it like any bench experiment. ``renames`` maps a piece to ``{old: new}`` method
+    names (a method whose meaning changed later, e.g. ``hyperpilot`` -> ``hyperpilot@ensemble``).
+    ``meta.json`` keeps every piece's commit, seeds, methods and renames under ``pieces``.
+
+    Raises:
+        MergeError: when the pieces differ in a setting of ``JOIN_CONFIG`` (benchmarks, budget,
+            batch size, imports), when two pieces hold the same (method, benchmark, seed) cell
+            (never mixed silently), or when fewer than two pieces are given.
+    """
+    if len(pieces) < 2:
+        raise MergeError("join_methods needs at least two pieces")
+    renames = {Path(k).resolve(): dict(v) for k, v in (renames or {}).items()}
+    cfgs = [_json(p / "config.json") for p in pieces]
+    for p, cfg in zip(pieces[1:], cfgs[1:], strict=True):
+        diff = [f"{k} {cfgs[0].get(k)} -> {cfg.get(k)}" for k in JOIN_CONFIG
+                if cfgs[0].get(k) != cfg.get(k)]
+        if diff:
+            raise MergeError(f"cannot join {p} with {pieces[0]}: configs differ ({'; '.join(diff)})")
+    frames: dict[str, list[pd.DataFrame]] = {}
+    methods: list[str] = []
+    info = []
+    for p in pieces:
+        rn = renames.get(p.resolve(), {})
+        ran = []
+        for name in ("incumbents.csv.gz", "overhead.csv", "cells.csv", *OPTIONAL):
+            if not (p / name).exists():
+                continue
+            df = pd.read_csv(p / name, keep_default_na=True)
+            df["method"] = df["method"].replace(rn)
+            frames.setdefault(name, []).append(df)
+            if name == "cells.csv":
+                ran = list(dict.fromkeys(df["method"]))
+        methods += [m for m in ran if m not in methods]
+        meta = _json(p / "meta.json")
+        info.append({**_piece(meta, p), "source": p.name, "methods": ran, "renames": rn})
+    cells_all = pd.concat(frames["cells.csv"], ignore_index=True)
+    dup = cells_all[cells_all.duplicated(CELL, keep=False)]
+    if len(dup):
+        raise MergeError(f"cells in more than one piece: {dup[CELL].drop_duplicates().values[:5].tolist()}")
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, parts in frames.items():
+        df = pd.concat(parts, ignore_index=True).sort_values(CELL, kind="stable")
+        df = df.reset_index(drop=True)
+        if "config" in df.columns:
+            df["config"] = df["config"].fillna("")
+        write_csv(df, dest / name)
+    seeds = sorted({int(s) for s in cells_all["seed"]})
+    cfg = dict(cfgs[0], methods=methods, seeds=seeds)
+    metas = [_json(p / "meta.json") for p in pieces]
+    meta = dict(metas[-1], seeds=seeds, config=cfg, pieces=info,
+                runs=[r for m in metas for r in m.get("runs", [])])
+    meta.pop("cells", None)  # keyed by the pieces' own method names; cells.csv has them all
+    meta.pop("fallbacks", None)
     (dest / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
     (dest / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     return dest
