@@ -62,17 +62,15 @@ def finalists(src: Path, e: Experiment) -> tuple[pd.DataFrame, list[str]]:
     return analysis.select(inc, methods, complete=True), methods
 
 
-def _rank_columns(inc: pd.DataFrame, methods: list[str], at: list[float]) -> pd.DataFrame:
+def _rank_columns(inc: pd.DataFrame, methods: list[str], at: list[float]
+                  ) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
+    """Mean rank (95% CI) per method and budget, and the (row, column) of each budget's best."""
     ci = findings.rank_intervals(inc, at)
-    return pd.DataFrame({"method": [short(m) for m in methods],
-                         **{f"rank @{latex.num(f)} FFE": [ci[(m, f)].text() for m in methods]
-                            for f in at}})
-
-
-def _bold_lowest_rank(inc: pd.DataFrame, methods: list[str], at: list[float]) -> list[tuple[int, int]]:
-    ci = findings.rank_intervals(inc, at)
+    t = pd.DataFrame({"method": [short(m) for m in methods],
+                      **{f"rank @{latex.num(f)} FFE": [ci[(m, f)].text() for m in methods]
+                         for f in at}})
     means = np.array([[ci[(m, f)].mean for f in at] for m in methods])
-    return [(int(np.nanargmin(means[:, j])), j + 1) for j in range(len(at))]
+    return t, [(int(np.nanargmin(means[:, j])), j + 1) for j in range(len(at))]
 
 
 def _pairs_text(inc: pd.DataFrame) -> str:
@@ -84,7 +82,7 @@ def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     """Finalists: mean rank (95% CI) and the paired record against the GP at both budgets."""
     inc, methods = finalists(src, e)
     at = budgets(src)
-    t = _rank_columns(inc, methods, at)
+    t, best = _rank_columns(inc, methods, at)
     base = methods[0]
     for f in at:
         t[f"vs {base} @{latex.num(f)} FFE"] = ""
@@ -97,7 +95,7 @@ def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
            "among these methods (1 = best) with a 95\\% percentile-bootstrap interval, and each "
            f"candidate's wins / losses / ties against \\texttt{{{latex.tex(base)}}} (lower regret "
            f"wins) with the two-sided sign-test p ({SHORT_NOTE}). Best mean rank in bold.")
-    return latex.write(latex.table(t, cap, name, bold=_bold_lowest_rank(inc, methods, at),
+    return latex.write(latex.table(t, cap, name, bold=best,
                                    resize=True), tabs, name)
 
 
@@ -144,9 +142,9 @@ def round1_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     methods = [base, *(m for m in methods if m != base)]
     inc = analysis.select(inc, methods, complete=True)
     at = budgets(src)
-    t = _rank_columns(inc, methods, at)
+    t, best = _rank_columns(inc, methods, at)
     cap = (f"Every candidate the tournament ran (experiment \\texttt{{{latex.tex(e.name)}}}), on "
            f"the {_pairs_text(inc)} that all of them finished: mean rank (1 = best) with a 95\\% "
            f"bootstrap interval ({SHORT_NOTE}). Best in bold.")
-    return latex.write(latex.table(t, cap, name, bold=_bold_lowest_rank(inc, methods, at),
+    return latex.write(latex.table(t, cap, name, bold=best,
                                    resize=True), tabs, name)
