@@ -214,7 +214,8 @@ def join_methods(pieces: Sequence[Path], dest: Path,
                 ran = list(dict.fromkeys(df["method"]))
         methods += [m for m in ran if m not in methods]
         meta = _json(p / "meta.json")
-        info.append({**_piece(meta, p), "source": p.name, "methods": ran, "renames": rn})
+        source = p.parent.name if p.name == "compact" else p.name  # a folder compacted in place
+        info.append({**_piece(meta, p), "source": source, "methods": ran, "renames": rn})
     cells_all = pd.concat(frames["cells.csv"], ignore_index=True)
     dup = cells_all[cells_all.duplicated(CELL, keep=False)]
     if len(dup):

@@ -34,6 +34,11 @@ def test_join_equals_one_run_of_all_methods_and_refuses_mixing(tmp_path: Path) -
     assert cfg["methods"] == ["random", "hyperband"] and cfg["seeds"] == [0, 1]
     meta = json.loads((joined / "meta.json").read_text())
     assert [p["methods"] for p in meta["pieces"]] == [["random"], ["hyperband"]]
+    assert [p["source"] for p in meta["pieces"]] == ["a-compact", "b-compact"]
+    # a raw bench folder is compacted in place and named by its folder
+    assert main(["join", str(tmp_path / "raw"), str(tmp_path / "a"), str(b)]) == 0
+    raw = json.loads((tmp_path / "raw" / "meta.json").read_text())
+    assert [p["source"] for p in raw["pieces"]] == ["a", "b-compact"]
     # a renamed piece, through the CLI
     assert main(["join", str(tmp_path / "renamed"), str(a), str(b),
                  "--rename", str(a), "random", "random@old"]) == 0
