@@ -110,7 +110,7 @@ def regret_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     keys = [(fam, f) for f in at for fam in fams]  # the columns, budget-major
     base = methods[0]
     ratio = np.array([[_ratio(float(med[(m, fam, f)]), float(med[(base, fam, f)]))
-                       for fam, f in keys] for m in methods[1:]])
+                       for fam, f in keys] for m in methods[1:]]).reshape(len(methods) - 1, len(keys))
     t = pd.DataFrame({"method": [short(m) for m in methods], **{
         f"{fam} @{latex.num(f)}": [latex.num(float(med[(base, fam, f)])),
                                    *(latex.num(r) for r in ratio[:, k])]
