@@ -84,9 +84,10 @@ seed, not these, so a rerun with another budget would take the old cells as fini
 workers, the folder and the data directory may differ (a grid is run in pieces of seeds)."""
 
 
-def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """The ``SAME_CONFIG`` settings that differ, as ``"budget 3 -> 1"`` (old -> new)."""
-    return [f"{k} {_short(old.get(k))} -> {_short(new.get(k))}" for k in SAME_CONFIG
+def config_diff(old: dict[str, Any], new: dict[str, Any],
+                keys: tuple[str, ...] = SAME_CONFIG) -> list[str]:
+    """The settings of ``keys`` that differ, as ``"budget 3 -> 1"`` (old -> new)."""
+    return [f"{k} {_short(old.get(k))} -> {_short(new.get(k))}" for k in keys
             if old.get(k) != new.get(k)]
 
 

@@ -114,6 +114,19 @@ def final_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     return latex.write(latex.table(df, cap, name, bold=bold, resize=True), tabs, name)
 
 
+def rank_columns(ci: dict[tuple[str, float], findings.RankCI], methods: list[str],
+                 at: list[float], names: list[str] | None = None, prefix: str = ""
+                 ) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
+    """Rows ``method`` (or ``names``), one ``<prefix>@<budget> FFE`` column per budget with the
+    mean rank and its interval (``findings.rank_intervals``), and the (row, column) of each
+    budget's lowest mean rank, for ``latex.table``'s ``bold``."""
+    t = pd.DataFrame({"method": names or methods,
+                      **{f"{prefix}@{latex.num(f)} FFE": [ci[(m, f)].text() for m in methods]
+                         for f in at}})
+    means = np.array([[ci[(m, f)].mean for f in at] for m in methods])
+    return t, [(int(np.nanargmin(means[:, j])), j + 1) for j in range(len(at))]
+
+
 def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     """Mean rank of each method at 10%, 30% and 100% of the budget, with 95% intervals."""
     inc, _ = _curves(src)
@@ -123,10 +136,7 @@ def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     methods = plotting.ordered({m for m, _ in ci})
     focus = analysis.focus_method(methods)
     methods = [focus, *(m for m in methods if m != focus)]  # the method the paper is about first
-    t = pd.DataFrame({"method": methods, **{f"@{latex.num(f)} FFE": [ci[(m, f)].text() for m in methods]
-                                            for f in at}})
-    means = np.array([[ci[(m, f)].mean for f in at] for m in methods])
-    bold = [(int(np.nanargmin(means[:, j])), j + 1) for j in range(len(at))]
+    t, bold = rank_columns(ci, methods, at)
     cap = (f"Mean rank (1 = best) over benchmarks and {seeds_text(inc)} at 10\\%, 30\\% and "
            "100\\% of the budget, with a 95\\% percentile-bootstrap interval over the (benchmark, "
            f"seed) pairs (experiment \\texttt{{{latex.tex(e.name)}}}). Best in bold.")

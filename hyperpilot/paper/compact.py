@@ -194,8 +194,7 @@ def join_methods(pieces: Sequence[Path], dest: Path,
     renames = {Path(k).resolve(): dict(v) for k, v in (renames or {}).items()}
     cfgs = [_json(p / "config.json") for p in pieces]
     for p, cfg in zip(pieces[1:], cfgs[1:], strict=True):
-        diff = [f"{k} {cfgs[0].get(k)} -> {cfg.get(k)}" for k in JOIN_CONFIG
-                if cfgs[0].get(k) != cfg.get(k)]
+        diff = config_diff(cfgs[0], cfg, JOIN_CONFIG)
         if diff:
             raise MergeError(f"cannot join {p} with {pieces[0]}: configs differ ({'; '.join(diff)})")
     frames: dict[str, list[pd.DataFrame]] = {}

@@ -22,7 +22,7 @@ import pandas as pd
 
 from hyperpilot.bench import analysis, tables
 from hyperpilot.paper import findings, latex, plotting
-from hyperpilot.paper.bench_artifacts import budget_of, family, seeds_text
+from hyperpilot.paper.bench_artifacts import budget_of, family, rank_columns, seeds_text
 from hyperpilot.paper.compact import load_incumbents
 from hyperpilot.paper.experiments import Experiment
 
@@ -36,9 +36,11 @@ def budgets(src: Path) -> list[float]:
     return [round(b / 3, 6), b]
 
 
-def baseline(methods: list[str]) -> str:
-    """The yardstick: ``gp-bo`` (the GP with the same stopping) when present, else the first."""
-    return "gp-bo" if "gp-bo" in methods else methods[0]
+def baseline_first(methods: list[str]) -> list[str]:
+    """``methods`` with the yardstick first: ``gp-bo`` (the GP with the same stopping) when
+    present, else the first method."""
+    base = "gp-bo" if "gp-bo" in methods else methods[0]
+    return [base, *(m for m in methods if m != base)]
 
 
 def short(method: str) -> str:
@@ -57,20 +59,15 @@ def finalists(src: Path, e: Experiment) -> tuple[pd.DataFrame, list[str]]:
                if m in set(inc["method"])]
     if not methods:
         raise ValueError(f"{src}: none of the experiment's methods {e.methods} ran")
-    base = baseline(methods)
-    methods = [base, *(m for m in methods if m != base)]
+    methods = baseline_first(methods)
     return analysis.select(inc, methods, complete=True), methods
 
 
 def _rank_columns(inc: pd.DataFrame, methods: list[str], at: list[float]
                   ) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
     """Mean rank (95% CI) per method and budget, and the (row, column) of each budget's best."""
-    ci = findings.rank_intervals(inc, at)
-    t = pd.DataFrame({"method": [short(m) for m in methods],
-                      **{f"rank @{latex.num(f)} FFE": [ci[(m, f)].text() for m in methods]
-                         for f in at}})
-    means = np.array([[ci[(m, f)].mean for f in at] for m in methods])
-    return t, [(int(np.nanargmin(means[:, j])), j + 1) for j in range(len(at))]
+    return rank_columns(findings.rank_intervals(inc, at), methods, at,
+                        names=[short(m) for m in methods], prefix="rank ")
 
 
 def _pairs_text(inc: pd.DataFrame) -> str:
@@ -137,9 +134,7 @@ def _ratio(x: float, base: float) -> float:
 def round1_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     """Every method in the result on the pairs all of them finished: mean rank (95% CI)."""
     inc = load_incumbents(src)
-    methods = plotting.ordered(inc["method"].unique())
-    base = baseline(methods)
-    methods = [base, *(m for m in methods if m != base)]
+    methods = baseline_first(plotting.ordered(inc["method"].unique()))
     inc = analysis.select(inc, methods, complete=True)
     at = budgets(src)
     t, best = _rank_columns(inc, methods, at)
