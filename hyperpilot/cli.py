@@ -207,7 +207,7 @@ def _workload_options(cfg: dict[str, Any]) -> dict[str, Any]:
 def cmd_run(args: argparse.Namespace) -> int:
     from hyperpilot.errors import SetupError
     from hyperpilot.problems import resolve_problem
-    from hyperpilot.runner import failure_message, make_executor
+    from hyperpilot.runner import check_method_fits, failure_message, make_executor
     from hyperpilot.study import Study
 
     cfg = settings(args)
@@ -231,6 +231,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             from hyperpilot.pruners import make_pruner
 
             study.pruner = make_pruner(cfg["pruner"], storage, cfg["name"], study.method.stop_rule)
+        check_method_fits(study.method, cfg["method"], problem.objective)
         executor = make_executor(problem.objective, cfg["executor"], cfg["workers"], cfg["timeout"],
                                  cfg["ray_address"], cfg["cpus_per_trial"], cfg["gpus_per_trial"])
     except (ValueError, KeyError, TypeError) as e:

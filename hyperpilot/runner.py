@@ -70,6 +70,44 @@ def resumes_from_checkpoints(objective: Any) -> bool:
         getattr(objective, "resumes_from_checkpoint", False))
 
 
+def check_method_fits(method: Any, method_name: str, objective: Any) -> None:
+    """Refuse a method that continues other trials' checkpoints on an objective that cannot
+    resume from one, or that hands runs over more often than the objective can stop
+    (:func:`check_handover`).
+
+    Raises:
+        ValueError: with the reason and the fix.
+    """
+    if getattr(method, "needs_checkpoints", False) and not resumes_from_checkpoints(objective):
+        raise ValueError(f"method {method_name!r} continues trials from other trials' "
+                         f"checkpoints, and this objective ({type(objective).__name__}) does not "
+                         "resume from a checkpoint; use a checkpointing workload (supervised:*, "
+                         "sb3:*) or the 'schedule-toy' benchmark")
+    check_handover(method, objective)
+
+
+def check_handover(method: Any, objective: Any) -> None:
+    """Refuse a population method whose ready interval is shorter than the objective's overshoot.
+
+    PBT and PB2 hand a member over at every ``method.interval`` budget units: an objective that
+    trains past a target (PPO collects whole rollouts of ``n_envs x n_steps`` steps) would let a
+    member train several intervals in its first one, and compare members at different budgets.
+
+    Raises:
+        ValueError: naming the interval, the overshoot and both fixes.
+    """
+    interval = getattr(method, "interval", None)
+    overshoot = float(getattr(objective, "overshoot", 0.0) or 0.0)
+    if interval is not None and getattr(method, "needs_checkpoints", False) and overshoot >= interval:
+        raise ValueError(
+            f"method {getattr(method, 'name', type(method).__name__)!r} hands members over every "
+            f"{interval:g} budget units, and a run of this objective can train up to {overshoot:g} "
+            "units past the budget it is asked for (PPO/A2C collect whole rollouts of n_envs x "
+            "n_steps steps): members would train past their interval. Raise the interval "
+            "(method option 'interval') or cap the rollouts (SB3 workload option "
+            f"'max_rollout', at most {interval:g})")
+
+
 class _Progress:
     """A tqdm bar over trials or FFE, showing the incumbent."""
 
@@ -163,11 +201,7 @@ def run_study(study: Study, objective: Any, n_trials: int | None = None,
             properties of the config and are recorded as failed at once.
     """
     check_run_args(n_trials, budget, n_workers, batch_size, timeout, retries)
-    if getattr(study.method, "needs_checkpoints", False) and not resumes_from_checkpoints(objective):
-        raise ValueError(f"method {study.method_name!r} continues trials from other trials' "
-                         f"checkpoints, and this objective ({type(objective).__name__}) does not "
-                         "resume from a checkpoint; use a checkpointing workload (supervised:*, "
-                         "sb3:*) or the 'schedule-toy' benchmark")
+    check_method_fits(study.method, study.method_name, objective)
     if budget is not None:  # what `show` reports the budget used against
         study.storage.set_meta(f"budget:{study.name}", repr(float(budget)))
     if executor is None:

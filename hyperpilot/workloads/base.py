@@ -99,9 +99,14 @@ class ResumableObjective:
 
     Args:
         make: ``make(config, context) -> CheckpointableObjective``; raises ``InvalidConfig``.
+        overshoot: the most budget units a run of any config of the space may train past the
+            budget it was asked for (PPO's largest rollout, ``n_envs x n_steps``; 0 for a run
+            that stops exactly). Methods that hand runs over at fixed budgets check it
+            (``runner.run_study``: a PBT ready interval must be at least this).
     """
 
     make: Callable[[Config, Context], CheckpointableObjective]
+    overshoot: float = 0.0
 
     def __call__(
         self, config: Config, budget: float, resume_budget: float, context: Context

@@ -372,16 +372,22 @@ def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: fl
                  n_seeds: int = 1, eval_every: int | None = None, eval_episodes: int = 10,
                  last_k: int = 3, value: str = "last", repair: bool = True,
                  tensorboard_dir: str | None = None,
-                 final_eval_episodes: int | None = None) -> Workload:
+                 final_eval_episodes: int | None = None,
+                 max_rollout: int | None = None) -> Workload:
     """A workload tuning ``algo`` on ``env_id`` between ``min_steps`` and ``max_steps`` env steps.
 
     Args:
         eval_every: steps between evaluations; None -> ``max(min_steps // 2, 1000)``.
         value: ``"last"`` (mean of last ``last_k`` evaluations) or ``"auc"``; returns are negated.
         final_eval_episodes: episodes of the last ``last_k`` evaluations (``SB3Settings``).
+        max_rollout: cut the space's ``n_steps`` so that no PPO/A2C rollout (``n_envs x
+            n_steps``) is longer than this many steps (``sb3_spaces.cap_rollout``): a run asked
+            to stop at a budget passes it by at most one rollout, and PBT's ready interval must
+            be at least the longest one. None keeps the full space.
 
     Raises:
-        ValueError: for an unknown algo or env, or an algo that cannot act in the env.
+        ValueError: for an unknown algo or env, an algo that cannot act in the env, or a
+            ``max_rollout`` that leaves no ``n_steps`` value.
     """
     algo = algo.lower()
     _check(algo, env_id)
@@ -393,6 +399,10 @@ def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: fl
     s = SB3Settings(algo, env_id, int(max_steps), int(every), eval_episodes, last_k, value,
                     n_seeds, repair, tensorboard_dir, final_eval_episodes)
     space = sb3_spaces.SPACES[algo]()
+    if max_rollout is not None:
+        if isinstance(max_rollout, bool) or not isinstance(max_rollout, int) or max_rollout < 1:
+            raise ValueError(f"max_rollout must be a positive integer, got {max_rollout!r}")
+        space = sb3_spaces.cap_rollout(space, max_rollout)
 
     def make(config: Config, context: Context) -> SB3Run:
         import torch
@@ -404,7 +414,8 @@ def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: fl
 
     return Workload(name=f"sb3:{algo}:{env_id}", space=space,
                     fidelity=Fidelity(min=float(min_steps), max=float(max_steps), eta=float(eta)),
-                    objective=ResumableObjective(make), direction="minimize",
+                    objective=ResumableObjective(make, overshoot=float(max(
+                        sb3_spaces.largest_rollout(space) - 1, 0))), direction="minimize",
                     info={"fidelity_unit": "environment steps", "value": f"-mean return ({value})",
                           "settings": s.__dict__})
 

@@ -115,6 +115,59 @@ SPACES: dict[str, Callable[[], SearchSpace]] = {
 ON_POLICY = ("ppo", "a2c")
 
 
+def largest_rollout(space: SearchSpace) -> int:
+    """The most environment steps an on-policy config of ``space`` collects between two updates
+    (``max n_envs x max n_steps``); 1 for a space without ``n_steps`` (off-policy algorithms
+    update every ``train_freq`` steps, which ``learn`` does not overshoot by more than that)."""
+    if "n_steps" not in space.params:
+        return 1
+    return _top(space, "n_envs", 1) * _top(space, "n_steps", 1)
+
+
+def cap_rollout(space: SearchSpace, max_rollout: int) -> SearchSpace:
+    """``space`` with the ``n_steps`` choices (or upper bound) cut so that no config collects more
+    than ``max_rollout`` steps per rollout (``n_envs`` keeps its choices).
+
+    PPO and A2C train in whole rollouts of ``n_envs x n_steps`` steps, so a run asked to stop at
+    a budget can pass it by up to one rollout. A method that hands a run over at fixed budgets
+    (PBT's ready interval) needs rollouts no longer than its interval.
+
+    Raises:
+        ValueError: when ``max_rollout`` leaves no ``n_steps`` value with the largest ``n_envs``.
+    """
+    if "n_steps" not in space.params:
+        return space
+    envs = _top(space, "n_envs", 1)
+    cap = int(max_rollout) // envs
+    p = space.params["n_steps"]
+    if isinstance(p, Categorical):
+        kept = [c for c in p.choices if int(c) <= cap]  # type: ignore[call-overload]
+        if not kept:
+            raise ValueError(f"max_rollout={max_rollout} leaves no n_steps choice of {list(p.choices)} "
+                             f"with n_envs={envs} (needs at least {envs * min(map(int, p.choices))})")  # type: ignore[arg-type]
+        new: Categorical | Int = Categorical(kept)
+    elif isinstance(p, Int):
+        if cap < p.low:
+            raise ValueError(f"max_rollout={max_rollout} is below n_envs={envs} x n_steps={p.low}")
+        new = Int(p.low, min(p.high, cap), log=p.log) if cap > p.low else Categorical([p.low])
+    else:
+        raise TypeError(f"n_steps must be a Categorical or an Int, got {p!r}")
+    return SearchSpace({k: (new if k == "n_steps" else v) for k, v in space.params.items()},
+                       space.conditions)
+
+
+def _top(space: SearchSpace, name: str, default: int) -> int:
+    """The largest value of the integer parameter ``name`` (``default`` when absent)."""
+    p = space.params.get(name)
+    if p is None:
+        return default
+    if isinstance(p, Categorical):
+        return max(int(c) for c in p.choices)  # type: ignore[call-overload]
+    if isinstance(p, Int):
+        return p.high
+    raise TypeError(f"{name} must be a Categorical or an Int, got {p!r}")
+
+
 def largest_divisor_at_most(n: int, k: int) -> int:
     """The largest divisor of ``n`` that is ``<= k`` (at least 1)."""
     for d in range(min(n, k), 0, -1):

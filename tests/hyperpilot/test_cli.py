@@ -94,6 +94,9 @@ def test_workload_flags_reach_the_workload() -> None:
     (["run", "--budget", "-1"], "budget"),
     (["run", "--workers", "0"], "workers"),
     (["show", "/nonexistent.sqlite"], "does not exist"),
+    (["run", "--method", "pbt", "--benchmark", "branin"], "does not resume"),
+    (["run", "--method", "pbt", "--workload", "sb3", "--algo", "ppo", "--env", "CartPole-v1",
+      "--min-steps", "500", "--max-steps", "4000"], "max_rollout"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args: list[str], needle: str, tmp_path: Path) -> None:
     r = _cli(*args, cwd=tmp_path)

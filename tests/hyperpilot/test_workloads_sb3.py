@@ -228,3 +228,42 @@ def test_final_evaluations_use_more_episodes() -> None:
     with pytest.raises(ValueError, match="final_eval_episodes"):
         WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=128, max_steps=512,
                          final_eval_episodes=0)
+
+
+def test_cap_rollout_cuts_n_steps_only() -> None:
+    from hyperpilot.workloads.sb3_spaces import cap_rollout, largest_rollout
+
+    ppo = SPACES["ppo"]()
+    assert largest_rollout(ppo) == 16 * 2048
+    capped = cap_rollout(ppo, 6250)  # PBT's ready interval on CartPole: 50k / 8
+    assert largest_rollout(capped) == 16 * 256 <= 6250
+    assert list(capped.params["n_steps"].choices) == [16, 32, 64, 128, 256]
+    assert capped.params["n_envs"] == ppo.params["n_envs"]
+    assert [n for n in ppo.names if n != "n_steps"] == [n for n in capped.names if n != "n_steps"]
+    for cfg in capped.sample(50, np.random.default_rng(0)):
+        assert cfg["n_envs"] * cfg["n_steps"] <= 6250
+    a2c = cap_rollout(SPACES["a2c"](), 16 * 100)
+    assert a2c.params["n_steps"].high == 100 and largest_rollout(a2c) == 1600
+    assert list(cap_rollout(SPACES["a2c"](), 64).params["n_steps"].choices) == [4]
+    with pytest.raises(ValueError, match="leaves no n_steps"):
+        cap_rollout(ppo, 100)  # 16 envs x 16 steps is the smallest rollout
+    assert cap_rollout(SPACES["sac"](), 10) is not None and largest_rollout(SPACES["sac"]()) == 1
+
+
+@pytest.mark.rl
+def test_max_rollout_is_the_objectives_overshoot_and_pbt_checks_it() -> None:
+    from hyperpilot.methods import make_method
+    from hyperpilot.runner import check_handover
+
+    full = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=5_000, max_steps=50_000)
+    capped = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=5_000, max_steps=50_000,
+                              max_rollout=6_250)
+    assert full.objective.overshoot == 16 * 2048 - 1 and capped.objective.overshoot == 4095
+    pbt = make_method("pbt", capped.space, capped.fidelity, seed=0)
+    assert pbt.interval == 6_250
+    check_handover(pbt, capped.objective)  # rollouts fit the interval
+    with pytest.raises(ValueError, match="max_rollout"):
+        check_handover(make_method("pbt", full.space, full.fidelity, seed=0), full.objective)
+    check_handover(make_method("random", full.space, full.fidelity, seed=0), full.objective)
+    with pytest.raises(ValueError, match="positive integer"):
+        WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=10, max_steps=100, max_rollout=0)
