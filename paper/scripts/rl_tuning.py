@@ -67,6 +67,7 @@ import pandas as pd
 from hyperpilot import analysis as A
 from hyperpilot.bench.stats import bootstrap_ci
 from hyperpilot.data import resolve_data_dir
+from hyperpilot.workloads.curves import curve_value
 
 PRESETS: dict[str, dict[str, Any]] = {
     "acrobot": {"env": "Acrobot-v1", "algo": "ppo", "min_steps": 10_000, "max_steps": 100_000,
@@ -74,9 +75,11 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "fail_below": -499.0},
     "cartpole": {"env": "CartPole-v1", "algo": "ppo", "min_steps": 5_000, "max_steps": 50_000,
                  "budget": 10.0, "eval_every": 2_500, "threshold": 475.0, "fail_below": None,
+                 "value": "auc",
                  "run": ["--eval-episodes", "5", "--workload-options", '{"value": "auc"}']},
     "cartpole-pop": {"env": "CartPole-v1", "algo": "ppo", "min_steps": 5_000, "max_steps": 50_000,
                      "budget": 10.0, "eval_every": 2_500, "threshold": 475.0, "fail_below": None,
+                     "value": "auc",
                      "run": ["--eval-episodes", "5", "--workload-options",
                              '{"value": "auc", "max_rollout": 6250}']},
     "lunarlander": {"env": "LunarLander-v3", "algo": "ppo", "min_steps": 22_222,
@@ -212,8 +215,14 @@ def parse_labels(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def collect(d: Path, methods: list[str], threshold: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per study (with its trace) and per test run."""
+def collect(d: Path, methods: list[str], threshold: float | None,
+            value: str = "last") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per study (with its trace) and per test run.
+
+    With ``value="auc"`` (a preset tuned on the area under its evaluation curve) each test run
+    also gets ``test_auc``: the same statistic (``curve_value(curve, "auc")``) on its test curve,
+    i.e. the tuned objective on a fresh seed; NaN otherwise.
+    """
     studies, tests = [], []
     for m in methods:
         for db in sorted(d.glob(f"{slug(m)}-s*.sqlite"), key=lambda p: int(p.stem.rsplit("-s", 1)[1])):
@@ -227,7 +236,10 @@ def collect(d: Path, methods: list[str], threshold: float | None) -> tuple[pd.Da
             t = json.loads(tj.read_text())
             curves = t.get("curves") or [None] * len(t["seeds"])
             for ts, v, c in zip(t["seeds"], t["values"], curves, strict=True):
+                auc = (curve_value([(float(b), float(y)) for b, y in c], "auc")
+                       if value == "auc" and c else np.nan)
                 tests.append({"method": m, "tuning_seed": seed, "test_seed": ts, "test_return": v,
+                              "test_auc": auc,
                               "steps_to": steps_to(c, threshold) if c is not None and threshold else np.nan,
                               "curve": c, "tuning_return": rec["tuning_return"],
                               "incumbent": json.dumps(t["incumbent"], sort_keys=True),
@@ -272,6 +284,11 @@ def summarise(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.Dat
                "study_steps_median": float(g["study_steps"].median()),
                "actual_steps_median": float(g["actual_steps"].median()),
                "trial_wall_h_median": float(g["trial_wall_h"].median())}
+        if p.get("value") == "auc":
+            auc = t["test_auc"].to_numpy(float) if len(t) else np.array([])
+            lo, hi = _ci(auc) if len(auc) and np.isfinite(auc).all() else (np.nan, np.nan)
+            row.update(test_auc_mean=float(auc.mean()) if len(auc) else np.nan,
+                       test_auc_ci_low=lo, test_auc_ci_high=hi)
         if p["threshold"] is not None:
             st = t["steps_to"].to_numpy(float) if len(t) else np.array([])
             capped = np.where(np.isfinite(st), st, 2 * p["max_steps"])  # never: beyond the budget
@@ -316,6 +333,14 @@ def report(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFr
                   else "-")
         lines.append(f"| {r.method} | {r.tuning_seeds_tested} | {r.test_runs} | {ci} | {failed} | "
                      f"{r.extra_seed_share:.1%} |")
+    if p.get("value") == "auc":
+        lines += ["", "The tuned objective on the test seeds: the area under each test run's "
+                  f"evaluation curve (every {p['eval_every']} steps up to {cap / 1e3:g}k) over its "
+                  "span, i.e. the mean return during training, as each trial was scored in tuning:",
+                  "", "| method | test runs | mean test AUC [95% CI] |", "|---|---|---|"]
+        for r in summary.itertuples():
+            lines.append(f"| {r.method} | {r.test_runs} | {r.test_auc_mean:.1f} "
+                         f"[{r.test_auc_ci_low:.1f}, {r.test_auc_ci_high:.1f}] |")
     if p["threshold"] is not None:
         lines += ["", f"Steps to a return of {p['threshold']:g}. Tuner: env steps the study had "
                   "trained when one of its evaluations first reached it (per tuning seed). Test: "
@@ -408,7 +433,7 @@ def main() -> None:
         d = runs / name
         if not a.no_run:
             run_preset(p, d, a.methods, a.seeds, a.test_seeds)
-        studies, tests = collect(d, a.methods, p["threshold"])
+        studies, tests = collect(d, a.methods, p["threshold"], p.get("value", "last"))
         if studies.empty:
             raise SystemExit(f"no studies under {d}")
         studies["method"] = studies["method"].replace(labels)

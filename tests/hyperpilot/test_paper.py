@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -180,7 +181,15 @@ def test_rl_tuning_table_and_figure(tmp_path: Path) -> None:
     s = pd.read_csv(src / "summary.csv").assign(failed_test_runs=[5, 0], extra_seed_share=[0.12, 0.0])
     s.to_csv(src / "summary.csv", index=False)  # issue 19's columns: failures, extra seeds
     tex = artifacts.TABLES["rl_tuning"](src, e, tmp_path / "tables", "rl_tuning").read_text()
-    assert "failed test runs" in tex and "12\\%" in tex
+    assert "failed test runs" in tex and "12\\%" in tex and "test AUC" not in tex
+    s = s.assign(test_auc_mean=[np.nan, 412.25], test_auc_ci_low=[np.nan, 400.0],
+                 test_auc_ci_high=[np.nan, 430.5])
+    s.to_csv(src / "summary.csv", index=False)  # CartPole tuned on the area under the curve
+    tex = artifacts.TABLES["rl_tuning"](src, e, tmp_path / "tables", "rl_tuning").read_text()
+    cartpole = next(ln for ln in tex.splitlines() if ln.startswith("CartPole"))
+    assert "test AUC [95\\% CI]" in tex and "412 [400, 430]" in cartpole
+    acrobot = next(ln for ln in tex.splitlines() if ln.startswith("Acrobot"))
+    assert acrobot.count("--") == 3  # no test AUC either
 
 
 def test_cli_list_and_unknown_experiment(capsys: pytest.CaptureFixture[str]) -> None:

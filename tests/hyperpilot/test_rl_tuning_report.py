@@ -1,0 +1,46 @@
+"""paper/scripts/rl_tuning.py: a preset tuned on the area under the curve is tested on it too."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "paper" / "scripts"))
+
+from rl_tuning import PRESETS, report, summarise  # noqa: E402
+
+from hyperpilot.workloads.curves import curve_value  # noqa: E402
+
+
+def _studies(methods: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([{"method": m, "tuning_seed": 0, "finished": True, "trials": 3,
+                          "stopped": 0, "study_steps": 5e5, "actual_steps": 5.2e5,
+                          "optimizer_s": 1.0, "trial_wall_h": 0.1, "tuning_return": 480.0,
+                          "extra_seed_share": 0.0, "tuner_steps_to": 5e4} for m in methods])
+
+
+def test_auc_presets_report_the_tuned_objective_on_test_seeds() -> None:
+    p = PRESETS["cartpole"]
+    assert p["value"] == "auc" and "value" not in PRESETS["acrobot"]
+    # a fast learner that wobbles at the end against a slow one that ends at 500
+    fast = [[2500 * (i + 1), 500.0 if i < 18 else 300.0] for i in range(20)]
+    slow = [[2500 * (i + 1), 25.0 * (i + 1)] for i in range(20)]
+    tests = pd.DataFrame([
+        {"method": m, "tuning_seed": 0, "test_seed": 10000 + j, "test_return": c[-1][1],
+         "test_auc": curve_value([(b, v) for b, v in c], "auc"),
+         "steps_to": next((b for b, v in c if v >= 475), np.inf), "curve": c}
+        for m, c in (("fast", fast), ("slow", slow)) for j in range(3)])
+    summary = summarise("cartpole", p, _studies(["fast", "slow"]), tests)
+    row = summary.set_index("method")
+    # the final return prefers the slow learner; the tuned value (mean return over training)
+    # prefers the fast one: 18 evaluations at 500
+    assert row.loc["slow", "test_mean"] > row.loc["fast", "test_mean"]
+    assert row.loc["fast", "test_auc_mean"] > 450 > row.loc["slow", "test_auc_mean"]
+    text = report("cartpole", p, _studies(["fast", "slow"]), tests, summary, None)
+    assert "mean test AUC" in text and f"{row.loc['fast', 'test_auc_mean']:.1f}" in text
+    acro = summarise("acrobot", PRESETS["acrobot"], _studies(["fast"]),
+                     tests[tests["method"] == "fast"])
+    assert "test_auc_mean" not in acro.columns
