@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from hyperpilot.paper import findings
@@ -105,3 +106,23 @@ def test_the_scale_sentence_has_one_wording_per_scale(scale: str, start: str) ->
     text = findings.scale_sentence(scale, "10", "100")
     assert text.startswith(start)
     assert ("needs the full scale" in text) == (scale == "smoke")
+
+
+def test_the_rl_sentence_adds_the_tuned_value_where_a_preset_has_one(tmp_path: Path) -> None:
+    rows = [{"env": "Acrobot-v1", "method": m, "test_mean": v, "test_ci_low": v - 5,
+             "test_ci_high": v + 5} for m, v in (("hyperpilot:race", -80.25), ("random", -85.5))]
+    pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
+    text = findings.rl_findings(tmp_path)["findRL"]
+    assert "on Acrobot-v1, \\texttt{hyperpilot:race} -80.2 [-85.2, -75.2]; random search -85.5" in text
+    assert "tuned on" not in text
+    rows += [{"env": "CartPole-v1", "method": m, "test_mean": v, "test_ci_low": v - 20,
+              "test_ci_high": v + 10, "test_auc_mean": a, "test_auc_ci_low": a - 15,
+              "test_auc_ci_high": a + 15}
+             for m, v, a in (("hyperpilot:race", 441.0, 439.0), ("random", 487.0, 414.0))]
+    pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
+    text = findings.rl_findings(tmp_path)["findRL"]
+    cartpole = text.split("on CartPole-v1")[1]
+    assert "\\texttt{hyperpilot:race} 441 [421, 451]; random search 487 [467, 497]" in cartpole
+    assert ("mean return during training: \\texttt{hyperpilot:race} 439 [424, 454]; random "
+            "search 414 [399, 429])") in cartpole
+    assert "during training" not in text.split("on CartPole-v1")[0]
