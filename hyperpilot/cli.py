@@ -427,7 +427,11 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
         raise UsageError(f"--eval-every must be >= 1, got {args.eval_every}")
     if args.eval_every is not None and spec.get("workload") != "sb3":
         raise UsageError("--eval-every records test learning curves of an SB3 workload only")
-    out = evaluate_incumbent(problem, best.config, spec, args.seeds, eval_every=args.eval_every)
+    partial = None if args.out is None else args.out.with_name(args.out.name + ".partial")
+    if partial is not None:  # finished test seeds, so that a killed test resumes
+        partial.parent.mkdir(parents=True, exist_ok=True)
+    out = evaluate_incumbent(problem, best.config, spec, args.seeds, eval_every=args.eval_every,
+                             progress=partial)
     print(f"  test {out['unit']}: mean {out['mean']:.6g}, std {out['std']:.4g} over seeds "
           f"{out['seeds'][0]}..{out['seeds'][-1]}")
     if "test_mean" in out:
@@ -439,6 +443,8 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
                   "tuning_values": list(best.values), **out}
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(record, indent=1, default=str) + "\n")
+        if partial is not None:
+            partial.unlink(missing_ok=True)
     return 0
 
 

@@ -18,7 +18,8 @@ from hyperpilot.trial import Context, Trial, parse_objective_output
 
 
 def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: dict[str, Any],
-                   n_seeds: int = 10, eval_every: int | None = None) -> dict[str, Any]:
+                   n_seeds: int = 10, eval_every: int | None = None,
+                   progress: Path | None = None) -> dict[str, Any]:
     """Retrain ``config`` at the max budget on ``n_seeds`` fresh seeds and summarise.
 
     For SB3 workloads the agent is retrained from scratch on each test seed and evaluated on
@@ -28,6 +29,8 @@ def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: d
     Args:
         eval_every: SB3 only: also record each test seed's learning curve, evaluated every this
             many env steps (``"curves"``: one list of ``[steps, return]`` per seed).
+        progress: SB3 only: record each finished test seed there, and skip the seeds it holds
+            (``workloads.sb3.test_config``), so a killed test resumes at a seed boundary.
 
     Returns:
         ``{"seeds": [...], "values": [...], "mean": ..., "std": ..., "test_values": [...]?,
@@ -42,7 +45,7 @@ def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: d
 
         opts = problem_spec.get("workload_options") or {}
         out = test_config(opts["algo"], opts["env"], config, int(problem.fidelity.max), seeds,
-                          eval_every=eval_every)
+                          eval_every=eval_every, progress=progress)
         vals = [out["per_seed"][s] for s in seeds]
         res = {"seeds": seeds, "values": vals, **_summary(vals), "unit": "mean return"}
         if "curves" in out:

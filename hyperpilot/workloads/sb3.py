@@ -21,8 +21,10 @@ puts the caller's back afterwards.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import os
 import pickle
 import random
 from collections.abc import Callable, Iterator
@@ -420,8 +422,26 @@ def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: fl
                           "settings": s.__dict__})
 
 
+def _recorded_seeds(progress: Path, key: str) -> dict[int, tuple[float, list[tuple[int, float]]]]:
+    """Seeds that ``progress`` holds under ``key``: ``{seed: (return, curve)}``; a torn last
+    line (a kill while writing) is ignored."""
+    out: dict[int, tuple[float, list[tuple[int, float]]]] = {}
+    if not progress.exists():
+        return out
+    for line in progress.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec.get("key") == key:
+            out[int(rec["seed"])] = (float(rec["return"]),
+                                     [(int(b), float(v)) for b, v in rec["curve"]])
+    return out
+
+
 def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: list[int] | None = None,
-                n_episodes: int = 10, eval_every: int | None = None) -> dict[str, Any]:
+                n_episodes: int = 10, eval_every: int | None = None,
+                progress: Path | None = None) -> dict[str, Any]:
     """Retrain ``config`` from scratch on fresh seeds and report evaluation returns (not negated).
 
     Args:
@@ -430,6 +450,10 @@ def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: lis
         eval_every: also evaluate every this many env steps and return each seed's learning
             curve (for steps-to-threshold); None evaluates once, at ``steps``. Evaluation does
             not touch the training RNG, so the final return is the same either way.
+        progress: a JSON-lines file that records each finished seed (with the settings that
+            produced it); a rerun after a kill reads the seeds recorded under the same settings
+            and trains only the others. Each seed's run is independent of the others, so the
+            result is the same as one uninterrupted run. None: nothing is recorded.
 
     Returns:
         ``{"mean": ..., "std": ..., "per_seed": {seed: mean return at steps}}`` over seeds, plus
@@ -448,8 +472,14 @@ def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: lis
     if eval_every is not None and eval_every < 1:
         raise ValueError(f"eval_every must be >= 1 env step, got {eval_every}")
     marks = list(range(eval_every, int(steps), eval_every)) if eval_every else []
+    key = json.dumps({"algo": algo, "env": env, "config": cfg, "steps": int(steps),
+                      "n_episodes": n_episodes, "eval_every": eval_every}, sort_keys=True, default=str)
+    done = _recorded_seeds(progress, key) if progress is not None else {}
     per_seed, curves = {}, {}
     for sd in seeds:
+        if sd in done:
+            per_seed[sd], curves[sd] = done[sd]
+            continue
         run = _SeedRun(s, cfg, sd, None)
         curve = []
         for m in marks:
@@ -458,6 +488,12 @@ def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: lis
         run.learn_to(int(steps))
         per_seed[sd] = run.evaluate()
         curves[sd] = curve + [(run.steps, per_seed[sd])]
+        if progress is not None:
+            with open(progress, "a") as f:
+                f.write(json.dumps({"key": key, "seed": sd, "return": per_seed[sd],
+                                    "curve": curves[sd]}) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
     vals = np.array(list(per_seed.values()))
     out = {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
            "per_seed": per_seed}

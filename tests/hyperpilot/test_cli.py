@@ -130,6 +130,7 @@ def test_test_incumbent_uses_fresh_seeds(tmp_path: Path) -> None:
     assert rec["seeds"] == [10000, 10001, 10002] and len(rec["values"]) == 3
     assert rec["tuning_seed"] == 0 and rec["mean"] == pytest.approx(sum(rec["values"]) / 3)
     assert set(rec["incumbent"]) and rec["tuning_budget"] > 0
+    assert sorted(p.name for p in out.parent.iterdir()) == ["test.json"]  # no partial left
     bad = _cli("test-incumbent", str(db), "--name", "nope")
     assert bad.returncode == 2 and "no study 'nope'" in bad.stderr
     curves = _cli("test-incumbent", str(db), "--eval-every", "100")

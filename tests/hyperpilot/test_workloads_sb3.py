@@ -162,6 +162,40 @@ def test_test_config_uses_fresh_seeds() -> None:
 
 
 @pytest.mark.rl
+def test_test_config_resumes_at_a_seed_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test killed after its first seed trains only the others when rerun; same result."""
+    from hyperpilot.workloads import sb3
+
+    seeds = [10_000, 10_001, 10_002]
+    straight = sb3.test_config("ppo", "CartPole-v1", PPO, 128, seeds, n_episodes=1, eval_every=64)
+    log = tmp_path / "t.partial"
+    real, runs = sb3._SeedRun, []
+
+    def dying(s, cfg, seed, tb):  # noqa: ANN001, ANN202
+        if runs:
+            raise KeyboardInterrupt  # the kill, while training the second seed
+        runs.append(seed)
+        return real(s, cfg, seed, tb)
+
+    monkeypatch.setattr(sb3, "_SeedRun", dying)
+    with pytest.raises(KeyboardInterrupt):
+        sb3.test_config("ppo", "CartPole-v1", PPO, 128, seeds, n_episodes=1, eval_every=64,
+                        progress=log)
+    assert len(log.read_text().splitlines()) == 1
+    with open(log, "a") as f:
+        f.write('{"key": "torn')  # a line cut short by the kill is ignored
+    trained: list[int] = []
+    monkeypatch.setattr(sb3, "_SeedRun", lambda s, c, seed, tb: trained.append(seed) or real(s, c, seed, tb))
+    resumed = sb3.test_config("ppo", "CartPole-v1", PPO, 128, seeds, n_episodes=1, eval_every=64,
+                              progress=log)
+    assert trained == seeds[1:] and resumed == straight
+    # another setting (more episodes) does not reuse the recorded seed
+    trained.clear()
+    sb3.test_config("ppo", "CartPole-v1", PPO, 128, seeds[:1], n_episodes=2, progress=log)
+    assert trained == seeds[:1]
+
+
+@pytest.mark.rl
 def test_test_config_curves_leave_the_final_return_unchanged() -> None:
     from hyperpilot.workloads.sb3 import test_config
 
