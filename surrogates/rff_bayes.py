@@ -146,7 +146,7 @@ class RFFHyperMixture(Model):
         ell = torch.stack([m.hypers.lengthscale for m in self.members])  # type: ignore[union-attr]
         warnings = list(base.fit_info.get("warnings", []))
         if not math.isfinite(curv):
-            warnings.append("laplace: non-finite Hessian at the MAP; every draw is the MAP")
+            warnings.append("laplace: no finite Hessian at the MAP; every draw is the MAP")
         self.fit_info = {**base.fit_info, "seconds": time.perf_counter() - t0, "warnings": warnings,
                          "components": len(self.members),
                          "min_eigenvalue": curv,
@@ -194,7 +194,10 @@ class RFFHyperMixture(Model):
         def neg_log_map(theta: Tensor) -> Tensor:
             return -base._log_map(Xk, yk, ek, theta[:d], theta[d], theta[d + 1], log_s2)
 
-        H = torch.autograd.functional.hessian(neg_log_map, star)
+        try:
+            H = torch.autograd.functional.hessian(neg_log_map, star)
+        except RuntimeError:  # the kernel matrix is not PD near the MAP (duplicated points)
+            H = torch.full((d + 2, d + 2), float("nan"), dtype=dt)
         H = 0.5 * (H + H.T)
         if not torch.isfinite(H).all():  # fit() records it as a warning
             return [star.clone() for _ in range(self.n_components)], float("nan")
