@@ -214,7 +214,10 @@ def join_methods(pieces: Sequence[Path], dest: Path,
         methods += [m for m in ran if m not in methods]
         meta = _json(p / "meta.json")
         source = p.parent.name if p.name == "compact" else p.name  # a folder compacted in place
-        info.append({**_piece(meta, p), "source": source, "methods": ran, "renames": rn})
+        if meta.get("pieces"):  # a joined result joined again: keep its pieces' provenance
+            info += [{**q, "renames": {**q.get("renames", {}), **rn}} for q in meta["pieces"]]
+        else:
+            info.append({**_piece(meta, p), "source": source, "methods": ran, "renames": rn})
     cells_all = pd.concat(frames["cells.csv"], ignore_index=True)
     dup = cells_all[cells_all.duplicated(CELL, keep=False)]
     if len(dup):

@@ -17,9 +17,10 @@ from hyperpilot.paper.experiments import resolve
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(tmp: Path, name: str, methods: list[str], budget: float = 2) -> Path:
+def _run(tmp: Path, name: str, methods: list[str], budget: float = 2,
+         seeds: tuple[int, ...] = (0, 1)) -> Path:
     out = tmp / name
-    run_bench(BenchConfig(methods=methods, benchmarks=["branin"], seeds=[0, 1], budget=budget,
+    run_bench(BenchConfig(methods=methods, benchmarks=["branin"], seeds=list(seeds), budget=budget,
                           out=str(out), workers=1))
     return compact_bench(out, tmp / f"{name}-compact")
 
@@ -44,6 +45,10 @@ def test_join_equals_one_run_of_all_methods_and_refuses_mixing(tmp_path: Path) -
                  "--rename", str(a), "random", "random@old"]) == 0
     cells = pd.read_csv(tmp_path / "renamed" / "cells.csv")
     assert set(cells["method"]) == {"random@old", "hyperband"}
+    # a joined result joined with a new candidate keeps its own pieces' provenance
+    c = _run(tmp_path, "c", ["hyperband"], seeds=(2,))
+    again = json.loads((join_methods([joined, c], tmp_path / "again") / "meta.json").read_text())
+    assert [p["source"] for p in again["pieces"]] == ["a-compact", "b-compact", "c-compact"]
     with pytest.raises(MergeError, match="more than one piece"):
         join_methods([a, whole], tmp_path / "dup")
     other = _run(tmp_path, "other", ["hyperband"], budget=3)
