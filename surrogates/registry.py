@@ -193,7 +193,8 @@ def _rff_hybrid(seed: int, cat_groups: list[list[int]] | None,
 RFF_BAYES: dict[str, Any] = {**RFF_WIDE, "evidence": "kernel", "n_features": 1024,
                              "components": 8}
 """``rff-bayes``: ``rff-kev``'s MAP, then 8 networks of 1,024 units at hyperparameters drawn from
-its Laplace posterior (``surrogates.rff_bayes``); a query costs about 4x ``rff-kev``'s."""
+its Laplace posterior (``surrogates.rff_bayes``); q-LogEI with its gradient took 2.4x and 5.6x
+``rff-kev``'s time at n = 20 and 100 (d = 6, one run)."""
 
 
 def _rff_bayes(seed: int, cat_groups: list[list[int]] | None,
