@@ -100,9 +100,9 @@ class ResumableObjective:
     Args:
         make: ``make(config, context) -> CheckpointableObjective``; raises ``InvalidConfig``.
         overshoot: the most budget units a run of any config of the space may train past the
-            budget it was asked for (PPO's largest rollout, ``n_envs x n_steps``; 0 for a run
-            that stops exactly). Methods that hand runs over at fixed budgets check it
-            (``runner.run_study``: a PBT ready interval must be at least this).
+            budget it was asked for (PPO: its longest rollout less one step, ``n_envs x n_steps
+            - 1``; 0 for a run that stops exactly). Methods that hand runs over at fixed budgets
+            check it (``runner.check_handover``: a PBT ready interval must exceed it).
     """
 
     make: Callable[[Config, Context], CheckpointableObjective]
