@@ -177,12 +177,16 @@ def study_summary(db: Path, threshold: float | None) -> dict[str, Any]:
     """
     df = A.load_study(db)
     # curves are indexed by the steps the agent really trained (PPO finishes whole rollouts, so a
-    # trial can pass its budget): the furthest point of each run (config, seed) is what it cost
+    # trial can pass its budget): the furthest point of each run (config, seed) less where it
+    # started is what it cost (a PBT interval is a config of its own that starts at its parent's
+    # checkpoint; a Hyperband config starts at 0 and continues across promotions)
     last = df["curve"].map(lambda c: float(c[-1][0]) if c else 0.0)
+    run = [df["config_id"], df["seed_index"]]
     extra = df["seed_index"] > 0
     rec = {"trials": len(df), "stopped": int((df["status"] == "stopped").sum()),
            "study_steps": float(df["spent"].sum()), "optimizer_s": float(df["overhead_s"].sum()),
-           "actual_steps": float(last.groupby([df["config_id"], df["seed_index"]]).max().sum()),
+           "actual_steps": float((last.groupby(run).max()
+                                  - df["resume_budget"].groupby(run).min()).clip(lower=0).sum()),
            "extra_seed_share": float(df.loc[extra, "spent"].sum() / max(df["spent"].sum(), 1e-300)),
            "race_runs": int(extra.sum()),
            "trial_wall_h": float(df["wall_s"].sum()) / 3600,

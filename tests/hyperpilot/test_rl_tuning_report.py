@@ -44,3 +44,20 @@ def test_auc_presets_report_the_tuned_objective_on_test_seeds() -> None:
     acro = summarise("acrobot", PRESETS["acrobot"], _studies(["fast"]),
                      tests[tests["method"] == "fast"])
     assert "test_auc_mean" not in acro.columns
+
+
+def test_steps_trained_count_each_run_from_where_it_started(monkeypatch) -> None:  # noqa: ANN001
+    """A Hyperband config continues across promotions from 0; a PBT interval is a config of its
+    own that starts at its parent's checkpoint: each costs its furthest curve point less its start."""
+    import rl_tuning
+
+    df = pd.DataFrame({
+        "config_id": [0, 0, 1, 2], "seed_index": [0, 0, 0, 0],
+        "resume_budget": [0.0, 100.0, 0.0, 1000.0],  # config 0 promoted; config 2 a PBT interval
+        "curve": [[[50, -1.0], [104, -2.0]], [[150, -3.0], [310, -4.0]], [[60, -1.0]],
+                  [[1100, -5.0], [1260, -6.0]]],
+        "spent": [100.0, 200.0, 100.0, 250.0], "status": ["complete"] * 4,
+        "overhead_s": [0.0] * 4, "wall_s": [1.0] * 4, "incumbent_loss": [-2.0, -4.0, -4.0, -6.0]})
+    monkeypatch.setattr(rl_tuning.A, "load_study", lambda db: df)
+    rec = rl_tuning.study_summary(Path("unused.sqlite"), None)
+    assert rec["actual_steps"] == 310 + 60 + 260 and rec["study_steps"] == 650
