@@ -368,6 +368,7 @@ class RFFNetwork(Model):
         self.train_X = torch.empty(0, 0, dtype=dtype)
         self.train_Y = torch.empty(0, 1, dtype=dtype)
         self.train_Yvar: Tensor | None = None
+        self.fit_index = torch.empty(0, dtype=torch.long)  # rows the hyperparameters were fitted on
         self.fit_info: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ public API
@@ -389,6 +390,7 @@ class RFFNetwork(Model):
             self.omega, self.phase = draw_frequencies(self.n_features, X.shape[-1], self.kernel,
                                                       gen, self.model_dtype, self.sampling)
             keep = capped_indices(Y, self.fit_points, self.top_fraction, self.seed)
+            self.fit_index = keep
             sub_extra = None if extra is None else extra[keep]
             if self.fixed is None:
                 self.hypers, map_value = self._fit_hypers(X[keep], y[keep], sub_extra)

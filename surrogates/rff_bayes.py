@@ -37,7 +37,6 @@ from botorch.posteriors import GPyTorchPosterior, Posterior
 from gpytorch.distributions import MultivariateNormal
 from torch import Tensor
 
-from surrogates.capped import capped_indices
 from surrogates.rff import MIN_LENGTHSCALE, MIN_NOISE, Hypers, RFFNetwork
 
 MAX_LENGTHSCALE = 100.0
@@ -137,15 +136,19 @@ class RFFHyperMixture(Model):
         t0 = time.perf_counter()
         base = RFFNetwork(seed=self.seed, **self.network).fit(train_X, train_Y, train_Yvar)
         self.train_X, self.train_Y, self.train_Yvar = base.train_X, base.train_Y, base.train_Yvar
-        thetas, curv = self._draws(base)
         d = self.train_X.shape[-1]
         assert base.hypers is not None
-        self.members = [base] if self.n_components == 1 else [
-            RFFNetwork(seed=self.seed, hypers=_hypers(t, d, base.hypers.outputscale),
-                       **self.network).fit(train_X, train_Y, train_Yvar) for t in thetas]
+        if self.n_components == 1:  # the MAP network itself
+            self.members, curv = [base], float("nan")
+        else:
+            thetas, curv = laplace_draws(base, self.n_components, self.seed + 104729,
+                                         self.min_curvature)
+            self.members = [
+                RFFNetwork(seed=self.seed, hypers=hypers_at(t, d, base.hypers.outputscale),
+                           **self.network).fit(train_X, train_Y, train_Yvar) for t in thetas]
         ell = torch.stack([m.hypers.lengthscale for m in self.members])  # type: ignore[union-attr]
         warnings = list(base.fit_info.get("warnings", []))
-        if not math.isfinite(curv):
+        if self.n_components > 1 and not math.isfinite(curv):
             warnings.append("laplace: no finite Hessian at the MAP; every draw is the MAP")
         self.fit_info = {**base.fit_info, "seconds": time.perf_counter() - t0, "warnings": warnings,
                          "components": len(self.members),
@@ -175,41 +178,57 @@ class RFFHyperMixture(Model):
             return posts[0]
         return MixturePosterior(posts)  # type: ignore[arg-type]
 
-    def _draws(self, base: RFFNetwork) -> tuple[list[Tensor], float]:
-        """``components`` draws of ``theta`` from the Laplace approximation at ``base``'s MAP,
-        and the Hessian's smallest eigenvalue before the floor."""
-        h = base.hypers
-        assert h is not None
-        X, Y, Yvar = base.train_X, base.train_Y, base.train_Yvar
-        y, extra = base.warp.targets(Y, Yvar)
-        keep = capped_indices(Y, base.fit_points, base.top_fraction, base.seed)
-        Xk, yk = X[keep], y[keep]
-        ek = None if extra is None else extra[keep]
-        d, dt = X.shape[-1], X.dtype
-        star = torch.cat([(h.lengthscale - MIN_LENGTHSCALE).clamp_min(1e-12).log(),
-                          torch.tensor([math.log(max(h.noise - MIN_NOISE, 1e-12)), h.constant],
-                                       dtype=dt)])
-        log_s2 = torch.tensor(math.log(h.outputscale), dtype=dt)
 
-        def neg_log_map(theta: Tensor) -> Tensor:
-            return -base._log_map(Xk, yk, ek, theta[:d], theta[d], theta[d + 1], log_s2)
+def laplace_draws(net: RFFNetwork, n: int, seed: int, min_curvature: float = 1.0 / 3.0,
+                  antithetic: bool = True) -> tuple[list[Tensor], float]:
+    """``n`` draws of ``theta = (log(l - l_min), log(sigma^2 - sigma^2_min), c)`` from the Laplace
+    approximation at the fitted ``net``'s MAP, on the rows and targets it was fitted on.
 
-        try:
-            H = torch.autograd.functional.hessian(neg_log_map, star)
-        except RuntimeError:  # the kernel matrix is not PD near the MAP (duplicated points)
-            H = torch.full((d + 2, d + 2), float("nan"), dtype=dt)
-        H = 0.5 * (H + H.T)
-        if not torch.isfinite(H).all():  # fit() records it as a warning
-            return [star.clone() for _ in range(self.n_components)], float("nan")
-        ev, U = torch.linalg.eigh(H)
-        root = U * ev.clamp_min(self.min_curvature).rsqrt()  # cov = root root^T
-        gen = torch.Generator().manual_seed(self.seed + 104729)
-        z = torch.randn(self.n_components // 2, d + 2, generator=gen, dtype=dt)
-        z = torch.cat([z, -z]) if self.n_components > 1 else torch.zeros(1, d + 2, dtype=dt)
-        return [star + root @ zi for zi in z], float(ev.min())
+    Args:
+        net: A fitted ``RFFNetwork`` (its hyperparameters are the MAP).
+        n: Draws (even with ``antithetic``: pairs ``theta* +- root z``).
+        seed: Seeds the normal draws.
+        min_curvature: Floor on the Hessian's eigenvalues.
+        antithetic: Draw pairs; else ``n`` independent draws.
+
+    Returns:
+        The draws (``d + 2`` each) and the Hessian's smallest eigenvalue before the floor; NaN and
+        ``n`` copies of the MAP when the Hessian is not finite (the kernel matrix is not positive
+        definite near the MAP, e.g. with duplicated points).
+    """
+    h = net.hypers
+    assert h is not None
+    X, Y, Yvar = net.train_X, net.train_Y, net.train_Yvar
+    y, extra = net.warp.targets(Y, Yvar)
+    keep = net.fit_index
+    Xk, yk = X[keep], y[keep]
+    ek = None if extra is None else extra[keep]
+    d, dt = X.shape[-1], X.dtype
+    star = torch.cat([(h.lengthscale - MIN_LENGTHSCALE).clamp_min(1e-12).log(),
+                      torch.tensor([math.log(max(h.noise - MIN_NOISE, 1e-12)), h.constant],
+                                   dtype=dt)])
+    log_s2 = torch.tensor(math.log(h.outputscale), dtype=dt)
+
+    def neg_log_map(theta: Tensor) -> Tensor:
+        return -net._log_map(Xk, yk, ek, theta[:d], theta[d], theta[d + 1], log_s2)
+
+    try:
+        H = torch.autograd.functional.hessian(neg_log_map, star)
+    except RuntimeError:
+        H = torch.full((d + 2, d + 2), float("nan"), dtype=dt)
+    H = 0.5 * (H + H.T)
+    if not torch.isfinite(H).all():
+        return [star.clone() for _ in range(n)], float("nan")
+    ev, U = torch.linalg.eigh(H)
+    root = U * ev.clamp_min(min_curvature).rsqrt()  # cov = root root^T
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(n // 2 if antithetic else n, d + 2, generator=gen, dtype=dt)
+    if antithetic:
+        z = torch.cat([z, -z])
+    return [star + root @ zi for zi in z], float(ev.min())
 
 
-def _hypers(theta: Tensor, d: int, outputscale: float) -> Hypers:
+def hypers_at(theta: Tensor, d: int, outputscale: float) -> Hypers:
     """``Hypers`` of one draw ``theta = (log(l - l_min), log(sigma^2 - sigma^2_min), c)``,
     clipped to ``[l_min, MAX_LENGTHSCALE]`` and ``[sigma^2_min, MAX_NOISE]``."""
     ell = (MIN_LENGTHSCALE + theta[:d].exp()).clamp(MIN_LENGTHSCALE, MAX_LENGTHSCALE)

@@ -3,8 +3,8 @@
 For each task, n and seed: fit ``rff-kev``'s MAP (the RBF kernel's evidence plus BoTorch's
 priors, on standardised targets), take the Laplace approximation of ``theta = (log(l - l_min),
 log(sigma^2 - sigma^2_min), c)`` there (Hessian eigenvalues floored at 1/3), draw ``--draws``
-thetas, and score on ``--n-test`` held-out points the exact-kernel predictive of the MAP
-against the equal-weight mixture of the draws' predictives: NLL (the mixture's own density),
+independent thetas (``surrogates.rff_bayes.laplace_draws``, clipped as ``rff-bayes`` clips
+them), and score on ``--n-test`` held-out points the exact-kernel predictive of the MAP against the equal-weight mixture of the draws' predictives: NLL (the mixture's own density),
 Spearman's rho of the mean, over all held-out points and over the best 10%. Prints the
 medians over seeds of the differences (mixture - MAP; negative NLL differences favour the
 mixture) and writes one row per task x n x seed x predictive with ``--out``.
@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from surrogate_common import hartmann_split  # noqa: E402
 from surrogate_quality import lcbench_split, lcbench_tasks  # noqa: E402
 
-from surrogates.rff import MIN_LENGTHSCALE, MIN_NOISE, RFFNetwork, kernel_matrix  # noqa: E402
+from surrogates.rff import RFFNetwork, kernel_matrix  # noqa: E402
+from surrogates.rff_bayes import hypers_at, laplace_draws  # noqa: E402
 
 
 def predictive(X: torch.Tensor, y: torch.Tensor, Xt: torch.Tensor, ell: torch.Tensor,
@@ -55,16 +56,11 @@ def compare(split: tuple[torch.Tensor, ...], draws: int, seed: int) -> dict[str,
     h = net.hypers
     assert h is not None
     d = Xtr.shape[1]
-    star = torch.cat([(h.lengthscale - MIN_LENGTHSCALE).log(),
-                      torch.tensor([math.log(h.noise - MIN_NOISE), h.constant], dtype=torch.float64)])
-    zero = torch.zeros((), dtype=torch.float64)
-    H = torch.autograd.functional.hessian(
-        lambda t: -net._log_map(Xtr, y, None, t[:d], t[d], t[d + 1], zero), star)
-    ev, U = torch.linalg.eigh(0.5 * (H + H.T))
-    root = U * ev.clamp_min(1.0 / 3.0).rsqrt()
-    z = torch.randn(draws, d + 2, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    preds = [predictive(Xtr, y, Xte, MIN_LENGTHSCALE + t[:d].exp(), MIN_NOISE + float(t[d].exp()),
-                        float(t[d + 1])) for t in star + z @ root.T]
+    thetas, _ = laplace_draws(net, draws, seed, antithetic=False)
+    preds = []
+    for t in thetas:
+        ht = hypers_at(t, d, h.outputscale)
+        preds.append(predictive(Xtr, y, Xte, ht.lengthscale, ht.noise, ht.constant))
     mus, vs = torch.stack([p[0] for p in preds]), torch.stack([p[1] for p in preds])
     mu0, v0 = predictive(Xtr, y, Xte, h.lengthscale, h.noise, h.constant)
     top = yt >= torch.quantile(yt, 0.9)
