@@ -37,6 +37,7 @@ TABLES: dict[str, Builder] = {
     "space_speed": S.space_speed_table,
     "scaling": S.scaling_table,
     "rl_tuning": S.rl_tuning_table,
+    "rl_tuning_curve": S.rl_tuning_curve_table,
     "tournament_rank": T.rank_table,
     "tournament_regret": T.regret_table,
     "tournament_round1": T.round1_table,

@@ -136,40 +136,70 @@ def _steps(x: float) -> str:
     return "never" if not np.isfinite(x) else latex.num(float(x))
 
 
+def _ci(mean: float, low: float, high: float, fmt=latex.num) -> str:
+    return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
+
+
+def _env_column(envs: list[str]) -> list[str]:
+    """The environment on the first row of its group only, so the eye reads one block per task."""
+    return [env if i == 0 or envs[i - 1] != env else "" for i, env in enumerate(envs)]
+
+
 def rl_tuning_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
-    """Per environment x method: test return of the incumbents (mean, 95% CI) and steps-to-475."""
+    """Per environment x method: the test return of the incumbents (mean, 95% CI), failed test
+    runs and the share of steps racing spent on extra seeds. Six columns, so the table reads at
+    the text width without shrinking; the curve-shape columns are in ``rl_tuning_curve``."""
     s = pd.read_csv(src / "summary.csv")
     rows = []
     for r in s.itertuples():
-        row = {"env": r.env, "method": r.method, "tuning seeds": int(r.tuning_seeds_tested),
-               "test runs": int(r.test_runs),
-               "test return [95% CI]": (f"{latex.num(r.test_mean)} [{latex.num(r.test_ci_low)}, "
-                                        f"{latex.num(r.test_ci_high)}]")}
+        row = {"env": r.env, "method": r.method,
+               "tuning seeds x test seeds": f"{int(r.tuning_seeds_tested)} x "
+                                            f"{int(r.test_runs) // max(int(r.tuning_seeds_tested), 1)}",
+               "test return [95% CI]": _ci(r.test_mean, r.test_ci_low, r.test_ci_high)}
         if "failed_test_runs" in s:  # since issue 19: failures and the cost of extra seeds
-            row["failed test runs"] = int(r.failed_test_runs)
-            row["steps on extra seeds"] = f"{r.extra_seed_share:.0%}"
-        if "test_auc_mean" in s and np.isfinite(getattr(r, "test_auc_mean", np.nan)):
-            # a preset tuned on the area under the curve (CartPole): the same value on test seeds
-            row["test AUC [95% CI]"] = (f"{latex.num(r.test_auc_mean)} [{latex.num(r.test_auc_ci_low)}, "
-                                        f"{latex.num(r.test_auc_ci_high)}]")
-        if "steps_to_median" in s and np.isfinite(getattr(r, "reached", np.nan)):
-            row["steps to 475 [95% CI]"] = (f"{_steps(r.steps_to_median)} [{_steps(r.steps_to_ci_low)}, "
-                                            f"{_steps(r.steps_to_ci_high)}]")
-            row["reached"] = f"{r.reached:.0%}"
+            row["failed"] = int(r.failed_test_runs)
+            row["extra-seed steps"] = f"{r.extra_seed_share:.0%}"
         rows.append(row)
     t = pd.DataFrame(rows).fillna("--")
+    t["env"] = _env_column(list(t["env"]))
     cap = ("Agents tuned by each method with equal step budgets (extra seeds of racing included), each "
            "incumbent then retrained from scratch at the maximum budget on fresh test seeds never "
            "used in tuning: mean test return over the test runs of the tuning seeds tested for "
-           "every method, with a 95\\% bootstrap interval, failed test runs, the share of the steps "
-           "spent on extra seeds "
-           "and, on CartPole, "
-           + ("whose trials were scored by the area under their evaluation curve, the same area on "
-              "the test runs (test AUC: the mean return during training) and "
-              if "test AUC [95% CI]" in t else "")
-           + "the environment steps a test run needed to reach a return of 475 "
-           f"(median; ``never'' = not within the budget) ({_ref(e)}).")
-    return latex.write(latex.table(t, cap, name, resize=True), tabs, name)
+           "every method, with a 95\\% bootstrap interval"
+           + (", test runs that failed (the task's worst return) and the share of the study's steps "
+              "spent on extra seeds" if "failed" in t else "")
+           + f" ({_ref(e)}).")
+    return latex.write(latex.table(t, cap, name), tabs, name)
+
+
+def rl_tuning_curve_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
+    """The tasks with a return threshold (CartPole): test AUC (when the studies were tuned on it)
+    and the steps a test run needed to reach the threshold. An empty file when no task has one."""
+    s = pd.read_csv(src / "summary.csv")
+    if "reached" not in s:
+        return latex.write("% no task of this run has a return threshold\n", tabs, name)
+    s = s[np.isfinite(s["reached"].astype(float))]
+    rows = []
+    for r in s.itertuples():
+        row = {"env": r.env, "method": r.method}
+        if "test_auc_mean" in s and s["test_auc_mean"].notna().any():
+            row["test AUC [95% CI]"] = (_ci(r.test_auc_mean, r.test_auc_ci_low, r.test_auc_ci_high)
+                                        if np.isfinite(r.test_auc_mean) else "--")
+        row["steps to 475 [95% CI]"] = _ci(r.steps_to_median, r.steps_to_ci_low, r.steps_to_ci_high,
+                                           fmt=_steps)
+        row["reached"] = f"{r.reached:.0%}"
+        rows.append(row)
+    if not rows:
+        return latex.write("% no task of this run has a return threshold\n", tabs, name)
+    t = pd.DataFrame(rows)
+    t["env"] = _env_column(list(t["env"]))
+    cap = ("How the incumbents learn on the test seeds of the tasks with a return threshold: "
+           + ("the area under the evaluation curve (the mean return during training, the value "
+              "those studies were tuned on) and " if "test AUC [95% CI]" in t else "")
+           + "the environment steps a test run needed to reach a return of 475 (median with a "
+           "95\\% bootstrap interval; ``never'' = not within the budget) and the share of test "
+           f"runs that reached it ({_ref(e)}).")
+    return latex.write(latex.table(t, cap, name), tabs, name)
 
 
 def rl_tuning_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:

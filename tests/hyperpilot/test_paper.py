@@ -155,7 +155,9 @@ def test_resuming_with_another_budget_is_refused(tmp_path: Path) -> None:
 
 
 def test_rl_tuning_table_and_figure(tmp_path: Path) -> None:
-    """The RL table states the CI and steps-to-475 (``never`` beyond the budget) per env x method."""
+    """The RL tables: the test return with its CI per env x method (the env named once per
+    block), and, for the tasks with a threshold only, steps-to-475 (``never`` beyond the budget)
+    and the test AUC of the studies tuned on it."""
     src = tmp_path / "compact"
     src.mkdir()
     inf = float("inf")
@@ -166,30 +168,47 @@ def test_rl_tuning_table_and_figure(tmp_path: Path) -> None:
         {"env": "CartPole-v1", "method": "random", "tuning_seeds_tested": 3, "test_runs": 30,
          "test_mean": 480.0, "test_ci_low": 470.0, "test_ci_high": 490.0, "steps_to_median": 12_500,
          "steps_to_ci_low": 10_000, "steps_to_ci_high": inf, "reached": 0.9},
+        {"env": "CartPole-v1", "method": "hyperpilot", "tuning_seeds_tested": 2, "test_runs": 20,
+         "test_mean": 470.0, "test_ci_low": 460.0, "test_ci_high": 475.0, "steps_to_median": inf,
+         "steps_to_ci_low": 20_000, "steps_to_ci_high": inf, "reached": 0.4},
     ]).to_csv(src / "summary.csv", index=False)
     pd.DataFrame({"env": ["Acrobot-v1"] * 3 + ["CartPole-v1"] * 2,
                   "method": ["hyperpilot", "hyperpilot", "random", "random", "random"],
                   "test_return": [-80.0, -90.0, -120.0, 500.0, 460.0]}
                  ).to_csv(src / "result.csv.gz", index=False)
     e = load_experiments(ROOT / "paper" / "experiments", "full", only=["rl_tuning"])[0]
-    tex = artifacts.TABLES["rl_tuning"](src, e, tmp_path / "tables", "rl_tuning").read_text()
-    assert "-80.2 [-85, -76.5]" in tex and "12.5k [10k, never]" in tex and "90\\%" in tex
-    acrobot = next(ln for ln in tex.splitlines() if ln.startswith("Acrobot"))
-    assert acrobot.count("--") == 2  # no steps-to for a task without a threshold
+    assert e.tables == ["rl_tuning", "rl_tuning_curve"]
+
+    def tables() -> tuple[str, str]:
+        return tuple(artifacts.TABLES[n](src, e, tmp_path / "tables", n).read_text()  # type: ignore[return-value]
+                     for n in e.tables)
+
+    ret, curve = tables()
+    lines = [ln for ln in ret.splitlines() if " & " in ln]
+    assert lines[1].startswith("Acrobot") and "-80.2 [-85, -76.5]" in lines[1] and "3 x 10" in lines[1]
+    assert lines[2].startswith("CartPole") and lines[3].startswith(" & hyperpilot")  # named once
+    assert "steps to" not in ret and "resizebox" not in ret  # six columns at most: no shrinking
+    assert "Acrobot" not in curve  # no threshold on Acrobot: no row
+    assert "12.5k [10k, never]" in curve and "90\\%" in curve and "never [20k, never]" in curve
+    assert "test AUC" not in curve
     figs = artifacts.FIGURES["rl_tuning"](src, e, tmp_path / "figures", "rl_tuning")
     assert {f.suffix for f in figs} == {".pdf", ".png"} and all(f.stat().st_size > 1000 for f in figs)
-    s = pd.read_csv(src / "summary.csv").assign(failed_test_runs=[5, 0], extra_seed_share=[0.12, 0.0])
+    s = pd.read_csv(src / "summary.csv").assign(failed_test_runs=[5, 0, 1],
+                                               extra_seed_share=[0.12, 0.0, 0.2])
     s.to_csv(src / "summary.csv", index=False)  # issue 19's columns: failures, extra seeds
-    tex = artifacts.TABLES["rl_tuning"](src, e, tmp_path / "tables", "rl_tuning").read_text()
-    assert "failed test runs" in tex and "12\\%" in tex and "test AUC" not in tex
-    s = s.assign(test_auc_mean=[np.nan, 412.25], test_auc_ci_low=[np.nan, 400.0],
-                 test_auc_ci_high=[np.nan, 430.5])
+    ret, curve = tables()
+    acrobot = next(ln for ln in ret.splitlines() if ln.startswith("Acrobot"))
+    assert "failed" in ret and acrobot.endswith("& 5 & 12\\% \\\\")
+    s = s.assign(test_auc_mean=[np.nan, 412.25, np.nan], test_auc_ci_low=[np.nan, 400.0, np.nan],
+                 test_auc_ci_high=[np.nan, 430.5, np.nan])
     s.to_csv(src / "summary.csv", index=False)  # CartPole tuned on the area under the curve
-    tex = artifacts.TABLES["rl_tuning"](src, e, tmp_path / "tables", "rl_tuning").read_text()
-    cartpole = next(ln for ln in tex.splitlines() if ln.startswith("CartPole"))
-    assert "test AUC [95\\% CI]" in tex and "412 [400, 430]" in cartpole
-    acrobot = next(ln for ln in tex.splitlines() if ln.startswith("Acrobot"))
-    assert acrobot.count("--") == 3  # no test AUC either
+    ret, curve = tables()
+    assert "AUC" not in ret
+    rows = [ln for ln in curve.splitlines() if " & " in ln]
+    assert "test AUC [95\\% CI]" in rows[0] and "412 [400, 430]" in rows[1]
+    assert rows[2].startswith(" & hyperpilot & -- &")  # a method not tuned on the AUC
+    (src / "summary.csv").write_text(pd.read_csv(src / "summary.csv").iloc[:1].to_csv(index=False))
+    assert tables()[1].startswith("%")  # Acrobot alone: no curve table, a comment
 
 
 def test_cli_list_and_unknown_experiment(capsys: pytest.CaptureFixture[str]) -> None:
