@@ -33,6 +33,7 @@ from surrogates.rff import RFFNetwork
 from surrogates.rff_bayes import RFFHyperMixture
 from surrogates.stacked import StackedSurrogate
 from surrogates.tfp_bnn import TFPBNN
+from surrogates.transfer import TransferRFF, cached_shared_features
 from surrogates.vbll import VBLL
 
 
@@ -69,12 +70,16 @@ class SurrogateSpec:
             on, so partial curves' extrapolations may join the data (``:feed``).
         neural: A neural-network surrogate (informational: shown by ``bench list``).
         description: One line for listings.
+        related: The model learns from related tasks: its factory takes an option
+            ``related``, a list of ``(X, y)`` arrays (one per task, in the study's encoding,
+            larger is better), which the proposer supplies (``hyperpilot.related``).
     """
 
     factory: SurrogateFactory
     accepts_yvar: bool = False
     neural: bool = False
     description: str = ""
+    related: bool = False
 
 
 class UnknownSurrogate(KeyError, ValueError):
@@ -202,6 +207,14 @@ def _rff_bayes(seed: int, cat_groups: list[list[int]] | None,
     return RFFHyperMixture(seed=seed, **{**RFF_BAYES, **options})
 
 
+def _transfer(seed: int, cat_groups: list[list[int]] | None,
+              options: dict[str, Any]) -> TransferRFF:
+    related = options.pop("related", None) or []
+    feature_seed = int(options.pop("feature_seed", 0))
+    feats = cached_shared_features(related, seed=feature_seed) if related else None
+    return TransferRFF(feats, seed=seed, **options)
+
+
 def _stacked(seed: int, cat_groups: list[list[int]] | None,
              options: dict[str, Any]) -> StackedSurrogate:
     return StackedSurrogate(seed=seed, cat_groups=cat_groups or None, **options)
@@ -250,6 +263,9 @@ SURROGATES: dict[str, SurrogateSpec] = {
                                           "sampled networks (pathwise)"),
     "rff-hybrid": SurrogateSpec(_rff_hybrid, accepts_yvar=True, neural=True,
                                 description="rff-kev up to 256 points; above, rff-path"),
+    "transfer": SurrogateSpec(_transfer, accepts_yvar=True, neural=True, related=True,
+                              description="rff-kev's network plus a feature block learned on "
+                                          "related tasks (ABLR), its scale fitted by evidence"),
     "rff-bayes": SurrogateSpec(_rff_bayes, accepts_yvar=True, neural=True,
                                description="rff-kev with its first-layer scales (lengthscales), "
                                            "noise and mean integrated by Laplace: a mixture of "

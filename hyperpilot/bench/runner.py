@@ -193,8 +193,12 @@ def run_cell(cfg: BenchConfig, cell: Cell) -> dict[str, Any]:
         db = out / "studies" / f"{cell.key}.sqlite"
         db.parent.mkdir(parents=True, exist_ok=True)
         direction: Direction = "maximize" if problem.direction == "maximize" else "minimize"
+        from hyperpilot.related import method_related_options
+
         study = Study(problem.space, problem.fidelity, cell.method, direction,
-                      cell.seed, storage=db, name=cell.key)
+                      cell.seed, storage=db, name=cell.key,
+                      method_options=method_related_options(cell.method, cell.benchmark,
+                                                            cfg.data_dir) or None)
         study.run(problem.objective, budget=cfg.budget, batch_size=cfg.batch_size)
         rows = rows_from_results(study.results, direction, study.method.incumbent_rule,
                                  problem.fidelity.max)

@@ -90,7 +90,7 @@ class ModelMethod:
         if racing is not None:  # replicated, noisy observations: noisy EI (unless asked otherwise)
             opts.setdefault("acqf", "qlognei")
         proposer = BOProposer(space, fidelity.min, seed, surrogate=surrogate or self.surrogate,
-                              **opts)
+                              fidelity=fidelity, **opts)
         rule = stop_rule if stop_rule is not None else ({} if self.stop else None)
         return ScheduledMethod(space, fidelity, seed, proposer, mode=mode,
                                full_fidelity=full_fidelity, name=self.name, stop_rule=rule,

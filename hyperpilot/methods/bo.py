@@ -48,7 +48,7 @@ from hyperpilot.methods.fitting import (
 )
 from hyperpilot.methods.proposers import Proposer
 from hyperpilot.space import Config, SearchSpace
-from hyperpilot.trial import Result, Status
+from hyperpilot.trial import Fidelity, Result, Status
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,8 @@ class BOProposer(Proposer):
                  surrogate_options: dict[str, Any] | None = None, num_restarts: int = 4,
                  raw_samples: int = 256, refit_growth: float = 0.15,
                  optimizer: Optimizer = "lbfgs", background_fit: bool = False,
-                 feed_curves: bool = False) -> None:
+                 feed_curves: bool = False, related: dict[str, Any] | None = None,
+                 fidelity: Fidelity | None = None) -> None:
         super().__init__(space)
         from surrogates import surrogate_spec
 
@@ -120,7 +121,12 @@ class BOProposer(Proposer):
                              f"accepts_yvar; got {data_rule!r} and {surrogate!r}")
         self.feed_curves, self.background_fit = feed_curves, background_fit
         self.feeder = CurveFeeder(seed) if feed_curves else None
-        self.fitter = SurrogateFitter(surrogate, self.surrogate_options,
+        if related is not None and not spec.related:
+            raise ValueError(f"the related option needs a surrogate that learns from related "
+                             f"tasks (such as 'transfer'), not {surrogate!r}")
+        self.related, self.fidelity = related, fidelity
+        self._fit_options = dict(self.surrogate_options)  # + the related tasks' arrays, later
+        self.fitter = SurrogateFitter(surrogate, self._fit_options,
                                       space.categorical_groups, seed, self.min_points,
                                       refit_growth, background_fit)
         self._pools: tuple[Any, Any, int] | None = None  # (model, CandidatePool, n results)
@@ -133,7 +139,8 @@ class BOProposer(Proposer):
                 "random_fraction": self.random_fraction, "random_decay": self.random_decay,
                 "acqf": self.acqf, "surrogate_options": self.surrogate_options,
                 "refit_growth": self.refit_growth, "optimizer": self.optimizer,
-                "background_fit": self.background_fit, "feed_curves": self.feed_curves}
+                "background_fit": self.background_fit, "feed_curves": self.feed_curves,
+                **({"related": self.related} if self.related is not None else {})}
 
     def refit_size(self, n: int) -> int:
         """The number of (oldest) observations the model is fitted on when ``n`` are available.
@@ -193,6 +200,9 @@ class BOProposer(Proposer):
         X, Y, level = data
         from surrogates import FitError
 
+        if self.related is not None and "related" not in self._fit_options:
+            self._fit_options["related"] = self._related_arrays(max_budget)
+
         fid = self.data_rule != "bohb"
         pending = self.encoder.encode([(t.config_id, t.config) for t in history.pending], fid)
         exclude = self.encoder.encode([(r.trial.config_id, r.trial.config)
@@ -226,6 +236,15 @@ class BOProposer(Proposer):
             out += self._random(q - len(configs), seed, {"source": "random",
                                                          "reason": "no distinct new point"})
         return out
+
+    def _related_arrays(self, max_budget: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The related tasks' ``(X, y)`` in this study's encoding (``hyperpilot.related``)."""
+        from hyperpilot.related import related_data
+
+        assert self.related is not None
+        fid = self.fidelity or Fidelity(self.min_budget, max_budget)
+        return related_data(self.related, self.space, fid, self.seed,
+                            budget_input=self.data_rule != "bohb")
 
     def _random(self, q: int, seed: int, info: dict[str, Any]) -> list[Proposal]:
         """``q`` random configs from a generator seeded by ``seed``, each with a copy of ``info``."""

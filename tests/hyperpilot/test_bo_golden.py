@@ -6,12 +6,17 @@ number of fed rows, config) and the method's ``options()``, which stored studies
 refuse a changed method. ``gp-bo`` has stopped runs early since then, so the recorded
 ``gp-bo`` is today's ``gp-bo-nostop``; driven by ask/tell (no run is stopped) both propose the
 same. Exact equality assumes the same CPU kernels as the recording (the
-reference machine); a different BLAS may change the last digits of the model's proposals.
+reference machines' AMD EPYC): on another CPU (an Intel Xeon with the same torch wheel moved the
+first model proposal of ``gp-bo`` by 3e-4 of the range, and L-BFGS then amplifies it along the
+study) the test checks what does not depend on the last digits: the same trials, budgets,
+sources and fed rows, every config before the first model proposal exactly, and that proposal
+within 1% of each parameter's range.
 """
 
 from __future__ import annotations
 
 import json
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,32 @@ OPTIONS["gp-bo-nostop"] = FAST  # what gp-bo was when recorded: no curve stoppin
 RECORDED_AS = {"gp-bo-nostop": "gp-bo", "hyperpilot@ensemble": "hyperpilot",
                "hyperpilot-nostop@ensemble:feed": "hyperpilot-nostop:feed"}
 N_RESULTS = {"hyperpilot-nostop@ensemble:feed": 45}  # long enough for fed rows to reach a fit
+RECORDED_ON = "AuthenticAMD"
+"""The CPU vendor of the recording (AMD EPYC, torch's AVX512 kernels)."""
+
+
+def cpu_vendor() -> str:
+    """``vendor_id`` of ``/proc/cpuinfo`` (``platform.processor()`` where there is none)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("vendor_id"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def assert_same_up_to_kernels(got: list[Any], want: list[Any]) -> None:
+    """The rows agree in everything but the model's last digits (see the module docstring)."""
+    assert [r[:4] for r in got] == [r[:4] for r in want]  # ids, budgets, sources, fed rows
+    first = next(i for i, r in enumerate(want) if r[2] == "model")
+    assert got[:first] == want[:first]
+    g, w = dict(got[first][4]), dict(want[first][4])
+    for name, p in SPACE.params.items():
+        if isinstance(p, (hp.Float, hp.Int)):
+            assert abs(g[name] - w[name]) <= 0.01 * (p.high - p.low), (name, g[name], w[name])
+        else:
+            assert g[name] == w[name]
 
 
 def curvy(config: dict[str, Any], budget: float, resume_budget: float, ctx: Any) -> Any:
@@ -63,7 +94,10 @@ def test_proposals_and_options_match_the_recording(case: str) -> None:
     got = _record(case, OPTIONS[case], N_RESULTS.get(case, 21))
     want = GOLDEN[RECORDED_AS.get(case, case)]
     assert any(r[2] == "model" for r in want["rows"])
-    assert got["rows"] == want["rows"]
+    if cpu_vendor() == RECORDED_ON:
+        assert got["rows"] == want["rows"]
+    else:
+        assert_same_up_to_kernels(got["rows"], want["rows"])
     if case.partition(":")[0] == "gp-bo":  # now stops runs like hyperpilot (ask/tell never does)
         assert got["options"]["stop_rule"] == GOLDEN["hyperpilot"]["options"]["stop_rule"]
         got["options"]["stop_rule"] = None
