@@ -208,11 +208,15 @@ def _rff_bayes(seed: int, cat_groups: list[list[int]] | None,
 
 
 def _transfer(seed: int, cat_groups: list[list[int]] | None,
-              options: dict[str, Any]) -> TransferRFF:
+              options: dict[str, Any]) -> TransferRFF | RFFNetwork:
+    """``TransferRFF`` on the related tasks' features; with no related task, the transfer block
+    is empty and the model is ``rff-kev`` itself (same network, same fit), so a method that
+    names ``transfer`` behaves as the default wherever nothing related exists."""
     related = options.pop("related", None) or []
     feature_seed = int(options.pop("feature_seed", 0))
-    feats = cached_shared_features(related, seed=feature_seed) if related else None
-    return TransferRFF(feats, seed=seed, **options)
+    if not related:
+        return _rff_kev(seed, cat_groups, options)
+    return TransferRFF(cached_shared_features(related, seed=feature_seed), seed=seed, **options)
 
 
 def _stacked(seed: int, cat_groups: list[list[int]] | None,
@@ -265,7 +269,8 @@ SURROGATES: dict[str, SurrogateSpec] = {
                                 description="rff-kev up to 256 points; above, rff-path"),
     "transfer": SurrogateSpec(_transfer, accepts_yvar=True, neural=True, related=True,
                               description="rff-kev's network plus a feature block learned on "
-                                          "related tasks (ABLR), its scale fitted by evidence"),
+                                          "related tasks (ABLR), its scale fitted by evidence; "
+                                          "rff-kev where there is no related task"),
     "rff-bayes": SurrogateSpec(_rff_bayes, accepts_yvar=True, neural=True,
                                description="rff-kev with its first-layer scales (lengthscales), "
                                            "noise and mean integrated by Laplace: a mixture of "

@@ -85,7 +85,10 @@ def test_registry_passes_related_tasks_and_caches_the_features() -> None:
                                                                 for X, y in related]})
     assert isinstance(a, TransferRFF) and a.features is b.features  # one pretraining per data
     assert cached_shared_features(related) is a.features
-    assert make_surrogate("transfer", seed=0).features is None  # no related tasks given
+    from surrogates import RFFNetwork
+
+    plain = make_surrogate("transfer", seed=0)  # no related task: rff-kev itself
+    assert isinstance(plain, RFFNetwork) and plain.evidence == "kernel" and plain.n_features == 2048
     with pytest.raises(ValueError, match="same input dimension"):
         fit_shared_features([related[0], (np.zeros((4, 2)), np.zeros(4))])
     assert SharedFeatures(3, hidden=7).dim == 8
