@@ -224,8 +224,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         spec = {"benchmark": cfg["benchmark"], "workload": cfg["workload"],
                 "workload_options": _workload_options(cfg) if cfg["workload"] else None}
         trackers = _trackers(args.tracker)
+        options = cfg["method_options"]
+        if cfg["benchmark"] is not None:  # a transfer surrogate learns from related benchmarks
+            from hyperpilot.related import method_related_options
+
+            related = method_related_options(cfg["method"], cfg["benchmark"], cfg["data_dir"])
+            options = {**related, **(options or {})} or None
         study = Study(problem.space, problem.fidelity, cfg["method"], problem.direction,  # type: ignore[arg-type]
-                      cfg["seed"], storage, cfg["name"], cfg["method_options"], problem=spec,
+                      cfg["seed"], storage, cfg["name"], options, problem=spec,
                       trackers=trackers)
         if cfg["pruner"] is not None:
             from hyperpilot.pruners import make_pruner

@@ -2,8 +2,9 @@
 
 A method name is ``<method>[@<surrogate>][:<variant>[+<variant>...]]`` (:func:`parse_method`):
 
-* ``<method>``: a key of ``METHODS``: ``random``, ``hyperband``, ``hyperpilot`` (the ``rff-kev``
-  network, curve stopping), ``hyperpilot-nostop``, ``hyperpilot-mcdropout``, ``gp-bo`` (GP, curve
+* ``<method>``: a key of ``METHODS``: ``random``, ``hyperband``, ``hyperpilot`` (the ``transfer``
+  network: ``rff-kev`` plus features learned on related tasks where there are any; curve
+  stopping), ``hyperpilot-nostop``, ``hyperpilot-mcdropout``, ``gp-bo`` (GP, curve
   stopping), ``gp-bo-nostop``, ``gp-bo-capped`` (GP on at most 500 points, curve stopping),
   ``pbt`` (population-based training, ``hyperpilot.methods.pbt``), ``pb2`` and ``pb2-bnn`` (its
   explore step by a GP / our BNN on (time, hyperparameters), ``hyperpilot.methods.pb2``): these
@@ -101,14 +102,17 @@ def _bo(surrogate: str, name: str, stop: bool = False) -> ModelMethod:
     return ModelMethod(surrogate, name, stop)
 
 
-DEFAULT_SURROGATE = "rff-kev"
-"""The surrogate of ``hyperpilot`` and ``hyperpilot-nostop``: a random-Fourier-feature network
-(2,048 units) with an exact Bayesian last layer, conditioned on at most 256 points, whose
-hyperparameters maximise its infinite-width kernel's evidence (README, "Variance starvation").
-It ties the GP in issue 18's tournament (22 / 22 at 30 FFE over 45 pairs) and beat the 512-unit
-``rff`` 10 / 2 at 100 FFE on seed 0 of the headline grid, where ``rff``'s posterior starves.
-Until 2026-12-05 it was the deep ensemble (today's ``hyperpilot@ensemble``), then the
-linearized-Laplace network (``hyperpilot@laplace-warp``), then ``rff``."""
+DEFAULT_SURROGATE = "transfer"
+"""The surrogate of ``hyperpilot`` and ``hyperpilot-nostop`` (since 2026-12-05, 23:40 UTC): a
+random-Fourier-feature network (``rff-kev``: 2,048 units, an exact Bayesian last layer,
+hyperparameters from its infinite-width kernel's evidence) plus a feature block learned on
+related tasks (ABLR, ``surrogates.transfer``), whose scale the task's own evidence sets. Where
+the study has related tasks (an LCBench task: the other development tasks;
+``hyperpilot.related``) it beat the GP on 10 LCBench tasks nobody developed on, 21 / 9 at 10 FFE
+(p = 0.043) and 20 / 10 at 30 FFE, and ``rff-kev`` 25 / 5 at 30 FFE (README, "Learning from
+related tasks"); where there are none it is ``rff-kev`` itself. Until 2026-12-05 the default was
+the deep ensemble (today's ``hyperpilot@ensemble``), then the linearized-Laplace network
+(``hyperpilot@laplace-warp``), then ``rff``, then ``rff-kev``."""
 TRAINED_BNN = "laplace-warp"
 """The explore model of ``pb2-bnn``: a network trained on the data (linearized Laplace), as
 measured in issue 21."""

@@ -21,7 +21,8 @@ SMALL_SURROGATES = {"ensemble": {"max_steps": 60, "n_members": 3, "width": 16},
                     "laplace": {"max_steps": 60, "width": 16, "tune_steps": 10},
                     "laplace-warp": {"max_steps": 60, "width": 16, "tune_steps": 10},
                     "rff": {"n_features": 64, "max_iter": 30},
-                    "rff-kev": {"n_features": 64, "fit_features": 64, "max_iter": 30}}
+                    "rff-kev": {"n_features": 64, "fit_features": 64, "max_iter": 30},
+                    "transfer": {"n_features": 64, "fit_features": 64, "max_iter": 30}}
 """Small settings per surrogate (by the method's default surrogate)."""
 
 

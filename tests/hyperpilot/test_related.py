@@ -35,7 +35,9 @@ def test_method_options_only_for_a_surrogate_that_learns_from_related_tasks() ->
     opts = method_related_options("hyperpilot@transfer:race", "lcbench:7593", "/data")
     assert opts == {"related": related_spec("lcbench:7593", "/data")}
     assert opts["related"]["points"] > 0 and "lcbench:7593" not in opts["related"]["tasks"]
-    assert method_related_options("hyperpilot", "lcbench:7593", "/data") == {}
+    assert method_related_options("hyperpilot", "lcbench:7593", "/data") == opts  # the default
+    assert method_related_options("hyperpilot@rff-kev", "lcbench:7593", "/data") == {}
+    assert method_related_options("gp-bo", "lcbench:7593", "/data") == {}
     assert method_related_options("random", "lcbench:7593", "/data") == {}
 
 
@@ -68,3 +70,26 @@ def test_related_data_in_the_study_encoding(data_dir: Path) -> None:
     assert not np.array_equal(related_data(spec, bench.space, bench.fidelity, seed=1)[0][0], X)
     flat = related_data(spec, bench.space, bench.fidelity, seed=0, budget_input=False)
     assert flat[0][0].shape == (8, bench.space.dim)
+
+
+def test_cli_run_on_lcbench_gives_the_default_its_related_tasks(data_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    """``python -m hyperpilot run --benchmark lcbench:<id>`` stores the related tasks in the
+    study's definition, as the bench does (a budget too small for a model fit: no pretraining)."""
+    import os
+    import subprocess
+    import sys
+
+    from hyperpilot.storage import Storage
+
+    db = tmp_path / "r.sqlite"
+    r = subprocess.run([sys.executable, "-m", "hyperpilot", "run", "--benchmark", "lcbench:3945",
+                        "--method", "hyperpilot", "--budget", "0.5", "--data-dir", str(data_dir),
+                        "--storage", str(db), "--no-progress"],
+                       env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    definition = Storage(db).studies()[0]["definition"]
+    related = definition["method_options"]["related"]
+    assert related["tasks"] == related_benchmarks("lcbench:3945")
+    assert related["data_dir"] == str(data_dir)
