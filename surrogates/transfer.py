@@ -12,6 +12,14 @@ which one task's dozen observations cannot teach a GP. On a new task the map is 
 that task's ``(alpha, beta)`` are fitted by its evidence (``TransferBLR``): two numbers, so a
 handful of observations suffice, and the posterior over ``w`` is exact, hence joint and Gaussian
 over any ``q`` points, as q-LogEI needs. Fitting costs ``O(n D^2)``, linear in ``n``.
+
+``TransferRFF`` (registered as ``transfer``, ``hyperpilot``'s default) puts the frozen map beside
+``rff-kev``'s random-Fourier layer, so a task unlike the related ones falls back on the GP's
+stationary prior through its own evidence, not through a switch. Measured (2026-12-05, a shared
+2-core Xeon; README, "Learning from related tasks"): related tasks = the other LCBench
+development tasks, 400 configs each; on 10 held-out LCBench tasks, 50 pairs at 30 FFE, it beat
+``gp-bo`` 36 / 13 at 10 FFE and 33 / 17 at 30 FFE; held out at n = 20 its Spearman's rho was
+0.72 against the GP's 0.56. Pretraining takes 27-66 s once per study.
 """
 
 from __future__ import annotations
