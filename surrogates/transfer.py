@@ -37,6 +37,18 @@ from torch import Tensor, nn
 
 from surrogates._data import check_training_data, torch_threads
 from surrogates._flat import jittered_cholesky
+from surrogates.capped import capped_indices
+from surrogates.rff import (
+    MIN_LENGTHSCALE,
+    NOISE_PRIOR,
+    _chol,
+    _lognormal_logpdf,
+    draw_frequencies,
+    kernel_matrix,
+    lengthscale_prior,
+)
+from surrogates.rff import MIN_NOISE as RFF_MIN_NOISE
+from surrogates.rff import features as rff_features
 
 MIN_NOISE = 1e-4
 """Lower bound of the noise variance ``1 / beta`` (standardised units)."""
@@ -84,6 +96,13 @@ def blr_evidence(Phi: Tensor, y: Tensor, log_alpha: Tensor, log_beta: Tensor) ->
     fit = beta * (y - Phi @ m).square().sum() + alpha * m.square().sum()
     logdet = 2 * torch.log(torch.diagonal(L)).sum()
     return 0.5 * (n * log_beta + D * log_alpha - fit - logdet - n * math.log(2 * math.pi))
+
+
+def _standardise_targets(Y: Tensor) -> tuple[Tensor, float, float]:
+    """``n x 1`` targets -> (``n`` standardised, mean, sd); sd 1 for one point or constant data."""
+    mean = float(Y.mean())
+    sd = float(Y.std()) if Y.shape[0] > 1 and float(Y.std()) > 1e-12 else 1.0
+    return (Y.squeeze(-1) - mean) / sd, mean, sd
 
 
 def _standardise(y: np.ndarray | Tensor) -> Tensor:
@@ -188,9 +207,7 @@ class TransferBLR(Model):
             raise ValueError(f"the shared features take {self.features.d} inputs, got {X.shape[1]}")
         t0 = time.perf_counter()
         with torch_threads(self.num_threads):
-            self.y_mean = float(Y.mean())
-            self.y_std = float(Y.std()) if Y.shape[0] > 1 and float(Y.std()) > 1e-12 else 1.0
-            y = (Y.squeeze(-1) - self.y_mean) / self.y_std
+            y, self.y_mean, self.y_std = _standardise_targets(Y)
             with torch.no_grad():
                 Phi = self.features(X)
             raw = torch.tensor([0.0, math.log(10.0)], dtype=self.model_dtype, requires_grad=True)
@@ -290,8 +307,6 @@ class TransferRFF(Model):
         self.fit_info: dict[str, Any] = {}
 
     def _phi(self, X: Tensor) -> Tensor:
-        from surrogates.rff import features as rff_features
-
         rff = rff_features(X, self.omega, self.phase, self.lengthscale, 1.0)
         if self.features is None:
             return rff
@@ -306,27 +321,13 @@ class TransferRFF(Model):
             train_Yvar: Optional ``n x 1`` known noise variances (units of Y²), added to the
                 learned ``sigma^2`` point by point.
         """
-        from surrogates.capped import capped_indices
-        from surrogates.rff import (
-            MIN_LENGTHSCALE,
-            NOISE_PRIOR,
-            _chol,
-            _lognormal_logpdf,
-            draw_frequencies,
-            kernel_matrix,
-            lengthscale_prior,
-        )
-        from surrogates.rff import MIN_NOISE as RFF_MIN_NOISE
-
         X, Y, Yvar = check_training_data(train_X, train_Y, train_Yvar, self.model_dtype)
         d = X.shape[1]
         if self.features is not None and d != self.features.d:
             raise ValueError(f"the shared features take {self.features.d} inputs, got {d}")
         t0 = time.perf_counter()
         with torch_threads(self.num_threads):
-            self.y_mean = float(Y.mean())
-            self.y_std = float(Y.std()) if Y.shape[0] > 1 and float(Y.std()) > 1e-12 else 1.0
-            y = (Y.squeeze(-1) - self.y_mean) / self.y_std
+            y, self.y_mean, self.y_std = _standardise_targets(Y)
             extra = None if Yvar is None else Yvar.squeeze(-1) / self.y_std**2
             keep = capped_indices(Y, self.fit_points, 0.25, self.seed)
             Xf, yf = X[keep], y[keep]
