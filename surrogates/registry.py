@@ -28,6 +28,7 @@ from surrogates.ensemble import DeepEnsemble
 from surrogates.ensemble_rp import RandomizedPriorEnsemble
 from surrogates.gp import GP
 from surrogates.laplace import LinearizedLaplace
+from surrogates.mtgp import MultiTaskGPSurrogate
 from surrogates.nngp import NNGP
 from surrogates.rff import RFFNetwork
 from surrogates.rff_bayes import RFFHyperMixture
@@ -219,6 +220,15 @@ def _transfer(seed: int, cat_groups: list[list[int]] | None,
     return TransferRFF(cached_shared_features(related, seed=feature_seed), seed=seed, **options)
 
 
+def _mtgp(seed: int, cat_groups: list[list[int]] | None,
+          options: dict[str, Any]) -> MultiTaskGPSurrogate | GP:
+    """The GP given ``transfer``'s related tasks (``surrogates.mtgp``); with none, ``gp``."""
+    related = options.pop("related", None) or []
+    if not related:
+        return _gp(seed, cat_groups, options)
+    return MultiTaskGPSurrogate(related, seed=seed, **options)
+
+
 def _stacked(seed: int, cat_groups: list[list[int]] | None,
              options: dict[str, Any]) -> StackedSurrogate:
     return StackedSurrogate(seed=seed, cat_groups=cat_groups or None, **options)
@@ -271,6 +281,10 @@ SURROGATES: dict[str, SurrogateSpec] = {
                               description="rff-kev's network plus a feature block learned on "
                                           "related tasks (ABLR), its scale fitted by evidence; "
                                           "rff-kev where there is no related task"),
+    "mtgp": SurrogateSpec(_mtgp, related=True,
+                          description="multi-task GP over the related tasks and the target "
+                                      "(50 points per related task): transfer's GP baseline; "
+                                      "gp where there is no related task"),
     "rff-bayes": SurrogateSpec(_rff_bayes, accepts_yvar=True, neural=True,
                                description="rff-kev with its first-layer scales (lengthscales), "
                                            "noise and mean integrated by Laplace: a mixture of "

@@ -9,6 +9,8 @@ Examples::
     python -m hyperpilot.paper join runs/reference/full/surrogate_tournament \\
         runs/bench/tournament runs/bench/tournament-rffkev \\
         --rename runs/bench/tournament hyperpilot hyperpilot@ensemble
+    python -m hyperpilot.paper join runs/reference/full/transfer_heldout --union-benchmarks \
+        runs/bench/heldout-transfer runs/bench/heldout-transfer2 runs/bench/heldout-transfer3
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def cmd_join(a: argparse.Namespace) -> int:
             renames[(src / "compact").resolve()] = renames.pop(src.resolve(), {})
             src = src / "compact"
         pieces.append(src)
-    dest = join_methods(pieces, a.out, renames)
+    dest = join_methods(pieces, a.out, renames, union_benchmarks=a.union_benchmarks)
     print(f"{dest}: {len(pieces)} pieces joined")
     return 0
 
@@ -101,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="bench folders (raw, compacted first) or compact results")
     j.add_argument("--rename", nargs=3, action="append", default=[],
                    metavar=("PIECE", "OLD", "NEW"), help="read PIECE's method OLD as NEW")
+    j.add_argument("--union-benchmarks", action="store_true",
+                   help="the pieces may cover different benchmarks (pieces of tasks and seeds); "
+                        "the result has their union")
     j.set_defaults(fn=cmd_join)
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")

@@ -174,7 +174,8 @@ JOIN_CONFIG = tuple(k for k in SAME_CONFIG if k != "methods")
 
 
 def join_methods(pieces: Sequence[Path], dest: Path,
-                 renames: Mapping[Path, Mapping[str, str]] | None = None) -> Path:
+                 renames: Mapping[Path, Mapping[str, str]] | None = None,
+                 union_benchmarks: bool = False) -> Path:
     """Join compact results of one grid whose pieces ran *different methods* into ``dest``.
 
     A tournament adds candidates over weeks, each in a folder of its own with the grid's
@@ -184,17 +185,23 @@ def join_methods(pieces: Sequence[Path], dest: Path,
     names (a method whose meaning changed later, e.g. ``hyperpilot`` -> ``hyperpilot@ensemble``).
     ``meta.json`` keeps every piece's commit, seeds, methods and renames under ``pieces``.
 
+    With ``union_benchmarks`` the pieces may also cover different benchmarks (a grid run in
+    pieces of tasks and seeds, e.g. five held-out tasks on three seeds, five others, then all
+    ten on two more): the result's ``benchmarks`` are their union in order of appearance.
+
     Raises:
-        MergeError: when the pieces differ in a setting of ``JOIN_CONFIG`` (benchmarks, budget,
-            batch size, imports), when two pieces hold the same (method, benchmark, seed) cell
-            (never mixed silently), or when fewer than two pieces are given.
+        MergeError: when the pieces differ in a setting of ``JOIN_CONFIG`` (benchmarks unless
+            ``union_benchmarks``, budget, batch size, imports), when two pieces hold the same
+            (method, benchmark, seed) cell (never mixed silently), or when fewer than two
+            pieces are given.
     """
     if len(pieces) < 2:
         raise MergeError("join_methods needs at least two pieces")
     renames = {Path(k).resolve(): dict(v) for k, v in (renames or {}).items()}
     cfgs = [_json(p / "config.json") for p in pieces]
+    keys = tuple(k for k in JOIN_CONFIG if not (union_benchmarks and k == "benchmarks"))
     for p, cfg in zip(pieces[1:], cfgs[1:], strict=True):
-        diff = config_diff(cfgs[0], cfg, JOIN_CONFIG)
+        diff = config_diff(cfgs[0], cfg, keys)
         if diff:
             raise MergeError(f"cannot join {p} with {pieces[0]}: configs differ ({'; '.join(diff)})")
     frames: dict[str, list[pd.DataFrame]] = {}
@@ -230,7 +237,8 @@ def join_methods(pieces: Sequence[Path], dest: Path,
             df["config"] = df["config"].fillna("")
         write_csv(df, dest / name)
     seeds = sorted({int(s) for s in cells_all["seed"]})
-    cfg = dict(cfgs[0], methods=methods, seeds=seeds)
+    benchmarks = list(dict.fromkeys(b for c in cfgs for b in c.get("benchmarks", [])))
+    cfg = dict(cfgs[0], methods=methods, seeds=seeds, benchmarks=benchmarks)
     metas = [_json(p / "meta.json") for p in pieces]
     meta = dict(metas[-1], seeds=seeds, config=cfg, pieces=info,
                 runs=[r for m in metas for r in m.get("runs", [])])

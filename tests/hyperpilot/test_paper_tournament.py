@@ -56,6 +56,22 @@ def test_join_equals_one_run_of_all_methods_and_refuses_mixing(tmp_path: Path) -
         join_methods([a, other], tmp_path / "budget")
 
 
+def test_join_of_pieces_of_tasks_needs_union_benchmarks(tmp_path: Path) -> None:
+    a = _run(tmp_path, "a", ["random", "hyperband"])
+    out = tmp_path / "h"
+    run_bench(BenchConfig(methods=["random", "hyperband"], benchmarks=["hartmann6"], seeds=[2],
+                          budget=2, out=str(out), workers=1))
+    b = compact_bench(out, tmp_path / "h-compact")
+    with pytest.raises(MergeError, match="benchmarks"):
+        join_methods([a, b], tmp_path / "refused")
+    joined = join_methods([a, b], tmp_path / "union", union_benchmarks=True)
+    cfg = json.loads((joined / "config.json").read_text())
+    assert cfg["benchmarks"] == ["branin", "hartmann6"] and cfg["seeds"] == [0, 1, 2]
+    cells = pd.read_csv(joined / "cells.csv")
+    assert sorted(zip(cells["benchmark"], cells["seed"], strict=True)) == sorted(
+        [("branin", 0), ("branin", 1), ("hartmann6", 2)] * 2)
+
+
 def _hand_made(tmp: Path) -> Path:
     """gp-bo and a candidate on two tasks of one family x 2 seeds, budget 30: the candidate has
     twice the GP's regret at 10 FFE and half of it at 30 FFE on every pair; a third method ran

@@ -52,6 +52,19 @@ def toy_data(n: int = 20, d: int = 2, seed: int = 0, lo: float = 0.0, hi: float 
     return X, Y
 
 
+def toy_related(tasks: int = 2, n: int = 40) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Related tasks for a surrogate registered with ``related``: ``toy_data``'s shape, shifted
+    and rescaled per task, in the same lower-left half square as ``fitted``'s data."""
+    out = []
+    for t in range(tasks):
+        X, Y = toy_data(n=n, hi=0.5, seed=100 + t)
+        out.append((X, (2.0 + t) * Y.squeeze(-1) + t))
+    return out
+
+
+FAST_OPTIONS["mtgp"] = {"related": toy_related(), "related_points": 30}
+
+
 @pytest.fixture(scope="session")
 def fitted() -> dict[str, SurrogateModel]:
     """One fitted model per registered surrogate, on 20 points in the lower-left half square."""

@@ -1,0 +1,69 @@
+"""The multi-task GP baseline (``surrogates.mtgp``): it learns from related tasks, as ``transfer``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import spearmanr
+
+from surrogates import GP, make_surrogate
+from surrogates.mtgp import MultiTaskGPSurrogate
+
+
+def _f(X: torch.Tensor, shift: float) -> torch.Tensor:
+    """A bumpy 2-d function whose optimum moves with ``shift``; ``n x 1``."""
+    Z = X - 0.3 - shift
+    return (-(Z**2).sum(-1) + 0.2 * torch.sin(9 * X[:, 0]) * torch.cos(7 * X[:, 1]))[:, None]
+
+
+def _related(tasks: int = 3, n: int = 60) -> list[tuple[np.ndarray, np.ndarray]]:
+    g = torch.Generator().manual_seed(5)
+    out = []
+    for t in range(tasks):
+        X = torch.rand(n, 2, generator=g, dtype=torch.float64)
+        out.append((X.numpy(), (3.0 * _f(X, 0.01 * t) + 10 * t).squeeze(-1).numpy()))
+    return out
+
+
+def test_related_tasks_teach_the_target_what_its_few_points_cannot() -> None:
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(6, 2, generator=g, dtype=torch.float64)
+    Xt = torch.rand(300, 2, generator=g, dtype=torch.float64)
+    Y, yt = _f(X, 0.02), _f(Xt, 0.02).squeeze(-1)
+    mt = MultiTaskGPSurrogate(_related(), seed=0).fit(X, Y)
+    gp = GP(seed=0).fit(X, Y)
+    with torch.no_grad():
+        rho_mt = spearmanr(mt.posterior(Xt).mean.squeeze(-1), yt)[0]
+        rho_gp = spearmanr(gp.posterior(Xt).mean.squeeze(-1), yt)[0]
+    assert rho_mt > 0.9 and rho_mt > rho_gp + 0.1
+    assert mt.fit_info["task_correlation_mean"] > 0.5
+
+
+def test_posterior_is_in_the_callers_units_at_the_training_points() -> None:
+    X = torch.rand(12, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    Y = 100.0 + 50.0 * _f(X, 0.0)
+    mt = MultiTaskGPSurrogate(_related(), seed=0).fit(X, Y)
+    with torch.no_grad():
+        mean = mt.posterior(X).mean
+    assert torch.allclose(mean, Y, atol=0.1 * float(Y.std()))
+
+
+def test_each_related_task_contributes_at_most_related_points() -> None:
+    X = torch.rand(8, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    mt = MultiTaskGPSurrogate(_related(tasks=3, n=60), related_points=20, seed=0)
+    assert mt.fit(X, _f(X, 0.0)).fit_info["n_related"] == 60
+
+
+def test_bad_input_is_refused_with_the_reason() -> None:
+    with pytest.raises(ValueError, match="at least one related task"):
+        MultiTaskGPSurrogate([])
+    X = torch.rand(8, 3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="related task 0 has inputs of shape"):
+        MultiTaskGPSurrogate(_related()).fit(X, X.sum(-1, keepdim=True))
+
+
+def test_without_related_tasks_the_registered_name_is_the_gp() -> None:
+    assert isinstance(make_surrogate("mtgp", seed=0, options={"related": []}), GP)
+    assert isinstance(make_surrogate("mtgp", seed=0, options={"related": _related()}),
+                      MultiTaskGPSurrogate)
