@@ -283,7 +283,7 @@ SURROGATES: dict[str, SurrogateSpec] = {
                                           "rff-kev where there is no related task"),
     "mtgp": SurrogateSpec(_mtgp, related=True,
                           description="multi-task GP over the related tasks and the target "
-                                      "(50 points per related task): transfer's GP baseline; "
+                                      "(at most 300 points in all): transfer's GP baseline; "
                                       "gp where there is no related task"),
     "rff-bayes": SurrogateSpec(_rff_bayes, accepts_yvar=True, neural=True,
                                description="rff-kev with its first-layer scales (lengthscales), "

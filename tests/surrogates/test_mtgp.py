@@ -49,15 +49,20 @@ def test_posterior_is_in_the_callers_units_at_the_training_points() -> None:
     assert torch.allclose(mean, Y, atol=0.1 * float(Y.std()))
 
 
-def test_each_related_task_contributes_at_most_related_points() -> None:
+def test_related_tasks_fill_what_the_target_leaves_of_the_cap() -> None:
     X = torch.rand(8, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
-    mt = MultiTaskGPSurrogate(_related(tasks=3, n=60), related_points=20, seed=0)
-    assert mt.fit(X, _f(X, 0.0)).fit_info["n_related"] == 60
+    mt = MultiTaskGPSurrogate(_related(tasks=3, n=60), related_points=20, max_points=38,
+                              min_related_points=4, seed=0)
+    assert mt.fit(X, _f(X, 0.0)).fit_info["n_related"] == 30  # (38 - 8) // 3 = 10 each
+    assert [mt.per_task(n) for n in (0, 8, 30, 300)] == [12, 10, 4, 4]
+    assert MultiTaskGPSurrogate(_related(tasks=3), related_points=20).per_task(0) == 20
 
 
 def test_bad_input_is_refused_with_the_reason() -> None:
     with pytest.raises(ValueError, match="at least one related task"):
         MultiTaskGPSurrogate([])
+    with pytest.raises(ValueError, match="min_related_points <= related_points"):
+        MultiTaskGPSurrogate(_related(), related_points=5, min_related_points=10)
     X = torch.rand(8, 3, dtype=torch.float64)
     with pytest.raises(ValueError, match="related task 0 has inputs of shape"):
         MultiTaskGPSurrogate(_related()).fit(X, X.sum(-1, keepdim=True))
