@@ -41,6 +41,8 @@ TABLES: dict[str, Builder] = {
     "tournament_rank": T.rank_table,
     "tournament_regret": T.regret_table,
     "tournament_round1": T.round1_table,
+    "transfer_rank": T.rank_table,
+    "transfer_regret": T.regret_table,
 }
 
 

@@ -33,6 +33,8 @@ class Experiment:
         budget: full-fidelity equivalents per cell, equal for every method.
         method_options: per-method options; a method with options runs under the bench's
             variant name, e.g. ``hyperpilot:full`` (see ``hyperpilot.paper.methods``).
+        caption: the opening words of the experiment's table captions where a table kind is
+            shared by experiments (e.g. the tournament tables); empty for the kind's own.
     """
 
     name: str
@@ -53,6 +55,7 @@ class Experiment:
     columns: list[str] = field(default_factory=list)  # names of a ``result: stdout`` table
     figures: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
+    caption: str = ""
 
     def bench_methods(self) -> list[str]:
         """Method names as the bench runs them (variants for methods with options)."""

@@ -11,6 +11,9 @@ budget (10 and 30 FFE at full scale):
   the GP's (issue 18's goal: at most 1.25x everywhere);
 * ``tournament_round1``: every method in the result, on the pairs all of them finished (the
   first round's seeds), mean rank with its interval.
+
+``transfer_rank`` and ``transfer_regret`` are the first two for experiment
+``transfer_heldout`` (the transfer surrogate on held-out tasks), under their own names.
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
         w = tables.wide_paired(analysis.paired(inc, at, m, [base])).set_index("against")
         for f in at:
             t.loc[i, f"vs {base} @{latex.num(f)} FFE"] = str(w.loc[base, f"@{f:g}"])
-    cap = (f"Surrogate tournament (experiment \\texttt{{{latex.tex(e.name)}}}, \\resultscale{{}} "
+    lead = e.caption or "Surrogate tournament"
+    cap = (f"{lead} (experiment \\texttt{{{latex.tex(e.name)}}}, \\resultscale{{}} "
            f"scale): every candidate inside the same pipeline, on {_pairs_text(inc)}. Mean rank "
            "among these methods (1 = best) with a 95\\% percentile-bootstrap interval, and each "
            f"candidate's wins / losses / ties against \\texttt{{{latex.tex(base)}}} (lower regret "
@@ -113,7 +117,8 @@ def regret_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
                                    *(latex.num(r) for r in ratio[:, k])]
         for k, (fam, f) in enumerate(keys)}})
     over = [(i + 1, k + 1) for i, k in zip(*np.nonzero(ratio > GOAL), strict=True)]
-    cap = (f"Median regret per benchmark family over its (task, seed) pairs at "
+    cap = (f"{e.caption + ': m' if e.caption else 'M'}edian regret per benchmark family over "
+           f"its (task, seed) pairs at "
            f"{' and '.join(latex.num(f) for f in at)} FFE (the bandit: test regret on held-out "
            f"noise seeds): \\texttt{{{latex.tex(base)}}}'s in its row, every other method's as a "
            f"ratio to it; in bold the ratios above issue 18's goal of {GOAL:g} (experiment "

@@ -98,6 +98,22 @@ def test_abstract_findings_exist_and_match_the_headline_rank_table(full_build: P
     assert re.search(r"saved \d+(\.\d+)?\\% of the training budget", m["findStopping"])
 
 
+def test_the_transfer_finding_matches_the_transfer_rank_table(full_build: Path) -> None:
+    m = _macros((full_build / "findings.tex").read_text())
+    abstract = (ROOT / "paper" / "main.tex").read_text().split(r"\begin{abstract}")[1]
+    assert "\\findTransfer" in abstract.split(r"\end{abstract}")[0]
+    rows = {c.split("&")[0].strip(): c.replace(r"\textbf{", "")
+            for c in (full_build / "transfer_rank.tex").read_text().splitlines() if "&" in c}
+    ours, gp = rows["transfer"], rows["gp-bo"]
+    assert f"{m['findTransferRankThirty']} [" in ours
+    # every interval in the sentence is a cell of the table, ours and the GP's
+    intervals = re.findall(r"\d[\d.]* \[[^]]+\]", m["findTransfer"])
+    assert len(intervals) == 4 and all(i in ours or i in gp for i in intervals)
+    assert f"{m['findTransferWinsThirty']}/" in ours.split("&")[-1]
+    verdict = "beats" if " beats the GP" in m["findTransfer"] else "does not beat"
+    assert verdict in m["findTransfer"]
+
+
 @pytest.mark.parametrize(("scale", "start"), [
     ("smoke", "The results in this build are at the smoke scale"),
     ("full", "All results are at the full scale"),
