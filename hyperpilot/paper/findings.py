@@ -169,7 +169,9 @@ def rl_findings(src: Path) -> dict[str, str]:
 
 
 TRANSFER = "hyperpilot@transfer"
-"""The method ``\\findTransfer`` reports, against ``gp-bo``."""
+"""The method ``\\findTransfer`` reports, against ``gp-bo`` (and ``MTGP`` where it ran)."""
+MTGP = "hyperpilot@mtgp"
+"""The GP given the same related tasks (``surrogates.mtgp``)."""
 
 
 def transfer_findings(src: Path, methods: list[str] | None = None) -> dict[str, str]:
@@ -196,11 +198,17 @@ def transfer_findings(src: Path, methods: list[str] | None = None) -> dict[str, 
     ahead = all(ci[(TRANSFER, f)].mean < ci[("gp-bo", f)].mean
                 and pr.loc[f]["wins"] > pr.loc[f]["losses"] for f in at)
     verdict = "beats" if ahead else "does not beat"
-    out = {"findTransfer": (
-        rf"With a feature block learned on related tasks (\texttt{{transfer}}), the network "
-        rf"{verdict} the GP on {tasks} held-out task{'s' * (tasks != 1)} "
-        rf"({', '.join(_families(inc))}), on seeds "
-        "nobody tuned on: " + "; ".join(parts) + ".")}
+    sentence = (rf"With a feature block learned on related tasks (\texttt{{transfer}}), the network "
+                rf"{verdict} the GP on {tasks} held-out task{'s' * (tasks != 1)} "
+                rf"({', '.join(_families(inc))}), on seeds nobody tuned on: " + "; ".join(parts) + ".")
+    if MTGP in methods:  # the GP given the same related tasks
+        pm = analysis.paired(inc, at, TRANSFER, [MTGP]).set_index("ffe")
+        vs = " and ".join(f"{int(pm.loc[f]['wins'])}/{int(pm.loc[f]['losses'])} (p = "
+                          f"{float(pm.loc[f]['p']):.2g})" for f in at)
+        sentence += (" Given the same related tasks, a multi-task GP (\\texttt{mtgp}) ranks "
+                     + " and ".join(ci[(MTGP, f)].text() for f in at)
+                     + f"; \\texttt{{transfer}}'s wins/losses against it are {vs}.")
+    out = {"findTransfer": sentence}
     out["findTransferRankThirty"] = latex.num(ci[(TRANSFER, budget)].mean)
     out["findTransferWinsThirty"] = str(int(pr.loc[budget]["wins"]))
     return out
