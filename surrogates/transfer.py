@@ -278,7 +278,11 @@ class TransferRFF(Model):
     Args:
         features: The shared map (``fit_shared_features``), or None.
         n_features: Random-Fourier units (``rff-kev``'s 2,048).
-        fit_points: Cap on the points the model is fitted and conditioned on.
+        fit_points: Cap on the points the hyperparameters are fitted on (and, by default,
+            the read-out is conditioned on).
+        condition_points: Cap on the points the read-out is conditioned on, the same kind of
+            subset (None: ``fit_points``). Conditioning costs ``O(n m)`` per query, linear in
+            ``n``; more than ``n_features`` points can starve the posterior variance.
         seed: Seeds the Fourier layer and the subsample.
         dtype: Model dtype.
         num_threads: ``torch.set_num_threads`` during ``fit``.
@@ -287,13 +291,15 @@ class TransferRFF(Model):
     _num_outputs = 1
 
     def __init__(self, features: SharedFeatures | None, n_features: int = 2048,
-                 fit_points: int = 256, seed: int = 0, dtype: torch.dtype = torch.float64,
+                 fit_points: int = 256, condition_points: int | None = None, seed: int = 0,
+                 dtype: torch.dtype = torch.float64,
                  num_threads: int | None = 1) -> None:
         super().__init__()
         if fit_points >= n_features:
             raise ValueError(f"fit_points ({fit_points}) must be below n_features ({n_features})")
         self.features = None if features is None else features.to(dtype)
         self.n_features, self.fit_points, self.seed = n_features, fit_points, seed
+        self.condition_points = fit_points if condition_points is None else condition_points
         self.model_dtype, self.num_threads = dtype, num_threads
         self.train_X = torch.empty(0, 0, dtype=dtype)
         self.train_Y = torch.empty(0, 1, dtype=dtype)
@@ -377,6 +383,10 @@ class TransferRFF(Model):
             gen = torch.Generator().manual_seed(self.seed)
             self.omega, self.phase = draw_frequencies(self.n_features, d, "rbf", gen,
                                                       self.model_dtype)
+            if self.condition_points != self.fit_points:
+                keep_c = capped_indices(Y, self.condition_points, 0.25, self.seed)
+                Xf, yf = X[keep_c], y[keep_c]
+                ef = torch.zeros_like(yf) if extra is None else extra[keep_c]
             with torch.no_grad():
                 Phi = self._phi(Xf)
                 L = jittered_cholesky(Phi @ Phi.T + torch.diag(self.noise + ef), "transfer read-out")
@@ -385,7 +395,8 @@ class TransferRFF(Model):
                 self.w_root = torch.linalg.solve_triangular(L, Phi, upper=False)
         self.train_X, self.train_Y, self.train_Yvar = X, Y, Yvar
         self.fit_info = {"seconds": time.perf_counter() - t0, "n": X.shape[0],
-                         "n_fit": int(keep.numel()), "related": self.features is not None,
+                         "n_fit": int(keep.numel()), "n_condition": int(yf.numel()),
+                         "related": self.features is not None,
                          "transfer_scale": self.s_t, "noise_var": self.noise,
                          "lengthscale": [round(v, 4) for v in self.lengthscale.tolist()],
                          "log_map": log_map, "warnings": []}

@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, nargs="+", default=[52])
     ap.add_argument("--models", nargs="+", default=["gp", "transfer", "transfer-rff"],
                     help="of gp, transfer (ABLR read-out alone), transfer-rff (the registered "
-                         "transfer), mtgp (multi-task GP on the same related tasks)")
+                         "transfer), transfer-rff-c1024 (its read-out conditioned on up to "
+                         "1,024 points), mtgp (multi-task GP on the same related tasks)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -111,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         m = (MultiTaskGPSurrogate(prior, seed=seed) if name == "mtgp"
                              else TransferBLR(feats) if name == "transfer"
+                             else TransferRFF(feats, seed=seed, condition_points=1024)
+                             if name == "transfer-rff-c1024"
                              else TransferRFF(feats, seed=seed))
                         m.fit(torch.tensor(X), torch.tensor(y).unsqueeze(-1))
                         with torch.no_grad():

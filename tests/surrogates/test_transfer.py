@@ -92,3 +92,19 @@ def test_registry_passes_related_tasks_and_caches_the_features() -> None:
     with pytest.raises(ValueError, match="same input dimension"):
         fit_shared_features([related[0], (np.zeros((4, 2)), np.zeros(4))])
     assert SharedFeatures(3, hidden=7).dim == 8
+
+
+def test_read_out_conditions_on_condition_points_with_the_same_hyperparameters() -> None:
+    rng = np.random.default_rng(4)
+    X, y = _task(rng, 60)
+    tX, tY = torch.tensor(X), torch.tensor(y).unsqueeze(-1)
+    base = TransferRFF(None, n_features=256, fit_points=16, seed=0).fit(tX, tY)
+    same = TransferRFF(None, n_features=256, fit_points=16, condition_points=16, seed=0).fit(tX, tY)
+    more = TransferRFF(None, n_features=256, fit_points=16, condition_points=60, seed=0).fit(tX, tY)
+    assert base.fit_info["n_condition"] == 16 and more.fit_info["n_condition"] == 60
+    assert torch.equal(base.w_mean, same.w_mean)  # the default is fit_points
+    assert torch.equal(base.lengthscale, more.lengthscale)  # the evidence saw the same 16 points
+    with torch.no_grad():
+        err_base = (base.posterior(tX).mean - tY).abs().mean()
+        err_more = (more.posterior(tX).mean - tY).abs().mean()
+    assert err_more < 0.5 * err_base  # conditioned on all 60, it fits the 44 it had dropped
