@@ -85,6 +85,9 @@ def test_registry_passes_related_tasks_and_caches_the_features() -> None:
                                                                 for X, y in related]})
     assert isinstance(a, TransferRFF) and a.features is b.features  # one pretraining per data
     assert cached_shared_features(related) is a.features
+    wide = make_surrogate("transfer-c1024", seed=0, options={"related": related})
+    assert isinstance(wide, TransferRFF) and wide.features is a.features
+    assert (wide.condition_points, wide.fit_points, a.condition_points) == (1024, 256, 256)
     from surrogates import RFFNetwork
 
     plain = make_surrogate("transfer", seed=0)  # no related task: rff-kev itself
