@@ -52,6 +52,13 @@ def check_training_data(
     return X, Y, Yvar
 
 
+def standardise_targets(Y: Tensor) -> tuple[Tensor, float, float]:
+    """``n x 1`` targets -> (``n`` standardised, mean, sd); sd 1 for one point or constant data."""
+    mean = float(Y.mean())
+    sd = float(Y.std()) if Y.shape[0] > 1 and float(Y.std()) > 1e-12 else 1.0
+    return (Y.squeeze(-1) - mean) / sd, mean, sd
+
+
 @contextlib.contextmanager
 def torch_threads(n: int | None) -> Iterator[None]:
     """Run a block with ``torch.set_num_threads(n)`` and restore the previous setting afterwards.

@@ -40,8 +40,7 @@ from gpytorch.distributions import MultivariateNormal
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from torch import Tensor
 
-from surrogates._data import FitError, check_training_data, torch_threads
-from surrogates.transfer import _standardise_targets
+from surrogates._data import FitError, check_training_data, standardise_targets, torch_threads
 
 
 class MultiTaskGPSurrogate(Model):
@@ -104,7 +103,7 @@ class MultiTaskGPSurrogate(Model):
             if Xt.dim() != 2 or Xt.shape[1] != d:
                 raise ValueError(f"related task {t} has inputs of shape {tuple(Xt.shape)}; "
                                  f"the target's have {d} columns")
-            y, _, _ = _standardise_targets(torch.as_tensor(np.asarray(ya, dtype=float),
+            y, _, _ = standardise_targets(torch.as_tensor(np.asarray(ya, dtype=float),
                                                            dtype=self.model_dtype).reshape(-1, 1))
             keep = np.sort(rng.permutation(len(y))[:k])
             idx = torch.as_tensor(keep)
@@ -126,7 +125,7 @@ class MultiTaskGPSurrogate(Model):
         t0 = time.perf_counter()
         target = len(self.related)
         Xr, yr = self._related_rows(X.shape[1], X.shape[0])
-        y, self.y_mean, self.y_std = _standardise_targets(Y)
+        y, self.y_mean, self.y_std = standardise_targets(Y)
         X_all = torch.cat([Xr, torch.cat([X, torch.full((len(X), 1), float(target),
                                                         dtype=self.model_dtype)], dim=-1)])
         Y_all = torch.cat([yr, y.unsqueeze(-1)])

@@ -35,7 +35,7 @@ from botorch.posteriors import GPyTorchPosterior, Posterior
 from gpytorch.distributions import MultivariateNormal
 from torch import Tensor, nn
 
-from surrogates._data import check_training_data, torch_threads
+from surrogates._data import check_training_data, standardise_targets, torch_threads
 from surrogates._flat import jittered_cholesky
 from surrogates.capped import capped_indices
 from surrogates.rff import (
@@ -96,13 +96,6 @@ def blr_evidence(Phi: Tensor, y: Tensor, log_alpha: Tensor, log_beta: Tensor) ->
     fit = beta * (y - Phi @ m).square().sum() + alpha * m.square().sum()
     logdet = 2 * torch.log(torch.diagonal(L)).sum()
     return 0.5 * (n * log_beta + D * log_alpha - fit - logdet - n * math.log(2 * math.pi))
-
-
-def _standardise_targets(Y: Tensor) -> tuple[Tensor, float, float]:
-    """``n x 1`` targets -> (``n`` standardised, mean, sd); sd 1 for one point or constant data."""
-    mean = float(Y.mean())
-    sd = float(Y.std()) if Y.shape[0] > 1 and float(Y.std()) > 1e-12 else 1.0
-    return (Y.squeeze(-1) - mean) / sd, mean, sd
 
 
 def _standardise(y: np.ndarray | Tensor) -> Tensor:
@@ -207,7 +200,7 @@ class TransferBLR(Model):
             raise ValueError(f"the shared features take {self.features.d} inputs, got {X.shape[1]}")
         t0 = time.perf_counter()
         with torch_threads(self.num_threads):
-            y, self.y_mean, self.y_std = _standardise_targets(Y)
+            y, self.y_mean, self.y_std = standardise_targets(Y)
             with torch.no_grad():
                 Phi = self.features(X)
             raw = torch.tensor([0.0, math.log(10.0)], dtype=self.model_dtype, requires_grad=True)
@@ -333,7 +326,7 @@ class TransferRFF(Model):
             raise ValueError(f"the shared features take {self.features.d} inputs, got {d}")
         t0 = time.perf_counter()
         with torch_threads(self.num_threads):
-            y, self.y_mean, self.y_std = _standardise_targets(Y)
+            y, self.y_mean, self.y_std = standardise_targets(Y)
             extra = None if Yvar is None else Yvar.squeeze(-1) / self.y_std**2
             keep = capped_indices(Y, self.fit_points, 0.25, self.seed)
             Xf, yf = X[keep], y[keep]
