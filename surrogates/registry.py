@@ -35,6 +35,7 @@ from surrogates.rff_bayes import RFFHyperMixture
 from surrogates.stacked import StackedSurrogate
 from surrogates.tfp_bnn import TFPBNN
 from surrogates.transfer import TransferRFF, cached_shared_features
+from surrogates.transfer_gp import TransferGP
 from surrogates.vbll import VBLL
 
 
@@ -234,6 +235,17 @@ def _transfer_c1024(seed: int, cat_groups: list[list[int]] | None,
     return _transfer(seed, cat_groups, {**TRANSFER_C1024, **options})
 
 
+def _transfer_gp(seed: int, cat_groups: list[list[int]] | None,
+                 options: dict[str, Any]) -> TransferGP | GP:
+    """``transfer``'s kernel in an exact GP (``surrogates.transfer_gp``); with no related task,
+    ``gp`` (the feature block would be empty)."""
+    related = options.pop("related", None) or []
+    feature_seed = int(options.pop("feature_seed", 0))
+    if not related:
+        return _gp(seed, cat_groups, options)
+    return TransferGP(cached_shared_features(related, seed=feature_seed), seed=seed, **options)
+
+
 def _mtgp(seed: int, cat_groups: list[list[int]] | None,
           options: dict[str, Any]) -> MultiTaskGPSurrogate | GP:
     """The GP given ``transfer``'s related tasks (``surrogates.mtgp``); with none, ``gp``."""
@@ -300,6 +312,10 @@ SURROGATES: dict[str, SurrogateSpec] = {
                                     description="transfer with its read-out conditioned on up "
                                                 "to 1024 points (evidence on 256); rff-kev "
                                                 "where there is no related task"),
+    "transfer-gp": SurrogateSpec(_transfer_gp, neural=True, related=True,
+                                 description="transfer's kernel (related tasks' network "
+                                             "features plus RBF) in an exact GP on every point; "
+                                             "gp where there is no related task"),
     "mtgp": SurrogateSpec(_mtgp, related=True,
                           description="multi-task GP over the related tasks and the target "
                                       "(at most 300 points in all): transfer's GP baseline; "

@@ -34,6 +34,7 @@ from scipy.stats import spearmanr
 from hyperpilot.benchmarks.lcbench import INPUT_ORDER, LCBench, _raw_from_unit, make_lcbench
 from surrogates.mtgp import MultiTaskGPSurrogate
 from surrogates.transfer import TransferBLR, TransferRFF, fit_shared_features
+from surrogates.transfer_gp import TransferGP
 
 DEV = ["3945", "7593", "34539", "126025", "126026", "126029", "146212", "167104", "167149", "167152"]
 
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", nargs="+", default=["gp", "transfer", "transfer-rff"],
                     help="of gp, transfer (ABLR read-out alone), transfer-rff (the registered "
                          "transfer), transfer-rff-c1024 (its read-out conditioned on up to "
-                         "1,024 points), mtgp (multi-task GP on the same related tasks)")
+                         "1,024 points), transfer-gp (its kernel in an exact GP), mtgp (multi-task GP on the same related tasks)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                         mu, sd = gp_predict(X, y, Xt)
                     else:
                         m = (MultiTaskGPSurrogate(prior, seed=seed) if name == "mtgp"
+                             else TransferGP(feats, seed=seed) if name == "transfer-gp"
                              else TransferBLR(feats) if name == "transfer"
                              else TransferRFF(feats, seed=seed, condition_points=1024)
                              if name == "transfer-rff-c1024"
@@ -118,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                         m.fit(torch.tensor(X), torch.tensor(y).unsqueeze(-1))
                         with torch.no_grad():
                             p = m.posterior(torch.tensor(Xt), observation_noise=True)
-                        mu = p.mean.squeeze(-1).numpy()
-                        sd = p.variance.squeeze(-1).clamp_min(1e-12).sqrt().numpy()
+                        mu = p.mean.squeeze(-1).detach().numpy()
+                        sd = p.variance.squeeze(-1).detach().clamp_min(1e-12).sqrt().numpy()
                     rows.append({"task": target, "seed": seed, "n": n, "model": name,
                                  "fit_s": time.perf_counter() - t0, "pretrain_s": pre_s,
                                  **metrics(mu, sd, yt)})

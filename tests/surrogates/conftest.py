@@ -63,6 +63,7 @@ def toy_related(tasks: int = 2, n: int = 40) -> list[tuple[torch.Tensor, torch.T
 
 
 FAST_OPTIONS["mtgp"] = {"related": toy_related(), "related_points": 30}
+FAST_OPTIONS["transfer-gp"] = {"related": toy_related()}
 
 
 @pytest.fixture(scope="session")
