@@ -9,6 +9,9 @@ Examples::
     python -m hyperpilot.paper join runs/reference/full/surrogate_tournament \\
         runs/bench/tournament runs/bench/tournament-rffkev \\
         --rename runs/bench/tournament hyperpilot hyperpilot@ensemble
+    python -m hyperpilot.paper join runs/reference/full/headline100_lcbench \
+        runs/reference/full/headline runs/bench/h100-transfer runs/bench/h100-tgp \
+        --benchmarks lcbench-dev --seeds 0-1
     python -m hyperpilot.paper join runs/reference/full/transfer_heldout --union-benchmarks \
         runs/bench/heldout-transfer runs/bench/heldout-transfer2 runs/bench/heldout-transfer3
 """
@@ -54,6 +57,8 @@ def cmd_list(a: argparse.Namespace) -> int:
 
 
 def cmd_join(a: argparse.Namespace) -> int:
+    from hyperpilot.bench.__main__ import parse_seeds
+    from hyperpilot.bench.targets import expand_benchmarks
     from hyperpilot.paper.compact import compact_bench, join_methods
 
     renames: dict[Path, dict[str, str]] = {}
@@ -66,7 +71,9 @@ def cmd_join(a: argparse.Namespace) -> int:
             renames[(src / "compact").resolve()] = renames.pop(src.resolve(), {})
             src = src / "compact"
         pieces.append(src)
-    dest = join_methods(pieces, a.out, renames, union_benchmarks=a.union_benchmarks)
+    dest = join_methods(pieces, a.out, renames, union_benchmarks=a.union_benchmarks,
+                        benchmarks=expand_benchmarks(a.benchmarks.split(",")) if a.benchmarks
+                        else None, seeds=parse_seeds(a.seeds) if a.seeds else None)
     print(f"{dest}: {len(pieces)} pieces joined")
     return 0
 
@@ -106,6 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     j.add_argument("--union-benchmarks", action="store_true",
                    help="the pieces may cover different benchmarks (pieces of tasks and seeds); "
                         "the result has their union")
+    j.add_argument("--benchmarks", default=None,
+                   help="comma list (suites such as lcbench-dev expand): keep only these "
+                        "benchmarks' cells of every piece")
+    j.add_argument("--seeds", default=None,
+                   help="keep only these seeds' cells (as the bench's --seeds: 0-1, 0,3)")
     j.set_defaults(fn=cmd_join)
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")

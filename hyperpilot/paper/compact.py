@@ -175,7 +175,8 @@ JOIN_CONFIG = tuple(k for k in SAME_CONFIG if k != "methods")
 
 def join_methods(pieces: Sequence[Path], dest: Path,
                  renames: Mapping[Path, Mapping[str, str]] | None = None,
-                 union_benchmarks: bool = False) -> Path:
+                 union_benchmarks: bool = False, benchmarks: Sequence[str] | None = None,
+                 seeds: Sequence[int] | None = None) -> Path:
     """Join compact results of one grid whose pieces ran *different methods* into ``dest``.
 
     A tournament adds candidates over weeks, each in a folder of its own with the grid's
@@ -189,17 +190,25 @@ def join_methods(pieces: Sequence[Path], dest: Path,
     pieces of tasks and seeds, e.g. five held-out tasks on three seeds, five others, then all
     ten on two more): the result's ``benchmarks`` are their union in order of appearance.
 
+    ``benchmarks`` and ``seeds`` keep only those cells of every piece (e.g. the 100-FFE cells of
+    a new method on two seeds of the LCBench tasks beside the committed headline grid's cells
+    of the same pairs, not all of its 12 benchmarks x 10 seeds); the pieces' other benchmarks are
+    then not compared.
+
     Raises:
         MergeError: when the pieces differ in a setting of ``JOIN_CONFIG`` (benchmarks unless
             ``union_benchmarks``, budget, batch size, imports), when two pieces hold the same
-            (method, benchmark, seed) cell (never mixed silently), or when fewer than two
-            pieces are given.
+            (method, benchmark, seed) cell (never mixed silently), when fewer than two
+            pieces are given, or when the filters leave a piece without a cell.
     """
     if len(pieces) < 2:
         raise MergeError("join_methods needs at least two pieces")
+    keep_b = None if benchmarks is None else list(dict.fromkeys(benchmarks))
+    keep_s = None if seeds is None else {int(x) for x in seeds}
     renames = {Path(k).resolve(): dict(v) for k, v in (renames or {}).items()}
     cfgs = [_json(p / "config.json") for p in pieces]
-    keys = tuple(k for k in JOIN_CONFIG if not (union_benchmarks and k == "benchmarks"))
+    keys = tuple(k for k in JOIN_CONFIG
+                 if not ((union_benchmarks or keep_b is not None) and k == "benchmarks"))
     for p, cfg in zip(pieces[1:], cfgs[1:], strict=True):
         diff = config_diff(cfgs[0], cfg, keys)
         if diff:
@@ -215,9 +224,16 @@ def join_methods(pieces: Sequence[Path], dest: Path,
                 continue
             df = pd.read_csv(p / name, keep_default_na=True)
             df["method"] = df["method"].replace(rn)
+            if keep_b is not None:
+                df = df[df["benchmark"].isin(keep_b)]
+            if keep_s is not None:
+                df = df[df["seed"].astype(int).isin(keep_s)]
             frames.setdefault(name, []).append(df)
             if name == "cells.csv":
                 ran = list(dict.fromkeys(df["method"]))
+                if df.empty:
+                    raise MergeError(f"{p}: no cell of benchmarks {keep_b} and seeds "
+                                     f"{sorted(keep_s or [])}")
         methods += [m for m in ran if m not in methods]
         meta = _json(p / "meta.json")
         source = p.parent.name if p.name == "compact" else p.name  # a folder compacted in place
@@ -237,8 +253,10 @@ def join_methods(pieces: Sequence[Path], dest: Path,
             df["config"] = df["config"].fillna("")
         write_csv(df, dest / name)
     seeds = sorted({int(s) for s in cells_all["seed"]})
-    benchmarks = list(dict.fromkeys(b for c in cfgs for b in c.get("benchmarks", [])))
-    cfg = dict(cfgs[0], methods=methods, seeds=seeds, benchmarks=benchmarks)
+    ran_b = list(dict.fromkeys(b for c in cfgs for b in c.get("benchmarks", [])))
+    if keep_b is not None:
+        ran_b = [b for b in ran_b if b in keep_b]
+    cfg = dict(cfgs[0], methods=methods, seeds=seeds, benchmarks=ran_b)
     metas = [_json(p / "meta.json") for p in pieces]
     meta = dict(metas[-1], seeds=seeds, config=cfg, pieces=info,
                 runs=[r for m in metas for r in m.get("runs", [])])

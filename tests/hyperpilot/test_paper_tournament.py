@@ -72,6 +72,27 @@ def test_join_of_pieces_of_tasks_needs_union_benchmarks(tmp_path: Path) -> None:
         [("branin", 0), ("branin", 1), ("hartmann6", 2)] * 2)
 
 
+def test_join_keeps_only_the_chosen_benchmarks_and_seeds(tmp_path: Path) -> None:
+    out = tmp_path / "grid"  # a "headline": two benchmarks, three seeds
+    run_bench(BenchConfig(methods=["hyperband"], benchmarks=["branin", "hartmann6"],
+                          seeds=[0, 1, 2], budget=2, out=str(out), workers=1))
+    grid = compact_bench(out, tmp_path / "grid-compact")
+    new = _run(tmp_path, "new", ["random"], seeds=(1,))  # a later method on one pair
+    with pytest.raises(MergeError, match="benchmarks"):  # the grid has hartmann6 too
+        join_methods([grid, new], tmp_path / "refused")
+    assert main(["join", str(tmp_path / "kept"), str(grid), str(new), "--benchmarks", "branin",
+                 "--seeds", "1-1"]) == 0
+    cells = pd.read_csv(tmp_path / "kept" / "cells.csv")
+    assert sorted(cells["method"]) == ["hyperband", "random"]
+    assert set(cells["benchmark"]) == {"branin"} and set(cells["seed"]) == {1}
+    inc = load_incumbents(tmp_path / "kept")
+    assert set(zip(inc["benchmark"], inc["seed"], strict=True)) == {("branin", 1)}
+    cfg = json.loads((tmp_path / "kept" / "config.json").read_text())
+    assert cfg["benchmarks"] == ["branin"] and cfg["seeds"] == [1]
+    with pytest.raises(MergeError, match="no cell"):
+        join_methods([grid, new], tmp_path / "empty", benchmarks=["branin"], seeds=[2])
+
+
 def _hand_made(tmp: Path) -> Path:
     """gp-bo and a candidate on two tasks of one family x 2 seeds, budget 30: the candidate has
     twice the GP's regret at 10 FFE and half of it at 30 FFE on every pair; a third method ran
