@@ -43,6 +43,8 @@ TABLES: dict[str, Builder] = {
     "tournament_round1": T.round1_table,
     "transfer_rank": T.rank_table,
     "transfer_regret": T.regret_table,
+    "h100_rank": T.rank_table,
+    "h100_regret": T.regret_table,
 }
 
 

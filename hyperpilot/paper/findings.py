@@ -10,7 +10,9 @@ Each finding is a LaTeX macro holding a sentence built from the compact results:
   rate (stopped configurations re-evaluated at the maximum budget that would have won);
 * ``\\findRL``: the RL result, the focus method's test return against random search's;
 * ``\\findTransfer``: the transfer surrogate against the GP on held-out tasks (experiment
-  ``transfer_heldout``): mean ranks with their intervals and paired wins with the sign test.
+  ``transfer_heldout``): mean ranks with their intervals and paired wins with the sign test;
+* ``\\findTransferLong``: the same at the headline's budget on the development tasks, ranked
+  among the headline's methods (experiment ``headline100_lcbench``).
 
 The numbers behind the sentences are macros too (``\\findFocusRankFinal``, ...), so the paper's
 build test can check them against the headline rank table.
@@ -174,13 +176,23 @@ MTGP = "hyperpilot@mtgp"
 """The GP given the same related tasks (``surrogates.mtgp``)."""
 
 
-def transfer_findings(src: Path, methods: list[str] | None = None) -> dict[str, str]:
+def transfer_findings(src: Path, methods: list[str] | None = None, macro: str = "findTransfer",
+                      heldout: bool = True) -> dict[str, str]:
     """The transfer sentence: ``hyperpilot@transfer`` against ``gp-bo`` at a third of the
     budget and at all of it, ranked among ``methods`` (default: all in ``src``) on the pairs
-    all of them finished, as Table ``transfer_rank`` does."""
+    all of them finished, as the experiment's rank table does.
+
+    Args:
+        src: Compact result of ``transfer_heldout`` (``heldout``) or of ``headline100_lcbench``
+            (the development tasks at the headline's budget, beside the headline's methods).
+        methods: The methods ranked.
+        macro: Name of the sentence's macro; ``<macro>RankFinal`` and ``<macro>WinsFinal`` hold
+            its numbers at the whole budget.
+        heldout: Whether ``src``'s tasks are held out (the wording).
+    """
     inc = load_incumbents(src)
     if not {TRANSFER, "gp-bo"} <= set(inc["method"]):
-        return {"findTransfer": "This build has no held-out comparison of the transfer surrogate."}
+        return {macro: "This build has no comparison of the transfer surrogate with the GP here."}
     methods = [m for m in (methods or dict.fromkeys(inc["method"])) if m in set(inc["method"])]
     inc = analysis.select(inc, methods, complete=True)
     budget = float(pd.read_json(src / "config.json", typ="series")["budget"])
@@ -197,10 +209,20 @@ def transfer_findings(src: Path, methods: list[str] | None = None) -> dict[str, 
     tasks = inc["benchmark"].nunique()
     ahead = all(ci[(TRANSFER, f)].mean < ci[("gp-bo", f)].mean
                 and pr.loc[f]["wins"] > pr.loc[f]["losses"] for f in at)
-    verdict = "beats" if ahead else "does not beat"
-    sentence = (rf"With a feature block learned on related tasks (\texttt{{transfer}}), the network "
-                rf"{verdict} the GP on {tasks} held-out task{'s' * (tasks != 1)} "
-                rf"({', '.join(_families(inc))}), on seeds nobody tuned on: " + "; ".join(parts) + ".")
+    significant = all(float(pr.loc[f]["p"]) < 0.05 for f in at)
+    verdict = ("beats the GP" if ahead and significant else
+               "leads the GP (not significantly)" if ahead else "does not beat the GP")
+    fams = ", ".join(_families(inc))
+    if heldout:
+        sentence = (rf"With a feature block learned on related tasks (\texttt{{transfer}}), the "
+                    rf"network {verdict} on {tasks} held-out task{'s' * (tasks != 1)} "
+                    rf"({fams}), on seeds nobody tuned on: ")
+    else:
+        seeds = sorted(inc["seed"].unique())
+        sentence = (rf"On the {tasks} development task{'s' * (tasks != 1)} ({fams}) at "
+                    rf"{latex.num(budget)}~FFE, on {len(seeds)} seed{'s' * (len(seeds) != 1)} "
+                    rf"so far, \texttt{{transfer}} {verdict}: ")
+    sentence += "; ".join(parts) + "."
     if MTGP in methods:  # the GP given the same related tasks
         pm = analysis.paired(inc, at, TRANSFER, [MTGP]).set_index("ffe")
         vs = " and ".join(f"{int(pm.loc[f]['wins'])}/{int(pm.loc[f]['losses'])} (p = "
@@ -208,9 +230,9 @@ def transfer_findings(src: Path, methods: list[str] | None = None) -> dict[str, 
         sentence += (" Given the same related tasks, a multi-task GP (\\texttt{mtgp}) ranks "
                      + " and ".join(ci[(MTGP, f)].text() for f in at)
                      + f"; \\texttt{{transfer}}'s wins/losses against it are {vs}.")
-    out = {"findTransfer": sentence}
-    out["findTransferRankThirty"] = latex.num(ci[(TRANSFER, budget)].mean)
-    out["findTransferWinsThirty"] = str(int(pr.loc[budget]["wins"]))
+    out = {macro: sentence}
+    out[f"{macro}RankFinal"] = latex.num(ci[(TRANSFER, budget)].mean)
+    out[f"{macro}WinsFinal"] = str(int(pr.loc[budget]["wins"]))
     return out
 
 
@@ -253,7 +275,12 @@ def write(sources: list[Source], scale: str, tabs: Path) -> Path:
     tr = by_name.get("transfer_heldout")
     if tr is not None:
         macros.update(transfer_findings(tr.path, tr.experiment.methods))
-    for k in ("findHeadline", "findGP", "findStopping", "findRL", "findTransfer"):
+    long = by_name.get("headline100_lcbench")
+    if long is not None:
+        macros.update(transfer_findings(long.path, long.experiment.methods, "findTransferLong",
+                                        heldout=False))
+    for k in ("findHeadline", "findGP", "findStopping", "findRL", "findTransfer",
+              "findTransferLong"):
         macros.setdefault(k, "(not in this build)")
     lines = ["% generated by python -m hyperpilot.paper reproduce; do not edit"]
     lines += [rf"\newcommand{{\{k}}}{{{v}}}" for k, v in macros.items()]

@@ -98,22 +98,35 @@ def test_abstract_findings_exist_and_match_the_headline_rank_table(full_build: P
     assert re.search(r"saved \d+(\.\d+)?\\% of the training budget", m["findStopping"])
 
 
-def test_the_transfer_finding_matches_the_transfer_rank_table(full_build: Path) -> None:
+@pytest.mark.parametrize(("macro", "table"), [("findTransfer", "transfer_rank"),
+                                              ("findTransferLong", "h100_rank")])
+def test_the_transfer_findings_match_their_rank_tables(full_build: Path, macro: str,
+                                                       table: str) -> None:
     m = _macros((full_build / "findings.tex").read_text())
     abstract = (ROOT / "paper" / "main.tex").read_text().split(r"\begin{abstract}")[1]
-    assert "\\findTransfer" in abstract.split(r"\end{abstract}")[0]
+    assert f"\\{macro}{{}}" in abstract.split(r"\end{abstract}")[0]
     rows = {c.split("&")[0].strip(): c.replace(r"\textbf{", "")
-            for c in (full_build / "transfer_rank.tex").read_text().splitlines() if "&" in c}
+            for c in (full_build / f"{table}.tex").read_text().splitlines() if "&" in c}
     ours = rows["transfer"]
-    assert f"{m['findTransferRankThirty']} [" in ours
+    assert f"{m[f'{macro}RankFinal']} [" in ours
     # every interval in the sentence is a cell of the table: ours, the GP's and mtgp's
-    intervals = re.findall(r"\d[\d.]* \[[^]]+\]", m["findTransfer"])
+    intervals = re.findall(r"\d[\d.]* \[[^]]+\]", m[macro])
     cited = [rows[k] for k in ("transfer", "gp-bo", "mtgp") if k in rows]
     assert len(intervals) == 2 * len(cited)
     assert all(any(i in row for row in cited) for i in intervals)
-    assert f"{m['findTransferWinsThirty']}/" in ours.split("&")[-1]
-    verdict = "beats" if " beats the GP" in m["findTransfer"] else "does not beat"
-    assert verdict in m["findTransfer"]
+    assert f"{m[f'{macro}WinsFinal']}/" in ours.split("&")[-1]
+    # the verdict follows the table: ahead in mean rank and in wins at both budgets
+    rank = {k: [float(x) for x in re.findall(r"(\d[\d.]*) \[", rows[k])] for k in ("transfer",
+                                                                                  "gp-bo")}
+    records = [(int(w), int(lo), float(p)) for w, lo, p in
+               re.findall(r"(\d+)/(\d+)/\d+ \(p = ([\d.e-]+)\)", ours)]
+    assert len(rank["transfer"]) == len(rank["gp-bo"]) == len(records) == 2
+    ahead = all(a < b for a, b in zip(rank["transfer"], rank["gp-bo"], strict=True)) and all(
+        w > lo for w, lo, _ in records)
+    significant = all(p < 0.05 for *_, p in records)
+    assert (" beats the GP" in m[macro]) == (ahead and significant)
+    assert (" leads the GP (not significantly)" in m[macro]) == (ahead and not significant)
+    assert (" does not beat the GP" in m[macro]) == (not ahead)
 
 
 @pytest.mark.parametrize(("scale", "start"), [
