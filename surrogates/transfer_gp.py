@@ -14,6 +14,12 @@ approximations (the finite Fourier layer and the 256-point cap) bite at large ``
 linear kernel (a Bayesian last layer over ``phi_T``) plus BoTorch's default RBF kernel and
 priors, conditioned exactly on every point, with the GP's ``O(n^3)`` cost. Where ``s_T -> 0``
 it is ``gp``; at small ``n`` the network's block carries what the related tasks share.
+
+Measured (2026-12-06, a shared 2-core Xeon; README, "Learning from related tasks"): held out on
+the LCBench development tasks it predicts at least as well as the GP at every ``n`` (NLL 0.095
+against 0.13 and Spearman 0.891 against 0.892 at ``n = 1,000``; among the best 10% 0.46 against
+0.43), but in the study at 100 FFE it ties ``gp-bo`` (10 / 9 / 1 over 20 pairs) and ``transfer``
+(10 / 8 / 2), at the GP's cost. Registered, not the default.
 """
 
 from __future__ import annotations

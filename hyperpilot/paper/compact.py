@@ -260,6 +260,8 @@ def join_methods(pieces: Sequence[Path], dest: Path,
     metas = [_json(p / "meta.json") for p in pieces]
     meta = dict(metas[-1], seeds=seeds, config=cfg, pieces=info,
                 runs=[r for m in metas for r in m.get("runs", [])])
+    if keep_b is not None or keep_s is not None:  # the pieces' provenance is of all their cells
+        meta["kept"] = {"benchmarks": keep_b, "seeds": sorted(keep_s) if keep_s else None}
     meta.pop("cells", None)  # keyed by the pieces' own method names; cells.csv has them all
     meta.pop("fallbacks", None)
     (dest / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")

@@ -89,6 +89,8 @@ def test_join_keeps_only_the_chosen_benchmarks_and_seeds(tmp_path: Path) -> None
     assert set(zip(inc["benchmark"], inc["seed"], strict=True)) == {("branin", 1)}
     cfg = json.loads((tmp_path / "kept" / "config.json").read_text())
     assert cfg["benchmarks"] == ["branin"] and cfg["seeds"] == [1]
+    kept = json.loads((tmp_path / "kept" / "meta.json").read_text())["kept"]
+    assert kept == {"benchmarks": ["branin"], "seeds": [1]}
     with pytest.raises(MergeError, match="no cell"):
         join_methods([grid, new], tmp_path / "empty", benchmarks=["branin"], seeds=[2])
 
