@@ -29,8 +29,14 @@ class Source:
         return json.loads(p.read_text()) if p.exists() else {}
 
 
+DIGITS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
+"""A LaTeX control sequence is letters only, so digits in an experiment's name are spelled."""
+
+
 def _camel(name: str) -> str:
-    return "".join(w.capitalize() if i else w for i, w in enumerate(name.split("_")))
+    """``headline100_lcbench`` -> ``headlineOneZeroZeroLcbench``: a macro-name stem of letters."""
+    spelled = "".join(DIGITS[int(c)] if c.isdigit() else c for c in name)
+    return "".join(w[:1].upper() + w[1:] if i else w for i, w in enumerate(spelled.split("_")))
 
 
 def _seed_text(seeds: list[int]) -> str:

@@ -74,6 +74,16 @@ def test_no_body_table_cell_has_more_than_three_significant_digits(full_build: P
     assert checked > 50  # the check saw the tables' numbers
 
 
+def test_generated_macro_names_are_letters_only(full_build: Path) -> None:
+    """A digit ends a LaTeX control sequence (``\\headline100Seeds`` is ``\\headline`` then
+    text): experiment names with digits must be spelled out in macro names."""
+    names = []
+    for t in ("results.tex", "findings.tex", "checklist.tex"):
+        names += re.findall(r"\\newcommand\{\\([^}]*)\}", (full_build / t).read_text())
+    assert len(names) > 20 and any("OneZeroZero" in n for n in names)
+    assert [n for n in names if not n.isalpha()] == []
+
+
 def _macros(tex: str) -> dict[str, str]:
     return dict(re.findall(r"\\newcommand\{\\(\w+)\}\{(.*)\}\n", tex))
 
