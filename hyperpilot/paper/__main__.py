@@ -9,10 +9,10 @@ Examples::
     python -m hyperpilot.paper join runs/reference/full/surrogate_tournament \\
         runs/bench/tournament runs/bench/tournament-rffkev \\
         --rename runs/bench/tournament hyperpilot hyperpilot@ensemble
-    python -m hyperpilot.paper join runs/reference/full/headline100_lcbench \
-        runs/reference/full/headline runs/bench/h100-transfer runs/bench/h100-tgp \
-        --benchmarks lcbench-dev --seeds 0-1
-    python -m hyperpilot.paper join runs/reference/full/transfer_heldout --union-benchmarks \
+    python -m hyperpilot.paper join runs/reference/full/headline100_lcbench \\
+        runs/reference/full/headline runs/bench/h100-transfer runs/bench/h100-tgp \\
+        --benchmarks lcbench-dev --seeds 0-2
+    python -m hyperpilot.paper join runs/reference/full/transfer_heldout --union-benchmarks \\
         runs/bench/heldout-transfer runs/bench/heldout-transfer2 runs/bench/heldout-transfer3
 """
 
