@@ -34,7 +34,7 @@ from surrogates.rff import RFFNetwork
 from surrogates.rff_bayes import RFFHyperMixture
 from surrogates.stacked import StackedSurrogate
 from surrogates.tfp_bnn import TFPBNN
-from surrogates.transfer import TransferRFF, cached_shared_features
+from surrogates.transfer import SharedFeatures, TransferRFF, cached_shared_features
 from surrogates.transfer_gp import TransferGP
 from surrogates.vbll import VBLL
 
@@ -209,16 +209,23 @@ def _rff_bayes(seed: int, cat_groups: list[list[int]] | None,
     return RFFHyperMixture(seed=seed, **{**RFF_BAYES, **options})
 
 
+def _shared_features(options: dict[str, Any]) -> SharedFeatures | None:
+    """Pops ``related`` and ``feature_seed`` from ``options``: the related tasks' feature map
+    (pretrained once per process and data, ``cached_shared_features``), or None without them."""
+    related = options.pop("related", None) or []
+    feature_seed = int(options.pop("feature_seed", 0))
+    return cached_shared_features(related, seed=feature_seed) if related else None
+
+
 def _transfer(seed: int, cat_groups: list[list[int]] | None,
               options: dict[str, Any]) -> TransferRFF | RFFNetwork:
     """``TransferRFF`` on the related tasks' features; with no related task, the transfer block
     is empty and the model is ``rff-kev`` itself (same network, same fit), so a method that
     names ``transfer`` behaves as the default wherever nothing related exists."""
-    related = options.pop("related", None) or []
-    feature_seed = int(options.pop("feature_seed", 0))
-    if not related:
+    feats = _shared_features(options)
+    if feats is None:
         return _rff_kev(seed, cat_groups, options)
-    return TransferRFF(cached_shared_features(related, seed=feature_seed), seed=seed, **options)
+    return TransferRFF(feats, seed=seed, **options)
 
 
 TRANSFER_C1024: dict[str, Any] = {"condition_points": 1024}
@@ -239,11 +246,10 @@ def _transfer_gp(seed: int, cat_groups: list[list[int]] | None,
                  options: dict[str, Any]) -> TransferGP | GP:
     """``transfer``'s kernel in an exact GP (``surrogates.transfer_gp``); with no related task,
     ``gp`` (the feature block would be empty)."""
-    related = options.pop("related", None) or []
-    feature_seed = int(options.pop("feature_seed", 0))
-    if not related:
+    feats = _shared_features(options)
+    if feats is None:
         return _gp(seed, cat_groups, options)
-    return TransferGP(cached_shared_features(related, seed=feature_seed), seed=seed, **options)
+    return TransferGP(feats, seed=seed, **options)
 
 
 def _mtgp(seed: int, cat_groups: list[list[int]] | None,

@@ -77,9 +77,8 @@ class FeatureKernel(Kernel):
         """``... x n x d``, ``... x m x d`` -> ``... x n x m`` (``... x n`` with ``diag``)."""
         if last_dim_is_batch:
             raise NotImplementedError("FeatureKernel acts on whole input vectors")
-        f = self.features.to(x1.dtype)
-        p1 = f(x1)
-        p2 = p1 if x2 is x1 else f(x2)
+        p1 = self.features(x1)
+        p2 = p1 if x2 is x1 else self.features(x2)
         if diag:
             return self.scale * (p1 * p2).sum(-1)
         return self.scale * p1 @ p2.transpose(-1, -2)
@@ -101,7 +100,8 @@ class TransferGP(GP):
 
     def __init__(self, features: SharedFeatures, seed: int = 0, **kwargs: Any) -> None:
         super().__init__(cat_groups=None, seed=seed, **kwargs)
-        self.features = features
+        self.features = features.to(self.model_dtype)  # once, not per kernel call
+        self.feature_kernel: FeatureKernel | None = None  # the fitted model's, set by _kernel
 
     def fit(self, train_X: Tensor, train_Y: Tensor,
             train_Yvar: Tensor | None = None) -> TransferGP:
@@ -110,19 +110,12 @@ class TransferGP(GP):
             raise ValueError(f"the shared features take {self.features.d} inputs, "
                              f"got {train_X.shape[-1]}")
         super().fit(train_X, train_Y, train_Yvar)
-        kern = self._feature_kernel()
-        self.fit_info["transfer_scale"] = float(kern.scale.detach()) if kern is not None else 0.0
+        assert self.feature_kernel is not None  # built by _kernel during the fit
+        self.fit_info["transfer_scale"] = float(self.feature_kernel.scale.detach())
         return self
-
-    def _feature_kernel(self) -> FeatureKernel | None:
-        if self.botorch_model is None:
-            return None
-        for k in self.botorch_model.covar_module.kernels:
-            if isinstance(k, FeatureKernel):
-                return k
-        return None
 
     def _kernel(self, d: int) -> Kernel | None:
         """``FeatureKernel(phi_T) + RBF`` with BoTorch 0.18's dimension-scaled lengthscale prior."""
-        return AdditiveKernel(FeatureKernel(self.features),
+        self.feature_kernel = FeatureKernel(self.features)
+        return AdditiveKernel(self.feature_kernel,
                               get_covar_module_with_dim_scaled_prior(ard_num_dims=d))

@@ -113,8 +113,9 @@ FFE (p = 0.0014) and 33 / 17 at 30 FFE (p = 0.033) over 50 pairs, ``rff-kev`` 40
 multi-task GP given the same related tasks 33 / 17 at 30 FFE (README, "Learning from related
 tasks"); at 100 FFE (three seeds of the development tasks) it lost 12 / 18 to the GP, and the
 same kernel conditioned exactly (``transfer-gp``) tied it (10 / 9 / 1) at the GP's cost, so
-the cheaper ``transfer`` stays. Where there are no related tasks it is ``rff-kev`` itself. Until 2026-12-05 the default was the deep
-ensemble (today's ``hyperpilot@ensemble``), then the linearized-Laplace network
+the cheaper ``transfer`` stays. Where there are no related tasks it is ``rff-kev`` itself.
+Until 2026-12-05 the default was the deep ensemble (today's ``hyperpilot@ensemble``), then the
+linearized-Laplace network
 (``hyperpilot@laplace-warp``), then ``rff``, then ``rff-kev``."""
 TRAINED_BNN = "laplace-warp"
 """The explore model of ``pb2-bnn``: a network trained on the data (linearized Laplace), as

@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", nargs="+", default=["gp", "transfer", "transfer-rff"],
                     help="of gp, transfer (ABLR read-out alone), transfer-rff (the registered "
                          "transfer), transfer-rff-c1024 (its read-out conditioned on up to "
-                         "1,024 points), transfer-gp (its kernel in an exact GP), mtgp (multi-task GP on the same related tasks)")
+                         "1,024 points), transfer-gp (its kernel in an exact GP), mtgp "
+                         "(multi-task GP on the same related tasks)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
