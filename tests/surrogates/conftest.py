@@ -6,6 +6,7 @@ from collections.abc import Callable
 from importlib.util import find_spec
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -59,6 +60,22 @@ def toy_related(tasks: int = 2, n: int = 40) -> list[tuple[torch.Tensor, torch.T
     for t in range(tasks):
         X, Y = toy_data(n=n, hi=0.5, seed=100 + t)
         out.append((X, (2.0 + t) * Y.squeeze(-1) + t))
+    return out
+
+def shifted_bumps(X: torch.Tensor, shift: float) -> torch.Tensor:
+    """A bumpy 2-d function whose optimum moves with ``shift``; ``n x 1``."""
+    Z = X - 0.3 - shift
+    return (-(Z**2).sum(-1) + 0.2 * torch.sin(9 * X[:, 0]) * torch.cos(7 * X[:, 1]))[:, None]
+
+
+def bumpy_related(tasks: int = 3, n: int = 60) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``tasks`` related tasks of ``n`` uniform points each: ``shifted_bumps`` with the optimum
+    moved by ``0.01 t``, rescaled by 3 and offset by ``10 t`` (numpy, as the registry takes them)."""
+    g = torch.Generator().manual_seed(5)
+    out = []
+    for t in range(tasks):
+        X = torch.rand(n, 2, generator=g, dtype=torch.float64)
+        out.append((X.numpy(), (3.0 * shifted_bumps(X, 0.01 * t) + 10 * t).squeeze(-1).numpy()))
     return out
 
 

@@ -10,33 +10,19 @@ from scipy.stats import spearmanr
 from surrogates import GP, make_surrogate
 from surrogates.transfer import fit_shared_features
 from surrogates.transfer_gp import FeatureKernel, TransferGP
-
-
-def _f(X: torch.Tensor, shift: float) -> torch.Tensor:
-    """A bumpy 2-d function whose optimum moves with ``shift``; ``n x 1``."""
-    Z = X - 0.3 - shift
-    return (-(Z**2).sum(-1) + 0.2 * torch.sin(9 * X[:, 0]) * torch.cos(7 * X[:, 1]))[:, None]
-
-
-def _related(tasks: int = 3, n: int = 200) -> list[tuple[np.ndarray, np.ndarray]]:
-    g = torch.Generator().manual_seed(5)
-    out = []
-    for t in range(tasks):
-        X = torch.rand(n, 2, generator=g, dtype=torch.float64)
-        out.append((X.numpy(), (3.0 * _f(X, 0.01 * t) + 10 * t).squeeze(-1).numpy()))
-    return out
+from tests.surrogates.conftest import bumpy_related, shifted_bumps
 
 
 @pytest.fixture(scope="module")
 def features():
-    return fit_shared_features(_related(), seed=0)
+    return fit_shared_features(bumpy_related(n=200), seed=0)
 
 
 def test_related_tasks_teach_the_target_what_its_few_points_cannot(features) -> None:
     g = torch.Generator().manual_seed(0)
     X = torch.rand(8, 2, generator=g, dtype=torch.float64)
     Xt = torch.rand(300, 2, generator=g, dtype=torch.float64)
-    Y, yt = _f(X, 0.02), _f(Xt, 0.02).squeeze(-1)
+    Y, yt = shifted_bumps(X, 0.02), shifted_bumps(Xt, 0.02).squeeze(-1)
     tg = TransferGP(features, seed=0).fit(X, Y)
     gp = GP(seed=0).fit(X, Y)
     with torch.no_grad():
@@ -61,7 +47,7 @@ def test_the_kernel_is_the_scaled_feature_inner_product(features) -> None:
 
 def test_joint_posterior_in_the_callers_units(features) -> None:
     X = torch.rand(15, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-    Y = 100.0 + 50.0 * _f(X, 0.0)
+    Y = 100.0 + 50.0 * shifted_bumps(X, 0.0)
     tg = TransferGP(features, seed=0).fit(X, Y)
     with torch.no_grad():
         assert torch.allclose(tg.posterior(X).mean, Y, atol=0.1 * float(Y.std()))
@@ -78,5 +64,6 @@ def test_bad_input_is_refused_with_the_reason(features) -> None:
 
 def test_without_related_tasks_the_registered_name_is_the_gp() -> None:
     assert type(make_surrogate("transfer-gp", seed=0, options={"related": []})) is GP
-    assert isinstance(make_surrogate("transfer-gp", seed=0, options={"related": _related()}),
+    related = bumpy_related(n=200)
+    assert isinstance(make_surrogate("transfer-gp", seed=0, options={"related": related}),
                       TransferGP)
