@@ -43,25 +43,38 @@ def rank_methods(scores: pd.DataFrame, by: list[str], method: str = "method",
         lambda s: pd.Series(stats.rankdata(s.to_numpy(), method="average"), index=s.index))
 
 
-def paired_sign_test(a: np.ndarray, b: np.ndarray, rtol: float = 1e-9) -> dict[str, float]:
-    """Paired comparison of two methods' scores on the same (benchmark, seed) pairs.
+def pair_outcomes(a: np.ndarray, b: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
+    """Per pair, 1.0 where ``a``'s score is lower, 0.0 where higher and 0.5 on a tie.
 
     Args:
         a, b: Scores of the two methods, aligned pair by pair (smaller is better). A missing
             score (NaN: no incumbent yet) is worst, as in ``rank_methods``; scores equal to
-            ``rtol`` (relative) tie.
+            ``rtol`` (relative) tie, and so do two missing ones.
+
+    Returns:
+        ``n`` floats; their mean is ``a``'s share of the pairs (ties count half).
+    """
+    a = np.nan_to_num(np.asarray(a, dtype=float), nan=np.inf)
+    b = np.nan_to_num(np.asarray(b, dtype=float), nan=np.inf)
+    tie = np.isclose(a, b, rtol=rtol, atol=0.0)
+    return np.where(tie, 0.5, (a < b).astype(float))
+
+
+def paired_sign_test(a: np.ndarray, b: np.ndarray, rtol: float = 1e-9) -> dict[str, float]:
+    """Paired comparison of two methods' scores on the same (benchmark, seed) pairs.
+
+    Args:
+        a, b: As in ``pair_outcomes``.
 
     Returns:
         ``wins`` (``a < b``), ``losses``, ``ties`` and the two-sided sign-test ``p`` over the
         decided pairs (``scipy.stats.binomtest`` with probability 1/2; 1.0 with none decided).
     """
-    a = np.nan_to_num(np.asarray(a, dtype=float), nan=np.inf)
-    b = np.nan_to_num(np.asarray(b, dtype=float), nan=np.inf)
-    tie = np.isclose(a, b, rtol=rtol, atol=0.0)
-    wins, losses = int(((a < b) & ~tie).sum()), int(((a > b) & ~tie).sum())
+    out = pair_outcomes(a, b, rtol)
+    wins, losses = int((out == 1.0).sum()), int((out == 0.0).sum())
     n = wins + losses
     p = stats.binomtest(wins, n, 0.5).pvalue if n else 1.0
-    return {"wins": wins, "losses": losses, "ties": int(tie.sum()), "p": float(p)}
+    return {"wins": wins, "losses": losses, "ties": int((out == 0.5).sum()), "p": float(p)}
 
 
 def first_ffe_reaching(ffe: np.ndarray, score: np.ndarray, target: float) -> float:

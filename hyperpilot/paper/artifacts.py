@@ -25,6 +25,8 @@ FIGURES: dict[str, Builder] = {
     "surrogate_quality": S.surrogate_quality_figure,
     "scaling": S.scaling_figure,
     "rl_tuning": S.rl_tuning_figure,
+    "transfer_lead": T.lead_figure,
+    "h100_lead": T.lead_figure,
 }
 TABLES: dict[str, Builder] = {
     "headline_final": B.final_table,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,6 +14,7 @@ from hyperpilot.paper import artifacts
 from hyperpilot.paper.__main__ import main
 from hyperpilot.paper.compact import MergeError, compact_bench, join_methods, load_incumbents
 from hyperpilot.paper.experiments import resolve
+from hyperpilot.paper.tournament_artifacts import lead_curves
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,6 +136,24 @@ def test_tournament_tables_read_ranks_ratios_and_pairs(tmp_path: Path) -> None:
     assert "4 (benchmark, seed) pairs" in regret
     r1 = artifacts.TABLES["tournament_round1"](src, e, tabs, "tournament_round1").read_text()
     assert "2 (benchmark, seed) pairs, 1 seed" in r1 and "third" in r1
+
+
+def test_the_lead_over_the_gp_turns_where_the_hand_made_runs_cross(tmp_path: Path) -> None:
+    """The candidate loses every pair at 10 FFE and wins every pair from 20 FFE on, at half the
+    GP's regret; before any incumbent both are missing and tie."""
+    src = _hand_made(tmp_path)
+    inc = load_incumbents(src)
+    inc = inc[inc["method"] != "third"]
+    lead = lead_curves(inc, ["gp-bo", "cand"], np.array([1.0, 10.0, 25.0]),
+                       np.random.default_rng(0), n_boot=200).set_index("ffe")
+    assert lead.loc[1.0, "share"] == 0.5 and np.isnan(lead.loc[1.0, "ratio"])
+    assert lead.loc[10.0, ["share", "share_lo", "share_hi"]].tolist() == [0.0, 0.0, 0.0]
+    assert lead.loc[10.0, "ratio"] == pytest.approx(2.0)
+    assert lead.loc[25.0, "share"] == 1.0 and lead.loc[25.0, "ratio"] == pytest.approx(0.5)
+    e = resolve({"name": "t", "kind": "bench", "methods": ["cand", "gp-bo", "third"],
+                 "budget": 30, "benchmarks": ["fam:1"], "seeds": 2, "tables": []}, "full")
+    paths = artifacts.FIGURES["h100_lead"](src, e, tmp_path / "figs", "lead")
+    assert [p.suffix for p in paths] == [".pdf", ".png"] and all(p.stat().st_size for p in paths)
 
 
 def test_the_committed_tournament_gives_the_readme_figures(tmp_path: Path) -> None:
