@@ -154,9 +154,8 @@ def incumbents(sources: list[Source]) -> str:
     df["config"] = [_short(c) for c in df["config"]]
     df = df[["experiment", "benchmark", "method", "score", "config"]]
     cap = "Final incumbents (seed 0) and their regret or loss, from the committed results."
-    out = latex.table(df, cap, "incumbents", resize=False)
-    return out.replace(r"\begin{tabular}{lllrl}", r"\begin{tabular}{lllrp{0.45\linewidth}}").replace(
-        r"\small", r"\scriptsize")
+    # a longtable: one row per method and benchmark of every bench experiment outgrows a page
+    return latex.long_table(df, cap, "incumbents", align=r"lllrp{0.45\linewidth}")
 
 
 def _short(config: str) -> str:

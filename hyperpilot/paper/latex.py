@@ -78,6 +78,29 @@ def table(df: pd.DataFrame, caption: str, label: str, bold: list[tuple[int, int]
     return "\n".join(out) + "\n"
 
 
+def long_table(df: pd.DataFrame, caption: str, label: str, align: str | None = None,
+               size: str = r"\scriptsize") -> str:
+    r"""A ``longtable`` (package ``longtable``): a table too long for one page breaks across
+    pages, its header repeated on each, where a ``table`` float would run off the page.
+
+    Args:
+        align: Column spec (default: ``r`` for numeric columns, else ``l``), e.g. with a
+            ``p{0.45\linewidth}`` column for long text.
+        size: Font size command applied to the whole table.
+    """
+    align = align or "".join("r" if pd.api.types.is_numeric_dtype(df[c]) else "l"
+                             for c in df.columns)
+    head = " & ".join(tex(c) for c in df.columns) + r" \\"
+    rows = [" & ".join(tex(v) for v in row) + r" \\" for row in df.itertuples(index=False)]
+    out = ["{" + size, rf"\begin{{longtable}}{{{align}}}",
+           rf"\caption{{{caption}}}\label{{tab:{label}}} \\",
+           r"\toprule", head, r"\midrule", r"\endfirsthead",
+           r"\toprule", head, r"\midrule", r"\endhead",
+           r"\bottomrule", r"\endfoot",
+           *rows, r"\end{longtable}", "}"]
+    return "\n".join(out) + "\n"
+
+
 def write(text: str, folder: Path, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     p = folder / f"{name}.tex"

@@ -74,6 +74,16 @@ def test_no_body_table_cell_has_more_than_three_significant_digits(full_build: P
     assert checked > 50  # the check saw the tables' numbers
 
 
+def test_the_incumbents_table_breaks_across_pages(full_build: Path) -> None:
+    """A table of every bench experiment's incumbents outgrows a page: as a float it ran off the
+    page's foot, so it is a longtable with its header repeated on every page."""
+    t = (full_build / "incumbents.tex").read_text()
+    assert "\\begin{longtable}" in t and "\\begin{table}" not in t
+    head, _, rows = t.partition("\\endfoot")
+    assert head.count("experiment & benchmark & method & score & config") == 2  # first, others
+    assert rows.count("\\\\") > 40 and "headline100\\_lcbench" in rows
+
+
 def test_generated_macro_names_are_letters_only(full_build: Path) -> None:
     """A digit ends a LaTeX control sequence (``\\headline100Seeds`` is ``\\headline`` then
     text): experiment names with digits must be spelled out in macro names."""
