@@ -47,6 +47,8 @@ TABLES: dict[str, Builder] = {
     "transfer_regret": T.regret_table,
     "h100_rank": T.rank_table,
     "h100_regret": T.regret_table,
+    "h100s_rank": T.rank_table,
+    "h100s_regret": T.regret_table,
 }
 
 
