@@ -160,8 +160,8 @@ def lead_curves(inc: pd.DataFrame, methods: list[str], points: np.ndarray,
     Returns:
         Rows ``method, ffe, share, share_lo, share_hi, ratio``: the share of pairs where the
         method's regret is lower (ties count half) with a 95% percentile-bootstrap interval over
-        pairs, and its median regret over the baseline's (NaN where the baseline's is 0 or
-        either has no incumbent yet at the median).
+        pairs, and its median regret over the baseline's (NaN unless both medians are positive:
+        a regret below an estimated optimum can be negative, and a log axis cannot show it).
     """
     s = analysis.scores_at(inc, np.asarray(points, dtype=float))
     wide = s.set_index(["benchmark", "seed", "ffe", "method"])["score"].unstack("method")
@@ -175,7 +175,7 @@ def lead_curves(inc: pd.DataFrame, methods: list[str], points: np.ndarray,
             rows.append({"method": m, "ffe": float(f), "share": out.mean(),
                          "share_lo": np.quantile(boot, 0.025),
                          "share_hi": np.quantile(boot, 0.975),
-                         "ratio": mm / mb if np.isfinite(mm) and mb > 0 else np.nan})
+                         "ratio": mm / mb if mm > 0 and mb > 0 else np.nan})
     return pd.DataFrame(rows)
 
 
@@ -222,7 +222,6 @@ def lead_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
           if grid[0] <= t <= grid[-1] * 1.001]
     n = inc.groupby(["benchmark", "seed"]).ngroups
     for ax, tag in ((a, "a"), (b, "b")):
-        ax.set_xscale("log")
         _fixed_log_ticks(ax.xaxis, xt, None)
         ax.set_xlabel("full-fidelity equivalents", fontsize=8)
         ax.set_title(f"({tag}) {n} (task, seed) pairs", fontsize=8)
@@ -235,16 +234,13 @@ def lead_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
 
 
 def _fixed_log_ticks(axis: Any, ticks: Sequence[float], lim: tuple[float, float] | None) -> None:
-    """Plain labels (``0.75``, ``30``) at ``ticks`` on a log ``axis``, no minor ticks; ``lim``
-    sets the axis range."""
+    """A log ``axis`` (``ax.xaxis`` or ``ax.yaxis``) with plain labels (``0.75``, ``30``) at
+    ``ticks`` and no minor ticks; ``lim`` sets its range (None: matplotlib's)."""
     from matplotlib.ticker import FixedFormatter, FixedLocator, NullLocator
 
-    if axis.axis_name == "y":
-        axis.axes.set_yscale("log")
-        if lim is not None:
-            axis.axes.set_ylim(*lim)
-    elif lim is not None:
-        axis.axes.set_xlim(*lim)
+    getattr(axis.axes, f"set_{axis.axis_name}scale")("log")
+    if lim is not None:
+        getattr(axis.axes, f"set_{axis.axis_name}lim")(*lim)
     axis.set_major_locator(FixedLocator(ticks))
     axis.set_major_formatter(FixedFormatter([f"{t:g}" for t in ticks]))
     axis.set_minor_locator(NullLocator())
