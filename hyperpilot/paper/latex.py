@@ -63,13 +63,9 @@ def tex(s: object) -> str:
 def table(df: pd.DataFrame, caption: str, label: str, bold: list[tuple[int, int]] | None = None,
           resize: bool = False, small: bool = True) -> str:
     """A ``table`` float with a booktabs ``tabular``; ``bold`` holds (row, column) positions."""
-    bold_set = set(bold or [])
-    align = "".join("r" if pd.api.types.is_numeric_dtype(df[c]) else "l" for c in df.columns)
-    body = [" & ".join(tex(c) for c in df.columns) + r" \\", r"\midrule"]
-    for i, row in enumerate(df.itertuples(index=False)):
-        cells = [(rf"\textbf{{{tex(v)}}}" if (i, j) in bold_set else tex(v)) for j, v in enumerate(row)]
-        body.append(" & ".join(cells) + r" \\")
-    tab = [rf"\begin{{tabular}}{{{align}}}", r"\toprule", *body, r"\bottomrule", r"\end{tabular}"]
+    head, rows = _lines(df, bold)
+    tab = [rf"\begin{{tabular}}{{{_align(df)}}}", r"\toprule", head, r"\midrule", *rows,
+           r"\bottomrule", r"\end{tabular}"]
     if resize:
         # shrink to the line width when wider; never enlarge a narrow table
         tab = [r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%", *tab, "}"]
@@ -88,17 +84,29 @@ def long_table(df: pd.DataFrame, caption: str, label: str, align: str | None = N
             ``p{0.45\linewidth}`` column for long text.
         size: Font size command applied to the whole table.
     """
-    align = align or "".join("r" if pd.api.types.is_numeric_dtype(df[c]) else "l"
-                             for c in df.columns)
-    head = " & ".join(tex(c) for c in df.columns) + r" \\"
-    rows = [" & ".join(tex(v) for v in row) + r" \\" for row in df.itertuples(index=False)]
-    out = ["{" + size, rf"\begin{{longtable}}{{{align}}}",
+    head, rows = _lines(df)
+    out = ["{" + size, rf"\begin{{longtable}}{{{align or _align(df)}}}",
            rf"\caption{{{caption}}}\label{{tab:{label}}} \\",
            r"\toprule", head, r"\midrule", r"\endfirsthead",
            r"\toprule", head, r"\midrule", r"\endhead",
            r"\bottomrule", r"\endfoot",
            *rows, r"\end{longtable}", "}"]
     return "\n".join(out) + "\n"
+
+
+def _align(df: pd.DataFrame) -> str:
+    """``r`` for each numeric column, ``l`` for the others."""
+    return "".join("r" if pd.api.types.is_numeric_dtype(df[c]) else "l" for c in df.columns)
+
+
+def _lines(df: pd.DataFrame, bold: list[tuple[int, int]] | None = None) -> tuple[str, list[str]]:
+    """The header line and one line per row (``\\``-terminated); ``bold`` cells in bold."""
+    bold_set = set(bold or [])
+    head = " & ".join(tex(c) for c in df.columns) + r" \\"
+    rows = [" & ".join(rf"\textbf{{{tex(v)}}}" if (i, j) in bold_set else tex(v)
+                       for j, v in enumerate(row)) + r" \\"
+            for i, row in enumerate(df.itertuples(index=False))]
+    return head, rows
 
 
 def write(text: str, folder: Path, name: str) -> Path:
