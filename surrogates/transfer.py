@@ -24,6 +24,7 @@ development tasks, 400 configs each; on 10 held-out LCBench tasks, 50 pairs at 3
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from typing import Any
@@ -75,6 +76,16 @@ class SharedFeatures(nn.Module):
         """``... x d`` -> ``... x (hidden + 1)``."""
         h = self.net(X)
         return torch.cat([h, torch.ones_like(h[..., :1])], dim=-1)
+
+    def in_dtype(self, dtype: torch.dtype) -> SharedFeatures:
+        """This map in ``dtype``: ``self`` when it already is, else a converted copy.
+
+        ``nn.Module.to`` converts in place, and ``cached_shared_features`` hands one map to
+        every model of a process, so a model never converts the map it was given.
+        """
+        if next(self.parameters()).dtype == dtype:
+            return self
+        return copy.deepcopy(self).to(dtype)
 
 
 def blr_evidence(Phi: Tensor, y: Tensor, log_alpha: Tensor, log_beta: Tensor) -> Tensor:
@@ -176,7 +187,7 @@ class TransferBLR(Model):
     def __init__(self, features: SharedFeatures, dtype: torch.dtype = torch.float64,
                  num_threads: int | None = 1) -> None:
         super().__init__()
-        self.features = features.to(dtype)
+        self.features = features.in_dtype(dtype)
         self.model_dtype, self.num_threads = dtype, num_threads
         self.train_X = torch.empty(0, features.d, dtype=dtype)
         self.train_Y = torch.empty(0, 1, dtype=dtype)
@@ -290,7 +301,7 @@ class TransferRFF(Model):
         super().__init__()
         if fit_points >= n_features:
             raise ValueError(f"fit_points ({fit_points}) must be below n_features ({n_features})")
-        self.features = None if features is None else features.to(dtype)
+        self.features = None if features is None else features.in_dtype(dtype)
         self.n_features, self.fit_points, self.seed = n_features, fit_points, seed
         self.condition_points = fit_points if condition_points is None else condition_points
         self.model_dtype, self.num_threads = dtype, num_threads

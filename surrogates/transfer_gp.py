@@ -100,7 +100,7 @@ class TransferGP(GP):
 
     def __init__(self, features: SharedFeatures, seed: int = 0, **kwargs: Any) -> None:
         super().__init__(cat_groups=None, seed=seed, **kwargs)
-        self.features = features.to(self.model_dtype)  # once, not per kernel call
+        self.features = features.in_dtype(self.model_dtype)  # once, not per kernel call
         self.feature_kernel: FeatureKernel | None = None  # the fitted model's, set by _kernel
 
     def fit(self, train_X: Tensor, train_Y: Tensor,

@@ -97,6 +97,18 @@ def test_registry_passes_related_tasks_and_caches_the_features() -> None:
     assert SharedFeatures(3, hidden=7).dim == 8
 
 
+def test_a_model_in_another_dtype_leaves_the_shared_map_alone() -> None:
+    shared = SharedFeatures(3, hidden=5)  # float32, as nn.Module builds it
+    X = torch.rand(4, 3)
+    before = shared(X).detach().clone()
+    wide = TransferRFF(shared, n_features=64, fit_points=16, dtype=torch.float64)
+    assert wide.features is not shared and next(wide.features.parameters()).dtype == torch.float64
+    assert next(shared.parameters()).dtype == torch.float32  # nn.Module.to would have moved it
+    assert torch.equal(shared(X), before)
+    same = TransferRFF(shared, n_features=64, fit_points=16, dtype=torch.float32)
+    assert same.features is shared  # no copy when the dtype already matches
+
+
 def test_read_out_conditions_on_condition_points_with_the_same_hyperparameters() -> None:
     rng = np.random.default_rng(4)
     X, y = _task(rng, 60)
