@@ -10,9 +10,10 @@ import torch
 from botorch.models.model import Model
 from torch import Tensor
 
+from acquisition.core import ProposalError, make_setup
 from acquisition.discrete import RoundFn, select_distinct
 from acquisition.pool import propose_from_pool
-from acquisition.propose import AcqName, ProposalError, _propose, _setup
+from acquisition.propose import ProposeOptions, propose_with_info
 
 logger = logging.getLogger(__name__)
 
@@ -21,20 +22,14 @@ def propose_or_random(
     model: Model,
     bounds: Tensor | None = None,
     q: int = 1,
+    *,
     pending: Tensor | None = None,
     best_f: float | None = None,
     seed: int = 0,
-    acqf: AcqName = "qlogei",
     cat_groups: list[list[int]] | None = None,
-    int_cols: list[int] | None = None,
-    num_restarts: int = 8,
-    raw_samples: int = 256,
     exclude: Tensor | None = None,
     round_fn: RoundFn | None = None,
-    sequential: bool = False,
-    mc_samples: int = 128,
-    maxiter: int = 100,
-    tol: float = 1e-6,
+    options: ProposeOptions | None = None,
 ) -> tuple[Tensor, dict[str, Any]]:
     """``propose_batch`` with an explicit, logged fallback to random points.
 
@@ -47,28 +42,13 @@ def propose_or_random(
         Count ``info["fallback"]`` in results so a benchmark cannot silently become random search.
     """
     try:
-        return _propose(
-            model,
-            bounds,
-            q,
-            pending,
-            best_f,
-            seed,
-            acqf,
-            cat_groups,
-            int_cols,
-            num_restarts,
-            raw_samples,
-            exclude,
-            round_fn,
-            sequential,
-            mc_samples,
-            maxiter,
-            tol,
-        )
+        return propose_with_info(model, bounds, q, pending=pending, best_f=best_f, seed=seed,
+                                 cat_groups=cat_groups, exclude=exclude, round_fn=round_fn,
+                                 options=options)
     except ProposalError as e:
+        tol = (options or ProposeOptions()).tol
         return random_fallback(e, model, bounds, q, pending, exclude, cat_groups, round_fn,
-                                seed, tol)
+                               seed, tol)
 
 
 def pool_or_random(model: Model, bounds: Tensor | None = None, q: int = 1,
@@ -99,7 +79,7 @@ def random_fallback(e: ProposalError, model: Model, bounds: Tensor | None, q: in
     """
     reason = f"{type(e.__cause__ or e).__name__}: {e}"
     logger.warning("proposal failed, proposing random points instead (%s)", reason)
-    setup = _setup(model, bounds, pending, exclude, cat_groups, round_fn, None)
+    setup = make_setup(model, bounds, pending, exclude, cat_groups, round_fn)
     gen = torch.Generator().manual_seed(seed)
     lo, hi = setup.bounds
     pool = lo + (hi - lo) * torch.rand(64 * q, lo.shape[-1], generator=gen, dtype=lo.dtype)

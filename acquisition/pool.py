@@ -26,17 +26,17 @@ from botorch.models.model import Model
 from botorch.utils.sampling import draw_sobol_samples
 from torch import Tensor
 
-from acquisition.discrete import RoundFn
-from acquisition.propose import (
-    _WRAPPED,
+from acquisition.core import (
+    WRAPPED_ERRORS,
     AcqName,
     ProposalError,
-    _best_f,
-    _build_acqf,
-    _Setup,
-    _setup,
-    _snap,
+    Setup,
+    build_acqf,
+    incumbent_value,
+    make_setup,
+    snap,
 )
+from acquisition.discrete import RoundFn
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +75,11 @@ class CandidatePool:
                  exclude: Tensor | None = None) -> None:
         self.model, self.seed, self.acqf, self.mc_samples, self.tol = (
             model, seed, acqf, mc_samples, tol)
-        self.setup: _Setup = _setup(model, bounds, None, None, cat_groups, round_fn, None)
+        self.setup: Setup = make_setup(model, bounds, cat_groups=cat_groups, round_fn=round_fn)
         self.ensemble = isinstance(self.setup.acq_model, EnsembleModel)
         try:
-            self.best_f = _best_f(model, self.setup.acq_model) if best_f is None else float(best_f)
-            self.X = _snap(_pool(model, self.setup.bounds, seed, pool_size, n_local, local_sd),
+            self.best_f = incumbent_value(model, self.setup.acq_model) if best_f is None else float(best_f)
+            self.X = snap(_pool(model, self.setup.bounds, seed, pool_size, n_local, local_sd),
                            self.setup)
             self.values = self._member_values(self.X) if self.ensemble else None  # s x N
             if self.values is not None and not bool(torch.isfinite(self.values).all()):
@@ -87,7 +87,7 @@ class CandidatePool:
             self.free = torch.ones(self.X.shape[0], dtype=torch.bool)
             if exclude is not None and exclude.numel():
                 self.free &= _far(self.X, exclude.to(self.X).reshape(-1, self.X.shape[-1]), tol)
-        except _WRAPPED as e:
+        except WRAPPED_ERRORS as e:
             raise ProposalError(f"pool proposal failed: {e}") from e
 
     def _member_values(self, X: Tensor) -> Tensor:
@@ -125,7 +125,7 @@ class CandidatePool:
                      else self._greedy_botorch(q, pending, free))
         except ProposalError:
             raise
-        except _WRAPPED as e:
+        except WRAPPED_ERRORS as e:
             raise ProposalError(f"{self.acqf} pool proposal failed: {e}") from e
         if len(picks) < q:
             logger.warning("only %d of %d distinct new points in the pool", len(picks), q)
@@ -153,7 +153,7 @@ class CandidatePool:
 
     def _greedy_botorch(self, q: int, pending: Tensor | None, free: Tensor) -> list[int]:
         s = self.setup
-        af = _build_acqf(self.model, s, self.acqf, self.best_f, pending, self.seed,
+        af = build_acqf(self.model, s, self.acqf, self.best_f, pending, self.seed,
                          self.mc_samples)
         base = pending.to(self.X) if pending is not None else self.X[:0]
         picks: list[int] = []

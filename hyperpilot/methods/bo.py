@@ -279,7 +279,7 @@ class BOProposer(Proposer):
                   exclude: torch.Tensor | None, fid: bool, history: History,
                   seed: int) -> tuple[torch.Tensor, dict[str, Any]]:
         """``q x d'`` points maximising the acquisition (or a random fallback) and its info."""
-        from acquisition import ProposalError, propose_or_random, random_fallback
+        from acquisition import ProposalError, ProposeOptions, propose_or_random, random_fallback
 
         d = self.space.dim
         bounds = torch.zeros(2, d + int(fid), dtype=torch.float64)
@@ -288,11 +288,12 @@ class BOProposer(Proposer):
             bounds[0, d] = 1.0
         round_fn, cats = self.encoder.round_fn(fid), self.space.categorical_groups
         if self.optimizer == "lbfgs":
+            options = ProposeOptions(acqf=self.acqf,  # type: ignore[arg-type]
+                                     num_restarts=self.num_restarts,
+                                     raw_samples=self.raw_samples)
             return propose_or_random(
                 model, bounds, q=q, pending=pending, best_f=model.best_f, seed=seed,
-                acqf=self.acqf,  # type: ignore[arg-type]
-                cat_groups=cats, exclude=exclude, round_fn=round_fn,
-                num_restarts=self.num_restarts, raw_samples=self.raw_samples)
+                cat_groups=cats, exclude=exclude, round_fn=round_fn, options=options)
         try:
             pool, since = self._pool(model, key, bounds, fid, exclude, history)
             recent = self.encoder.encode([(r.trial.config_id, r.trial.config)

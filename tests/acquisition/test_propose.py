@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from botorch.posteriors.ensemble import EnsemblePosterior
 
-from acquisition import AllMembersSampler, ProposalError, propose_batch, propose_or_random
+from acquisition import (
+    AllMembersSampler,
+    ProposalError,
+    ProposeOptions,
+    propose_batch,
+    propose_or_random,
+)
 from surrogates import GP, DeepEnsemble
 
-FAST = {"num_restarts": 4, "raw_samples": 64, "maxiter": 50}
+FAST = ProposeOptions(num_restarts=4, raw_samples=64, maxiter=50)
+NOISY = replace(FAST, acqf="qlognei")
 
 
 @pytest.mark.parametrize("kind", ["gp", "ensemble"])
 def test_shape_bounds_and_determinism(models, kind):
-    a = propose_batch(models[kind], q=3, seed=5, **FAST)
-    b = propose_batch(models[kind], q=3, seed=5, **FAST)
+    a = propose_batch(models[kind], q=3, seed=5, options=FAST)
+    b = propose_batch(models[kind], q=3, seed=5, options=FAST)
     assert a.shape == (3, 2) and torch.equal(a, b)
     assert ((a >= 0) & (a <= 1)).all()
     assert torch.cdist(a, a).add(torch.eye(3)).min() > 0
@@ -23,17 +32,18 @@ def test_shape_bounds_and_determinism(models, kind):
 
 @pytest.mark.parametrize("kind", ["gp", "ensemble"])
 def test_pending_point_at_optimum_moves_proposal_away(models, kind):
-    x_star = propose_batch(models[kind], q=1, seed=0, **FAST)
-    moved = propose_batch(models[kind], q=1, seed=0, pending=x_star, **FAST)
+    x_star = propose_batch(models[kind], q=1, seed=0, options=FAST)
+    moved = propose_batch(models[kind], q=1, seed=0, pending=x_star, options=FAST)
     assert torch.dist(moved, x_star) > 0.05
 
 
 def test_explicit_best_f_and_acqf_choices(models):
     for acqf in ["qei", "qlognei"]:
-        X = propose_batch(models["gp"], q=2, acqf=acqf, best_f=0.0, **FAST)
+        X = propose_batch(models["gp"], q=2, best_f=0.0, options=replace(FAST, acqf=acqf))
         assert X.shape == (2, 2)
     with pytest.raises(ProposalError):
-        propose_batch(models["gp"], q=1, acqf="ucb", **FAST)  # type: ignore[arg-type]
+        propose_batch(models["gp"], q=1,
+                      options=replace(FAST, acqf="ucb"))  # type: ignore[arg-type]
 
 
 def _tiny_space_round_fn(X: torch.Tensor) -> torch.Tensor:
@@ -65,8 +75,7 @@ def test_no_duplicates_in_tiny_mixed_space(make):
         exclude=done,
         round_fn=_tiny_space_round_fn,
         cat_groups=[[1, 2]],
-        int_cols=[0],
-        **FAST,
+        options=FAST,
     )
     assert out.shape == (4, 3)
     assert torch.equal(out, _tiny_space_round_fn(out))
@@ -74,7 +83,7 @@ def test_no_duplicates_in_tiny_mixed_space(make):
     assert torch.unique(allx, dim=0).shape[0] == allx.shape[0]
     # 6 configurations exist; with 2 excluded at most 4 remain, so q=6 yields 4 distinct points
     few = propose_batch(
-        model, q=6, exclude=torch.unique(done, dim=0), round_fn=_tiny_space_round_fn, **FAST
+        model, q=6, exclude=torch.unique(done, dim=0), round_fn=_tiny_space_round_fn, options=FAST
     )
     assert few.shape[0] == 6 - torch.unique(done, dim=0).shape[0]
 
@@ -84,7 +93,7 @@ def test_default_snapping_of_one_hot_groups(models):
     cats = torch.nn.functional.one_hot(torch.randint(3, (12,), generator=g), 3).double()
     X = torch.cat([torch.rand(12, 1, generator=g, dtype=torch.float64), cats], -1)
     model = GP(cat_groups=[[1, 2, 3]]).fit(X, X[:, :1] + cats[:, :1])
-    out = propose_batch(model, q=4, cat_groups=[[1, 2, 3]], pending=X[:2], **FAST)
+    out = propose_batch(model, q=4, cat_groups=[[1, 2, 3]], pending=X[:2], options=FAST)
     assert torch.equal(out[:, 1:].sum(-1), torch.ones(4, dtype=out.dtype))
     assert set(out[:, 1:].unique().tolist()) <= {0.0, 1.0}
 
@@ -98,11 +107,11 @@ def test_failure_raises_and_fallback_is_counted(models):
     X = torch.rand(10, 2, dtype=torch.float64)
     broken = _Broken(n_members=2, width=8, max_steps=5).fit(X, X.sum(-1, keepdim=True))
     with pytest.raises(ProposalError):
-        propose_batch(broken, q=3, **FAST)
-    out, info = propose_or_random(broken, q=3, seed=1, pending=X[:1], **FAST)
+        propose_batch(broken, q=3, options=FAST)
+    out, info = propose_or_random(broken, q=3, seed=1, pending=X[:1], options=FAST)
     assert info["fallback"] is True and "boom" in info["reason"]
     assert out.shape == (3, 2)
-    ok, info = propose_or_random(models["gp"], q=2, **FAST)
+    ok, info = propose_or_random(models["gp"], q=2, options=FAST)
     assert info["fallback"] is False and ok.shape == (2, 2)
 
 
@@ -118,7 +127,7 @@ def test_all_members_sampler_draws_each_member_once(models):
 def test_global_rng_untouched(models):
     torch.manual_seed(0)
     state = torch.get_rng_state()
-    propose_batch(models["ensemble"], q=2, **FAST)
+    propose_batch(models["ensemble"], q=2, options=FAST)
     assert torch.equal(state, torch.get_rng_state())
 
 
@@ -127,12 +136,12 @@ def test_qlognei_baseline_is_moved_into_the_bounds_without_repeats():
     at the max fidelity, where the acquisition looks."""
     from types import SimpleNamespace
 
-    from acquisition.propose import _baseline
+    from acquisition.core import qlognei_baseline
 
     X = torch.tensor([[0.2, 0.0], [0.2, 0.5], [0.2, 1.0], [0.2, 1.0], [0.7, 1.0]],
                      dtype=torch.float64)
     bounds = torch.tensor([[0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
-    base = _baseline(SimpleNamespace(train_X=X), bounds)  # type: ignore[arg-type]
+    base = qlognei_baseline(SimpleNamespace(train_X=X), bounds)  # type: ignore[arg-type]
     assert base.tolist() == [[0.2, 1.0], [0.7, 1.0]]
 
 
@@ -144,6 +153,6 @@ def test_qlognei_on_replicated_noisy_data(kind):
     Y = -((X - 0.5) ** 2).sum(-1, keepdim=True) + 0.1 * torch.randn(24, 1, generator=g,
                                                                       dtype=torch.float64)
     model = (GP() if kind == "gp" else DeepEnsemble(n_members=3, width=16, max_steps=100)).fit(X, Y)
-    a = propose_batch(model, q=2, acqf="qlognei", seed=3, exclude=x, **FAST)
-    b = propose_batch(model, q=2, acqf="qlognei", seed=3, exclude=x, **FAST)
+    a = propose_batch(model, q=2, seed=3, exclude=x, options=NOISY)
+    b = propose_batch(model, q=2, seed=3, exclude=x, options=NOISY)
     assert a.shape == (2, 2) and torch.equal(a, b)

@@ -258,14 +258,15 @@ def test_path_samples_give_an_ensemble_posterior_that_propose_batch_samples_join
     an ``EnsemblePosterior`` whose members differ, and proposes ``q`` distinct points."""
     from botorch.posteriors.ensemble import EnsemblePosterior
 
-    from acquisition import propose_batch
+    from acquisition import ProposeOptions, propose_batch
 
     X, Y = _data(n=30)
     model = RFFNetwork(n_features=64, path_samples=32, max_iter=20, seed=0).fit(X, Y)
     post = model.posterior(torch.rand(2, 4, 2, dtype=torch.float64))
     assert isinstance(post, EnsemblePosterior) and post.values.shape == (2, 32, 4, 1)
     assert post.values.std(dim=1).min() > 0
-    cand = propose_batch(model, q=4, seed=0, num_restarts=2, raw_samples=32)
+    cand = propose_batch(model, q=4, seed=0,
+                         options=ProposeOptions(num_restarts=2, raw_samples=32))
     assert cand.shape == (4, 2) and len({tuple(r) for r in cand.tolist()}) == 4
     with pytest.raises(ValueError, match="path_samples"):
         RFFNetwork(path_samples=1)
