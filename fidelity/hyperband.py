@@ -161,9 +161,6 @@ class HyperbandScheduler:
         bid, _ = self._where[config_id]
         self.brackets[bid].results[rung][config_id] = float(loss)
 
-    def bracket_of(self, config_id: int) -> int:
-        return self._where[config_id][0]
-
     @property
     def max_budget(self) -> float:
         return self.schedule[0][-1][1]

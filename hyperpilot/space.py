@@ -242,11 +242,6 @@ class SearchSpace:
         return [list(range(self._slices[n].start, self._slices[n].stop))
                 for n, p in self.params.items() if isinstance(p, Categorical)]
 
-    @property
-    def integer_columns(self) -> list[int]:
-        """Columns that hold an ``Int`` parameter."""
-        return [self._slices[n].start for n, p in self.params.items() if isinstance(p, Int)]
-
     def active(self, config: Mapping[str, Any]) -> list[str]:
         """Names of the parameters active under ``config``'s parent values, in order."""
         conds = {c.child: c for c in self.conditions}

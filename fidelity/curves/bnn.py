@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fidelity.curves.base import Curve, CurveModel, FloatArray
-from fidelity.curves.features import N_PREFIX_FEATURES, StudyStats, prefix_features
+from fidelity.curves.features import StudyStats, prefix_features
 from fidelity.curves.parametric import ParametricCurveModel
 
 if TYPE_CHECKING:  # torch and surrogates load on first fit, so ``import fidelity`` stays light
@@ -125,8 +125,3 @@ class BNNCurveModel(CurveModel):
         mean = float(post.mean.reshape(-1)[0])
         std = float(post.variance.reshape(-1)[0].clamp_min(1e-12).sqrt())
         return float(y[-1] + s * mean), s * std
-
-    @property
-    def n_features(self) -> int:
-        """Width of a training row: the config encoding plus the prefix features."""
-        return self.x_dim + N_PREFIX_FEATURES

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
 
 from hyperpilot.space import Config, SearchSpace
 from hyperpilot.trial import Context, Curve, Fidelity
@@ -72,8 +71,3 @@ class Benchmark(ABC):
         """Simple regret ``value - optimum`` (same units as the value)."""
         return float(value) - self.optimum
 
-    def describe(self) -> dict[str, Any]:
-        """A JSON-able summary for reports."""
-        return {"name": self.name, "fidelity": self.fidelity.to_dict(), "optimum": self.optimum,
-                "optimum_note": self.optimum_note, "has_cost": self.has_cost,
-                "space": self.space.to_dict()}

@@ -42,6 +42,7 @@ from hyperpilot.methods.fit_server import FitServer
 from hyperpilot.methods.fitting import (
     FitInputs,
     FitKey,
+    Fitted,
     SurrogateFitter,
     fit_surrogate,
     refit_size,
@@ -208,20 +209,21 @@ class BOProposer(Proposer):
         exclude = self.encoder.encode([(r.trial.config_id, r.trial.config)
                                        for r in history.results], fid)  # any budget
         try:
-            model, (fit_level, m), stale = self.fitter.model(
+            fitted, (fit_level, m), stale = self.fitter.model(
                 level, X.shape[0], lambda k: self._fit_inputs(X, Y, level, k, history, done, max_budget))
         except (FitError, RuntimeError, ValueError) as e:
             log.warning("surrogate fit failed, proposing random points instead: %s", e)
             return self._random(q, seed, {"source": "fallback", "fallback": True,
                                           "reason": f"fit: {e}"[:300]})
-        if model is None:  # background fitting: the first fit is still running
+        if fitted is None:  # background fitting: the first fit is still running
             return self._random(q, seed, {"source": "random",
                                           "reason": "first background fit still running"})
+        model = fitted.model
         n_model = m  # observations in the fit (the rest of its rows are fed predictions)
         if fit_level != level:  # a background fit on another budget is all there is yet
             m = X.shape[0]
         pending = self._with_newer(pending, X, m, fid)
-        Xq, info = self._optimise(model, (fit_level, m), q, pending, exclude, fid, history, seed)
+        Xq, info = self._optimise(fitted, (fit_level, m), q, pending, exclude, fid, history, seed)
         configs = self.space.decode(Xq[:, :self.space.dim].detach().cpu().numpy())
         meta = {"source": "fallback" if info["fallback"] else "model",
                 "n_train": n_model, "n_fed": int(model.train_X.shape[0]) - n_model,
@@ -275,13 +277,13 @@ class BOProposer(Proposer):
             newer = torch.cat([newer, torch.ones(X.shape[0] - m, 1, dtype=X.dtype)], 1)
         return newer if pending is None else torch.cat([pending, newer])
 
-    def _optimise(self, model: Any, key: FitKey, q: int, pending: torch.Tensor | None,
+    def _optimise(self, fitted: Fitted, key: FitKey, q: int, pending: torch.Tensor | None,
                   exclude: torch.Tensor | None, fid: bool, history: History,
                   seed: int) -> tuple[torch.Tensor, dict[str, Any]]:
         """``q x d'`` points maximising the acquisition (or a random fallback) and its info."""
         from acquisition import ProposalError, ProposeOptions, propose_or_random, random_fallback
 
-        d = self.space.dim
+        model, d = fitted.model, self.space.dim
         bounds = torch.zeros(2, d + int(fid), dtype=torch.float64)
         bounds[1] = 1.0
         if fid:  # the fidelity column is fixed at the max budget
@@ -292,10 +294,10 @@ class BOProposer(Proposer):
                                      num_restarts=self.num_restarts,
                                      raw_samples=self.raw_samples)
             return propose_or_random(
-                model, bounds, q=q, pending=pending, best_f=model.best_f, seed=seed,
+                model, bounds, q=q, pending=pending, best_f=fitted.best_f, seed=seed,
                 cat_groups=cats, exclude=exclude, round_fn=round_fn, options=options)
         try:
-            pool, since = self._pool(model, key, bounds, fid, exclude, history)
+            pool, since = self._pool(fitted, key, bounds, fid, exclude, history)
             recent = self.encoder.encode([(r.trial.config_id, r.trial.config)
                                           for r in history.results[since:]], fid)
             return pool.propose(q, pending, recent)
@@ -303,7 +305,7 @@ class BOProposer(Proposer):
             return random_fallback(e, model, bounds, q, pending, exclude, cats, round_fn,
                                    seed, 1e-6)
 
-    def _pool(self, model: Any, key: FitKey, bounds: torch.Tensor, fid: bool,
+    def _pool(self, fitted: Fitted, key: FitKey, bounds: torch.Tensor, fid: bool,
               exclude: torch.Tensor | None, history: History) -> tuple[Any, int]:
         """The candidate pool of ``model`` and the number of results it already excludes.
 
@@ -312,10 +314,11 @@ class BOProposer(Proposer):
         """
         from acquisition import CandidatePool
 
+        model = fitted.model
         if self._pools is None or self._pools[0] is not model:
             pool = CandidatePool(model, bounds, seed=self.fitter.fit_seed(key),
                                  acqf=self.acqf,  # type: ignore[arg-type]
-                                 best_f=model.best_f,
+                                 best_f=fitted.best_f,
                                  cat_groups=self.space.categorical_groups,
                                  round_fn=self.encoder.round_fn(fid),
                                  pool_size=self.raw_samples * 2,

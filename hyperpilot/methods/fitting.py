@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +23,21 @@ if TYPE_CHECKING:
 
 FitKey = tuple[float, int]  # (training budget, number of observations)
 FitInputs = tuple[Tensor, Tensor, Tensor | None, float]  # X, Y, Yvar, best_f
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A fitted surrogate and the value its acquisition improves on.
+
+    Attributes:
+        model: the fitted surrogate (a BoTorch ``Model`` with ``train_X`` and ``fit_info``).
+        best_f: the best observed value of the data it was fitted on, the acquisition's
+            ``best_f`` (which can differ from ``model.train_Y.max()`` when the model is fitted
+            on a subset or on fed predictions).
+    """
+
+    model: Any
+    best_f: float
 
 
 def refit_size(n: int, min_points: int, growth: float) -> int:
@@ -43,7 +59,7 @@ def refit_size(n: int, min_points: int, growth: float) -> int:
 
 def fit_surrogate(surrogate: str | SurrogateSpec, options: dict[str, Any],
                   cat_groups: list[list[int]], X: Tensor, Y: Tensor, Yvar: Tensor | None,
-                  best_f: float, seed: int) -> Any:
+                  best_f: float, seed: int) -> Fitted:
     """Fit one surrogate (a module-level function, so a background process can run it).
 
     Args:
@@ -53,15 +69,13 @@ def fit_surrogate(surrogate: str | SurrogateSpec, options: dict[str, Any],
         cat_groups: one-hot column groups of the encoding (the GP's categorical kernel).
         X: ``n x d`` inputs in the unit cube; Y: ``n x 1`` targets, larger is better.
         Yvar: ``n x 1`` known noise variances (surrogates that accept them), or None.
-        best_f: the best observed value, stored as ``model.best_f`` for the acquisition.
+        best_f: the best observed value, returned beside the model for the acquisition.
         seed: the surrogate's seed.
     """
     from surrogates import surrogate_spec
 
     spec = surrogate_spec(surrogate) if isinstance(surrogate, str) else surrogate
-    model = spec.factory(seed, cat_groups or None, dict(options)).fit(X, Y, Yvar)
-    model.best_f = best_f  # type: ignore[attr-defined]
-    return model
+    return Fitted(spec.factory(seed, cat_groups or None, dict(options)).fit(X, Y, Yvar), best_f)
 
 
 class SurrogateFitter:
@@ -82,7 +96,7 @@ class SurrogateFitter:
         self.surrogate, self.options, self.cat_groups = surrogate, options, cat_groups
         self.seed, self.min_points, self.refit_growth = seed, min_points, refit_growth
         self.background = background
-        self.cache: tuple[FitKey, Any] | None = None
+        self.cache: tuple[FitKey, Fitted] | None = None
         self.server: FitServer | None = None
         self.running: FitKey | None = None  # key of the fit the server is running
         self.stale_proposals = 0  # proposals made from an older fit than the schedule asked for
@@ -94,7 +108,7 @@ class SurrogateFitter:
         return seed % (2**31 - 1)
 
     def model(self, level: float, n: int,
-              inputs: Callable[[int], FitInputs]) -> tuple[Any | None, FitKey, bool]:
+              inputs: Callable[[int], FitInputs]) -> tuple[Fitted | None, FitKey, bool]:
         """The model to propose from, its key ``(budget, n points)``, and whether it is stale.
 
         Args:

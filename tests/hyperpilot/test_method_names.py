@@ -86,10 +86,11 @@ def test_surrogate_option_conflicts_and_methods_without_a_model() -> None:
 def test_capped_gp_method_fits_on_the_cap_and_keeps_the_true_incumbent() -> None:
     opts = {**FAST, "surrogate_options": {"max_points": 10, "top_fraction": 0.5}}
     s = _drive(Study(SPACE, FID, "gp-bo-capped", seed=2, method_options=opts), 24)
-    model = s.method.proposer.fitter.cache[1]  # type: ignore[attr-defined]
+    fitted = s.method.proposer.fitter.cache[1]  # type: ignore[attr-defined]
+    model = fitted.model
     assert model.fit_info["capped"] and model.fit_info["n"] == 10
     assert model.fit_info["n_data"] == model.train_X.shape[0] > 10
-    assert model.best_f == float(model.train_Y.max())
+    assert fitted.best_f == float(model.train_Y.max())
     info = [r.trial.info for r in s.results if r.trial.info.get("source") == "model"]
     assert info and all(i["n_fed"] == 0 and i["n_train"] > 10 for i in info[-1:])
 
