@@ -389,7 +389,12 @@ class SearchSpace:
 
     @classmethod
     def load(cls, path: str | Path) -> SearchSpace:
-        """Load from a ``.json``/``.yaml``/``.yml`` file; ConfigSpace JSON is detected and converted."""
+        """Load from a ``.json``/``.yaml``/``.yml`` file in this class's own format.
+
+        Raises:
+            SpaceError: the file is a ConfigSpace JSON (its converter,
+                ``hyperpilot.configspace_io.load_configspace_json``, reads it), or not a space.
+        """
         p = Path(path)
         text = p.read_text()
         if p.suffix in (".yaml", ".yml"):
@@ -399,9 +404,8 @@ class SearchSpace:
         else:
             d = json.loads(text)
         if isinstance(d, Mapping) and "hyperparameters" in d:
-            from hyperpilot.configspace_io import from_configspace_dict
-
-            return from_configspace_dict(d)
+            raise SpaceError(f"{p} is a ConfigSpace JSON file: read it with "
+                             "hyperpilot.configspace_io.load_configspace_json(path)")
         return cls.from_dict(d)
 
     def dump(self, path: str | Path) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hyperpilot.bench.records import CELL
 from hyperpilot.bench.stats import bootstrap_ci, iqm, paired_sign_test, rank_methods
-
-CELL = ["method", "benchmark", "seed"]
+from hyperpilot.bench.testscore import apply_test_scores
 
 
 def load_trials(out: Path, test_scores: bool = True) -> pd.DataFrame:
@@ -40,8 +40,6 @@ def load_trials(out: Path, test_scores: bool = True) -> pd.DataFrame:
     df["score"] = np.where(has_opt, df["regret"], df["incumbent_loss"])
     df = df.sort_values(CELL + ["trial_index"], kind="stable").reset_index(drop=True)
     if test_scores:
-        from hyperpilot.bench.testscore import apply_test_scores
-
         df = apply_test_scores(df, out, data_dir(out))
     return df
 

@@ -28,6 +28,9 @@ import pandas as pd
 from hyperpilot.selection import IncumbentRule, trace
 from hyperpilot.trial import Result, Status, spent
 
+CELL = ["method", "benchmark", "seed"]
+"""The columns that name a cell (one study): every table of the bench groups by them."""
+
 COLUMNS = ["method", "benchmark", "seed", "trial_index", "config_id", "config", "budget",
            "resume_budget", "spent", "ffe", "status", "value", "loss", "incumbent_value", "incumbent_loss",
            "regret", "overhead_s", "wall_s", "cost", "cum_cost", "elapsed_s", "source", "fallback",

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hyperpilot.bench.records import CELL
+
 TEST_SEEDS: tuple[int, ...] = tuple(range(10_000, 10_016))
 """Noise seeds of the test evaluation (16; never used as bench seeds)."""
 
@@ -33,8 +35,6 @@ def incumbent_configs(df: pd.DataFrame) -> pd.Series:
     or, in cells written before it existed, ``incumbent_loss`` (it changes exactly at the row
     that set a new incumbent there: the best single run).
     """
-    from hyperpilot.bench.analysis import CELL
-
     prev = df.groupby(CELL, sort=False)["incumbent_loss"].shift(1)
     new = df["incumbent_loss"].notna() & ~(df["incumbent_loss"] == prev)
     old = df["config"].where(new).groupby([df[c] for c in CELL], sort=False).ffill()
