@@ -181,7 +181,7 @@ class _Worker:
     started: float = 0.0
 
 
-class ProcessPoolExecutor(Executor):
+class WorkerPoolExecutor(Executor):
     """``n_workers`` persistent processes; a free worker takes the next trial at once.
 
     Each worker has its own pipe, so a worker killed at any moment (timeout, OOM killer, crash)

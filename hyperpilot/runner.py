@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from hyperpilot.executor import Executor, InlineExecutor, Outcome, ProcessPoolExecutor
+from hyperpilot.executor import Executor, InlineExecutor, Outcome, WorkerPoolExecutor
 from hyperpilot.trial import Context, Status, Trial
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ def make_executor(objective: Any, kind: Literal["local", "ray"] = "local", n_wor
         raise ValueError(f"executor must be 'local' or 'ray', got {kind!r}")
     if n_workers == 1 and timeout is None:
         return InlineExecutor(objective)
-    return ProcessPoolExecutor(objective, n_workers, timeout)
+    return WorkerPoolExecutor(objective, n_workers, timeout)
 
 
 def run_study(study: Study, objective: Any, n_trials: int | None = None,

@@ -51,8 +51,8 @@ def check_methods(methods: list[str]) -> None:
     Our names are checked by ``hyperpilot.methods.parse_method``
     (``<method>[@<surrogate>][:<variant>]``).
     """
+    from hyperpilot.bench.grid import BenchError
     from hyperpilot.bench.peers import PEERS, peer_available
-    from hyperpilot.bench.runner import BenchError
     from hyperpilot.methods import UnknownMethod, parse_method
 
     for m in methods:
@@ -68,7 +68,7 @@ def check_methods(methods: list[str]) -> None:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from hyperpilot.bench.runner import BenchConfig, budget_summary, run_bench
+    from hyperpilot.bench.grid import BenchConfig, budget_summary, run_bench
     from hyperpilot.bench.targets import expand_benchmarks
 
     imports = _csv(a.imports) if a.imports else []
@@ -106,7 +106,7 @@ def cmd_report(a: argparse.Namespace) -> int:
 def cmd_rebuild(a: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from hyperpilot.bench.runner import rebuild_cells
+    from hyperpilot.bench.grid import rebuild_cells
 
     out = Path(a.out)
     if not (out / "config.json").exists():

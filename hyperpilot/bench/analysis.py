@@ -23,7 +23,7 @@ def load_trials(out: Path, test_scores: bool = True) -> pd.DataFrame:
     With ``test_scores``, noisy benchmarks are scored by the incumbent's held-out test regret
     (``bench.testscore``; adds ``tuning_score`` and ``test_scored``).
     """
-    from hyperpilot.bench.runner import collect, read_table
+    from hyperpilot.bench.grid import collect, read_table
 
     for name in ("trials.parquet", "trials.csv"):
         if (out / name).exists() and not _cells_newer(out, out / name):

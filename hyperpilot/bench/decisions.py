@@ -25,7 +25,7 @@ def decisions_table(out: Path, df: pd.DataFrame, n_reasons: int = 1) -> pd.DataF
         Columns method, benchmark, by, action, n, cells, reason; empty when no cell has a store
         with decisions.
     """
-    from hyperpilot.bench.runner import Cell
+    from hyperpilot.bench.grid import Cell
     from hyperpilot.storage import Storage
 
     rows = []

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hyperpilot.storage import environment_info
 
 if TYPE_CHECKING:
-    from hyperpilot.bench.runner import BenchConfig
+    from hyperpilot.bench.grid import BenchConfig
 
 PACKAGES = ("hyperpilot", "torch", "botorch", "gpytorch", "numpy", "scipy", "pandas", "pyarrow",
             "onnxruntime", "optuna", "dehb", "smac", "ConfigSpace", "stable-baselines3",

@@ -29,7 +29,7 @@ import pandas as pd
 
 from hyperpilot.bench.analysis import CELL
 from hyperpilot.bench.compacted import load_incumbents
-from hyperpilot.bench.runner import SAME_CONFIG, config_diff
+from hyperpilot.bench.grid import SAME_CONFIG, config_diff
 
 log = logging.getLogger("hyperpilot.paper")
 

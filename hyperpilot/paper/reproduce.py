@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hyperpilot.paper import artifacts, checklist, compact, findings, runner
+from hyperpilot.paper import artifacts, checklist, compact, findings, runs
 from hyperpilot.paper.experiments import Experiment, ExperimentError, Scale, load_experiments
 
 log = logging.getLogger("hyperpilot.paper")
@@ -58,17 +58,17 @@ def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
     """
     sources = []
     for e in load_experiments(paths.experiments, scale, only):
-        ref = runner.reference_dir(paths.reference, e)
+        ref = runs.reference_dir(paths.reference, e)
         t0 = time.time()
         if merge:
-            _merge_run(e, runner.run_dir(paths.out, e), ref)
+            _merge_run(e, runs.run_dir(paths.out, e), ref)
         if (scale == "full" or not run or merge) and (ref / "meta.json").exists():
             src = checklist.Source(e, ref, "reference")
         elif run and not merge:
-            src = checklist.Source(e, runner.run_experiment(e, paths.out, paths.root, data_dir,
+            src = checklist.Source(e, runs.run_experiment(e, paths.out, paths.root, data_dir,
                                                             progress), "run")
         else:
-            d = runner.run_dir(paths.out, e)
+            d = runs.run_dir(paths.out, e)
             if e.kind == "bench" and (d / "cells").is_dir():  # a grid maybe still running
                 compact.compact_bench(d, d / "compact")
             src = checklist.Source(e, d / "compact", "run")
@@ -76,7 +76,7 @@ def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
                 raise FileNotFoundError(f"{e.name}: no results in {ref} or {src.path}; "
                                         "run without --no-run")
         if export and src.origin == "run":
-            runner.export_reference(src.path, ref)
+            runs.export_reference(src.path, ref)
         artifacts.build(e, src.path, paths.paper)
         log.info("%s: %s results from %s (%.1f s)", e.name, src.origin, src.path, time.time() - t0)
         sources.append(src)
@@ -96,4 +96,4 @@ def _merge_run(e: Experiment, d: Path, ref: Path) -> None:
     if (ref / "meta.json").exists():
         compact.merge_bench(ref, d / "compact", ref)
     else:
-        runner.export_reference(d / "compact", ref)
+        runs.export_reference(d / "compact", ref)

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import hyperpilot as hp
-from hyperpilot.executor import Executor, ProcessPoolExecutor
+from hyperpilot.executor import Executor, WorkerPoolExecutor
 from hyperpilot.study import Study
 
 SPACE = hp.SearchSpace({"x": hp.Float(-5, 10), "y": hp.Float(0, 15), "k": hp.Int(1, 4),
@@ -63,7 +63,7 @@ def make_executor(kind: str, workers: int) -> Executor:
         ex = RayExecutor(sleepy_branin, workers)
         ex.start()  # actors up before the clock starts
         return ex
-    return ProcessPoolExecutor(sleepy_branin, workers)
+    return WorkerPoolExecutor(sleepy_branin, workers)
 
 
 def measure(kind: str, method: str, workers: int, n_trials: int, seconds: float,

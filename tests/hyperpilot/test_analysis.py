@@ -85,7 +85,7 @@ def test_partial_dependence_covers_each_parameter(tiny_study: tuple[Path, float]
 
 
 def test_load_bench_reads_the_tidy_table(tmp_path: Path) -> None:
-    from hyperpilot.bench.runner import BenchConfig, run_bench
+    from hyperpilot.bench.grid import BenchConfig, run_bench
 
     run_bench(BenchConfig(["random"], ["branin"], [0], 1.0, str(tmp_path)), progress=False)
     df = A.load_bench(tmp_path)
@@ -150,7 +150,7 @@ def test_the_notebooks_bench_cell_reads_every_committed_reference(ref: Path) -> 
 
 
 def test_bench_curves_of_a_fresh_bench_folder(tmp_path: Path) -> None:
-    from hyperpilot.bench.runner import BenchConfig, run_bench
+    from hyperpilot.bench.grid import BenchConfig, run_bench
 
     run_bench(BenchConfig(["random", "hyperband"], ["branin"], [0, 1], 2.0, str(tmp_path)),
               progress=False)

@@ -197,7 +197,7 @@ def test_every_encoded_lcbench_task_runs_with_a_cached_optimum_estimate(
     package), read back from the cache, and recorded in a bench's meta.json."""
     import json
 
-    from hyperpilot.bench.runner import BenchConfig, run_bench
+    from hyperpilot.bench.grid import BenchConfig, run_bench
     from hyperpilot.benchmarks import lcbench
 
     monkeypatch.setenv("HYPERPILOT_CACHE", str(tmp_path / "cache"))

@@ -16,7 +16,7 @@ from hyperpilot.paper.__main__ import main
 from hyperpilot.paper.experiments import ExperimentError, load_experiments, resolve
 from hyperpilot.paper.methods import variant_name
 from hyperpilot.paper.reproduce import Paths, reproduce
-from hyperpilot.paper.runner import parse_whitespace_table
+from hyperpilot.paper.runs import parse_whitespace_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,7 +148,7 @@ def test_resuming_with_another_budget_is_refused(tmp_path: Path) -> None:
     p = _paths(tmp_path, "a")
     reproduce(p, "smoke")
     (p.experiments / "tiny.yaml").write_text(TINY.replace("budget: 2", "budget: 3"))
-    from hyperpilot.bench.runner import BenchError
+    from hyperpilot.bench.grid import BenchError
 
     with pytest.raises(BenchError, match="other settings \\(budget 2 -> 3\\)"):
         reproduce(p, "smoke")  # the bench's own rule (bench.runner.check_folder)
@@ -241,8 +241,8 @@ def test_no_run_compacts_a_partial_grid_keeping_complete_seeds(tmp_path: Path) -
 
 
 def test_merge_adds_a_later_piece_of_seeds_to_the_reference(tmp_path: Path) -> None:
+    from hyperpilot.bench.grid import BenchConfig, run_bench
     from hyperpilot.bench.report import make_report
-    from hyperpilot.bench.runner import BenchConfig, run_bench
     from hyperpilot.paper.compact import MergeError, load_incumbents
 
     p = _paths(tmp_path, "a")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hyperpilot.bench.runner import BenchConfig, run_bench
+from hyperpilot.bench.grid import BenchConfig, run_bench
 from hyperpilot.paper import artifacts
 from hyperpilot.paper.__main__ import main
 from hyperpilot.paper.compact import MergeError, compact_bench, join_methods, load_incumbents

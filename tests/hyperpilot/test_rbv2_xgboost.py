@@ -155,7 +155,7 @@ def test_search_optimum_is_seeded(bench: rbv2.RBV2XGBoost) -> None:
 def test_tiny_study(method: str, ffe: float, data_dir: Path, tmp_path: Path) -> None:
     """A few FFE of a study on the conditional space: every proposal is a valid config, and
     ``hyperpilot`` fits its surrogate on the unit-cube encoding and proposes from it."""
-    from hyperpilot.bench.runner import BenchConfig, read_table, run_bench
+    from hyperpilot.bench.grid import BenchConfig, read_table, run_bench
 
     name = f"rbv2_xgboost:{RBV2_XGBOOST_DEV_TASKS[0]}"
     meta = run_bench(BenchConfig([method], [name], [0], ffe, str(tmp_path), data_dir=str(data_dir)),

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import hyperpilot as hp
-from hyperpilot.executor import ProcessPoolExecutor
+from hyperpilot.executor import WorkerPoolExecutor
 from hyperpilot.runner import failure_message
 from hyperpilot.study import Study
 from tests.hyperpilot.faults import BAD_OUTPUTS, bad_output, exit_once, hang_some, sigkill_once
@@ -149,7 +149,7 @@ def test_worker_killed_from_outside(tmp_path: Path) -> None:
     """SIGKILL a worker process while it runs a trial; with ``retries=1`` nothing is lost."""
     os.environ["HP_TEST_SLEEP"] = "0.3"
     try:
-        ex = ProcessPoolExecutor(branin_mf, 2)
+        ex = WorkerPoolExecutor(branin_mf, 2)
         victim = ex._workers[0].proc.pid
         threading.Timer(1.0, os.kill, (victim, signal.SIGKILL)).start()
         s = Study(SPACE, FIDELITY, "hyperband", seed=0, storage=tmp_path / "o.sqlite").run(
@@ -177,7 +177,7 @@ def _always_exit(config: dict[str, Any], budget: float, resume_budget: float, ct
 
 
 def test_hanging_objective_is_killed_and_the_study_goes_on() -> None:
-    ex = ProcessPoolExecutor(hang_some, 2, timeout=1.5)
+    ex = WorkerPoolExecutor(hang_some, 2, timeout=1.5)
     t0 = time.perf_counter()
     s = Study(SPACE, FIDELITY, "random", seed=0).run(hang_some, n_trials=6, executor=ex)
     assert time.perf_counter() - t0 < 30

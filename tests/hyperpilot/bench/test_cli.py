@@ -152,7 +152,7 @@ def test_every_method_is_visible_in_every_regret_chart(bench_out: Path, tmp_path
 
 
 def test_rebuild_reproduces_cells_from_the_study_databases(bench_out: Path) -> None:
-    from hyperpilot.bench.runner import rebuild_cells
+    from hyperpilot.bench.grid import rebuild_cells
 
     before = pd.read_parquet(bench_out / "trials.parquet")
     assert rebuild_cells(bench_out) == 4
@@ -189,8 +189,8 @@ def test_meta_has_one_entry_per_run_and_every_cell(bench_out: Path) -> None:
 
 def test_meta_keeps_two_runs_that_start_within_one_second(tmp_path: Path) -> None:
     """Runs are told apart by a sub-second id, not the printed start (CI resumes fast)."""
+    from hyperpilot.bench.grid import BenchConfig
     from hyperpilot.bench.meta import write_meta
-    from hyperpilot.bench.runner import BenchConfig
 
     cfg = BenchConfig(methods=["random"], benchmarks=["branin"], seeds=[0], budget=1.0,
                       out=str(tmp_path))

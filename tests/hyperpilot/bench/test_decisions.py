@@ -8,7 +8,7 @@ import pandas as pd
 
 import hyperpilot as hp
 from hyperpilot.bench.decisions import decisions_table
-from hyperpilot.bench.runner import Cell
+from hyperpilot.bench.grid import Cell
 from tests.hyperpilot.objectives import reporting_curve
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hyperpilot.bench.__main__ import check_methods, main
-from hyperpilot.bench.runner import BenchError
+from hyperpilot.bench.grid import BenchError
 from tests.hyperpilot.bench.test_cli import capsys_text
 
 METHODS = ["hyperpilot@gp", "gp-bo-nostop@gp-capped:bohb", "random"]

@@ -42,7 +42,7 @@ def run_experiment(e: Experiment, out: Path, root: Path, data_dir: str | None,
 
 def _run_bench(e: Experiment, d: Path, data_dir: str | None, progress: bool) -> None:
     from hyperpilot.bench.__main__ import check_methods
-    from hyperpilot.bench.runner import BenchConfig, run_bench
+    from hyperpilot.bench.grid import BenchConfig, run_bench
     from hyperpilot.bench.targets import expand_benchmarks
 
     methods = e.bench_methods()
