@@ -94,15 +94,18 @@ def related_data(spec: dict[str, Any], space: SearchSpace, fidelity: Fidelity, s
 
 
 def method_related_options(method: str, benchmark: str, data_dir: str | None) -> dict[str, Any]:
-    """``{"related": related_spec(...)}`` when ``method``'s surrogate learns from related tasks
-    (registered with ``related``), else ``{}``: what the bench adds to a cell's method options."""
+    """``{"related": related_spec(...)}`` when ``method`` is a model-based method whose surrogate
+    learns from related tasks (registered with ``related``), else ``{}``: what the bench adds to a
+    cell's method options. ``pb2``'s explore model is fitted on (time, mutable hyperparameters)
+    -> improvement, not on the configs the related tasks are evaluated at, so ``pb2-bnn@transfer``
+    gets none and its surrogate is the single-task ``rff-kev``."""
     from hyperpilot.methods import METHODS, ModelMethod, parse_method
 
     parsed = parse_method(method)
     factory = METHODS[parsed.base]
-    name = parsed.surrogate or (factory.surrogate if isinstance(factory, ModelMethod) else None)
-    if name is None:
+    if not isinstance(factory, ModelMethod):
         return {}
+    name = parsed.surrogate or factory.surrogate
     from surrogates import surrogate_spec
 
     return {"related": related_spec(benchmark, data_dir)} if surrogate_spec(name).related else {}

@@ -39,6 +39,8 @@ def test_method_options_only_for_a_surrogate_that_learns_from_related_tasks() ->
     assert method_related_options("hyperpilot@rff-kev", "lcbench:7593", "/data") == {}
     assert method_related_options("gp-bo", "lcbench:7593", "/data") == {}
     assert method_related_options("random", "lcbench:7593", "/data") == {}
+    # pb2's explore model sees (time, hyperparameters), not configs: no related tasks for it
+    assert method_related_options("pb2-bnn@transfer", "lcbench:7593", "/data") == {}
 
 
 def test_a_surrogate_without_related_tasks_refuses_the_option() -> None:
