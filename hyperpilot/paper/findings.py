@@ -36,6 +36,16 @@ from hyperpilot.paper.compact import load_incumbents
 BOOTSTRAP_SEED = 0
 FRACTIONS = (0.1, 0.3, 1.0)
 """Budget fractions of the headline rank table and of the abstract."""
+EARLY_FFE = 10.0
+"""Issue 18's first checkpoint (its goals are at 10, 30 and 100 FFE)."""
+
+
+def comparison_budgets(budget: float) -> list[float]:
+    """The budgets (FFE) a surrogate comparison is read at: 10 FFE where a third of the
+    budget lies beyond it, a third of the budget, and all of it (30 FFE: 10 and 30; 100 FFE:
+    10, 33.3 and 100)."""
+    third = round(budget / 3, 6)
+    return ([EARLY_FFE] if third > EARLY_FFE else []) + [third, budget]
 
 
 @dataclass(frozen=True)
@@ -178,8 +188,8 @@ MTGP = "hyperpilot@mtgp"
 
 def transfer_findings(src: Path, methods: list[str] | None = None, macro: str = "findTransfer",
                       heldout: bool = True) -> dict[str, str]:
-    """The transfer sentence: ``hyperpilot@transfer`` against ``gp-bo`` at a third of the
-    budget and at all of it, ranked among ``methods`` (default: all in ``src``) on the pairs
+    """The transfer sentence: ``hyperpilot@transfer`` against ``gp-bo`` at the
+    ``comparison_budgets``, ranked among ``methods`` (default: all in ``src``) on the pairs
     all of them finished, as the experiment's rank table does.
 
     Args:
@@ -196,14 +206,15 @@ def transfer_findings(src: Path, methods: list[str] | None = None, macro: str = 
     methods = [m for m in (methods or dict.fromkeys(inc["method"])) if m in set(inc["method"])]
     inc = analysis.select(inc, methods, complete=True)
     budget = float(pd.read_json(src / "config.json", typ="series")["budget"])
-    at = [round(budget / 3, 6), budget]
+    at = comparison_budgets(budget)
     ci = rank_intervals(inc, at)
     pr = analysis.paired(inc, at, TRANSFER, ["gp-bo"]).set_index("ffe")
     n_pairs = inc.groupby(["benchmark", "seed"]).ngroups
-    ranks = " and ".join(f"{ci[(TRANSFER, f)].text()} against the GP's {ci[('gp-bo', f)].text()} "
-                         f"at {latex.num(f)}~FFE" for f in at)
-    wins = " and ".join(f"{int(pr.loc[f]['wins'])}/{int(pr.loc[f]['losses'])} at {latex.num(f)}~FFE "
-                        f"(sign test p = {float(pr.loc[f]['p']):.2g})" for f in at)
+    ranks = latex.listing([f"{ci[(TRANSFER, f)].text()} against the GP's "
+                           f"{ci[('gp-bo', f)].text()} at {latex.num(f)}~FFE" for f in at])
+    wins = latex.listing([f"{int(pr.loc[f]['wins'])}/{int(pr.loc[f]['losses'])} at "
+                          f"{latex.num(f)}~FFE (sign test p = {float(pr.loc[f]['p']):.2g})"
+                          for f in at])
     parts = [f"its mean rank among {len(methods)} methods is {ranks}", f"its wins/losses over "
              f"the {n_pairs} pairs against the GP are {wins}"]
     tasks = inc["benchmark"].nunique()
@@ -225,10 +236,10 @@ def transfer_findings(src: Path, methods: list[str] | None = None, macro: str = 
     sentence += "; ".join(parts) + "."
     if MTGP in methods:  # the GP given the same related tasks
         pm = analysis.paired(inc, at, TRANSFER, [MTGP]).set_index("ffe")
-        vs = " and ".join(f"{int(pm.loc[f]['wins'])}/{int(pm.loc[f]['losses'])} (p = "
-                          f"{float(pm.loc[f]['p']):.2g})" for f in at)
+        vs = latex.listing([f"{int(pm.loc[f]['wins'])}/{int(pm.loc[f]['losses'])} (p = "
+                            f"{float(pm.loc[f]['p']):.2g})" for f in at])
         sentence += (" Given the same related tasks, a multi-task GP (\\texttt{mtgp}) ranks "
-                     + " and ".join(ci[(MTGP, f)].text() for f in at)
+                     + latex.listing([ci[(MTGP, f)].text() for f in at])
                      + f"; \\texttt{{transfer}}'s wins/losses against it are {vs}.")
     out = {macro: sentence}
     out[f"{macro}RankFinal"] = latex.num(ci[(TRANSFER, budget)].mean)

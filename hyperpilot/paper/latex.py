@@ -52,6 +52,13 @@ def num(x: object, digits: int = SIG_DIGITS) -> str:
     return f"{r:g}"
 
 
+def listing(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: a list in running text."""
+    if len(items) < 3:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def tex(s: object) -> str:
     """Escape LaTeX's special characters in ``str(s)`` (numbers via :func:`num`)."""
     out = num(s)

@@ -36,9 +36,8 @@ GOAL = 1.25
 
 
 def budgets(src: Path) -> list[float]:
-    """The two budgets the tables compare at: a third of the budget and all of it (FFE)."""
-    b = budget_of(src)
-    return [round(b / 3, 6), b]
+    """The budgets the tables compare at (``findings.comparison_budgets``, FFE)."""
+    return findings.comparison_budgets(budget_of(src))
 
 
 def baseline_first(methods: list[str]) -> list[str]:
@@ -81,7 +80,7 @@ def _pairs_text(inc: pd.DataFrame) -> str:
 
 
 def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
-    """Finalists: mean rank (95% CI) and the paired record against the GP at both budgets."""
+    """Finalists: mean rank (95% CI) and the paired record against the GP at each budget."""
     inc, methods = finalists(src, e)
     at = budgets(src)
     t, best = _rank_columns(inc, methods, at)
@@ -122,7 +121,7 @@ def regret_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     bandit = " (the bandit: test regret on held-out noise seeds)" if "bandit" in fams else ""
     cap = (f"{e.caption + ': m' if e.caption else 'M'}edian regret per benchmark family over "
            f"its (task, seed) pairs at "
-           f"{' and '.join(latex.num(f) for f in at)} FFE{bandit}: "
+           f"{latex.listing([latex.num(f) for f in at])} FFE{bandit}: "
            f"\\texttt{{{latex.tex(base)}}}'s in its row, every other method's as a "
            f"ratio to it; in bold the ratios above issue 18's goal of {GOAL:g} (experiment "
            f"\\texttt{{{latex.tex(e.name)}}}, {_pairs_text(inc)}; {SHORT_NOTE}).")

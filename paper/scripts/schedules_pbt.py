@@ -40,8 +40,10 @@ def run_cell(out: Path, method: str, dataset: str, seed: int, args: argparse.Nam
     spec: dict[str, Any] = {"workload": f"supervised:{dataset}",
                             "workload_options": {"max_epochs": args.max_epochs}}
     problem = resolve_problem(workload=spec["workload"], workload_options=spec["workload_options"])
+    from hyperpilot.methods import parse_method
+
     opts = ({"population": args.population, "interval": args.interval}
-            if method in POPULATION else None)
+            if parse_method(method).base in POPULATION else None)  # pb2-bnn@<surrogate> too
     key = f"{method}__{dataset}__s{seed}"
     (out / "studies").mkdir(parents=True, exist_ok=True)
     study = Study(problem.space, problem.fidelity, method, seed=seed,
