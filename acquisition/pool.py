@@ -78,9 +78,10 @@ class CandidatePool:
         self.setup: Setup = make_setup(model, bounds, cat_groups=cat_groups, round_fn=round_fn)
         self.ensemble = isinstance(self.setup.acq_model, EnsembleModel)
         try:
-            self.best_f = incumbent_value(model, self.setup.acq_model) if best_f is None else float(best_f)
+            self.best_f = (incumbent_value(model, self.setup.acq_model) if best_f is None
+                           else float(best_f))
             self.X = snap(_pool(model, self.setup.bounds, seed, pool_size, n_local, local_sd),
-                           self.setup)
+                          self.setup)
             self.values = self._member_values(self.X) if self.ensemble else None  # s x N
             if self.values is not None and not bool(torch.isfinite(self.values).all()):
                 raise ProposalError("the ensemble predicts non-finite values on the pool")
@@ -154,7 +155,7 @@ class CandidatePool:
     def _greedy_botorch(self, q: int, pending: Tensor | None, free: Tensor) -> list[int]:
         s = self.setup
         af = build_acqf(self.model, s, self.acqf, self.best_f, pending, self.seed,
-                         self.mc_samples)
+                        self.mc_samples)
         base = pending.to(self.X) if pending is not None else self.X[:0]
         picks: list[int] = []
         while len(picks) < q and bool(free.any()):
