@@ -109,7 +109,8 @@ class SurrogateFitter:
 
     def model(self, level: float, n: int,
               inputs: Callable[[int], FitInputs]) -> tuple[Fitted | None, FitKey, bool]:
-        """The model to propose from, its key ``(budget, n points)``, and whether it is stale.
+        """The fit to propose from (``Fitted``), its key ``(budget, n points)``, and whether it
+        is stale.
 
         Args:
             level: the training budget of the data.
