@@ -27,4 +27,12 @@ if grep -q "undefined" build/main.log; then
     echo "paper/build.sh: undefined references or citations" >&2
     exit 1
 fi
+# a table or a line wider than the text block runs into the margin, or off the page, in print
+wide=$(grep -o 'Overfull \\hbox ([0-9.]*pt too wide) in [a-z]* at lines [0-9-]*' build/main.log \
+    | awk '{ w = $3; sub(/^\(/, "", w); sub(/pt$/, "", w); if (w + 0 > 2) print }' || true)
+if [ -n "$wide" ]; then
+    echo "$wide" >&2
+    echo "paper/build.sh: text or tables wider than the page's text block (paper/build/main.log)" >&2
+    exit 1
+fi
 echo "paper/build/main.pdf: $(grep -o "Output written on build/main.pdf ([0-9]* pages" build/main.log | grep -o "[0-9]* pages")"

@@ -155,7 +155,7 @@ def incumbents(sources: list[Source]) -> str:
     df = df[["experiment", "benchmark", "method", "score", "config"]]
     cap = "Final incumbents (seed 0) and their regret or loss, from the committed results."
     # a longtable: one row per method and benchmark of every bench experiment outgrows a page
-    return latex.long_table(df, cap, "incumbents", align=r"lllrp{0.45\linewidth}")
+    return latex.long_table(df, cap, "incumbents", align=r"lllrp{0.3\linewidth}")
 
 
 def _short(config: str) -> str:

@@ -113,7 +113,7 @@ def scaling_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     cap = ("Executor scaling with a sleeping objective: utilisation = busy time / (workers $\\times$ "
            "wall time), optimizer overhead per proposal and, where measured, the share of new "
            f"configs proposed by the surrogate ({_ref(e)}).")
-    return latex.write(latex.table(t, cap, name), tabs, name)
+    return latex.write(latex.table(t, cap, name, resize=True), tabs, name)  # 9 columns
 
 
 def scaling_figure(src: Path, e: Experiment, figs: Path, name: str) -> list[Path]:
@@ -153,8 +153,8 @@ def rl_tuning_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     rows = []
     for r in s.itertuples():
         row = {"env": r.env, "method": r.method,
-               "tuning seeds x test seeds": f"{int(r.tuning_seeds_tested)} x "
-                                            f"{int(r.test_runs) // max(int(r.tuning_seeds_tested), 1)}",
+               "seeds": f"{int(r.tuning_seeds_tested)} x "
+                        f"{int(r.test_runs) // max(int(r.tuning_seeds_tested), 1)}",
                "test return [95% CI]": _ci(r.test_mean, r.test_ci_low, r.test_ci_high)}
         if "failed_test_runs" in s:  # since issue 19: failures and the cost of extra seeds
             row["failed"] = int(r.failed_test_runs)
@@ -164,8 +164,8 @@ def rl_tuning_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     t["env"] = _env_column(list(t["env"]))
     cap = ("Agents tuned by each method with equal step budgets (extra seeds of racing included), each "
            "incumbent then retrained from scratch at the maximum budget on fresh test seeds never "
-           "used in tuning: mean test return over the test runs of the tuning seeds tested for "
-           "every method, with a 95\\% bootstrap interval"
+           "used in tuning (seeds: tuning seeds x test seeds): mean test return over the test "
+           "runs of the tuning seeds tested for every method, with a 95\\% bootstrap interval"
            + (", test runs that failed (the task's worst return) and the share of the study's steps "
               "spent on extra seeds" if "failed" in t else "")
            + f" ({_ref(e)}).")
