@@ -31,7 +31,7 @@ from hyperpilot.trial import Result, Status, spent
 CELL = ["method", "benchmark", "seed"]
 """The columns that name a cell (one study): every table of the bench groups by them."""
 
-COLUMNS = ["method", "benchmark", "seed", "trial_index", "config_id", "config", "budget",
+COLUMNS = [*CELL, "trial_index", "config_id", "config", "budget",
            "resume_budget", "spent", "ffe", "status", "value", "loss", "incumbent_value", "incumbent_loss",
            "regret", "overhead_s", "wall_s", "cost", "cum_cost", "elapsed_s", "source", "fallback",
            "stopped", "reason", "incumbent_config"]

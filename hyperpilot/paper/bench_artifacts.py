@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -10,15 +9,11 @@ import pandas as pd
 
 from hyperpilot.bench import analysis, tables
 from hyperpilot.paper import findings, latex, plotting
-from hyperpilot.paper.compact import load_incumbents
+from hyperpilot.paper.compact import budget_of, load_incumbents
 from hyperpilot.paper.experiments import Experiment
 
 BOOTSTRAP_SEED = 0
 FRACTIONS = findings.FRACTIONS
-
-
-def budget_of(src: Path) -> float:
-    return float(json.loads((src / "config.json").read_text())["budget"])
 
 
 def _curves(src: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

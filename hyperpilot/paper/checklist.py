@@ -82,8 +82,7 @@ def _cells_sum(src: Path, column: str) -> int:
 
 def _best(src: Path) -> str:
     from hyperpilot.bench.analysis import final_table
-    from hyperpilot.paper.bench_artifacts import budget_of
-    from hyperpilot.paper.compact import load_incumbents
+    from hyperpilot.paper.compact import budget_of, load_incumbents
 
     f = final_table(load_incumbents(src), [budget_of(src)])
     return str(f.groupby("method")["mean_rank"].mean().sort_values(kind="stable").index[0])

@@ -33,7 +33,7 @@ from hyperpilot.bench.grid import SAME_CONFIG, config_diff
 
 log = logging.getLogger("hyperpilot.paper")
 
-__all__ = ["compact_bench", "join_methods", "load_incumbents", "merge_bench", "MergeError"]
+__all__ = ["budget_of", "compact_bench", "join_methods", "load_incumbents", "merge_bench", "MergeError"]
 
 INCUMBENT_COLS = ["method", "benchmark", "seed", "trial_index", "ffe", "score",
                   "incumbent_value", "regret", "config"]
@@ -42,6 +42,11 @@ FILES = ("incumbents.csv.gz", "overhead.csv", "cells.csv", "config.json", "meta.
 #: Per-cell files that compact runs since 2026-12-01 add; a merged reference may hold them for
 #: only some of its pieces.
 OPTIONAL = ("budget.csv", "false_stops.csv")
+
+
+def budget_of(src: Path) -> float:
+    """The study budget (FFE) a compact bench result ran with (its ``config.json``)."""
+    return float(json.loads((src / "config.json").read_text())["budget"])
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:

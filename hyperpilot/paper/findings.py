@@ -31,7 +31,7 @@ from hyperpilot.bench import analysis
 from hyperpilot.bench.stats import bootstrap_ci, rank_methods
 from hyperpilot.paper import latex, plotting
 from hyperpilot.paper.checklist import Source
-from hyperpilot.paper.compact import load_incumbents
+from hyperpilot.paper.compact import budget_of, load_incumbents
 
 BOOTSTRAP_SEED = 0
 FRACTIONS = (0.1, 0.3, 1.0)
@@ -95,7 +95,7 @@ def _gp_method(methods: list[str]) -> str | None:
 def headline_findings(src: Path, scale: str) -> dict[str, str]:
     """Macros from the headline experiment's compact results in ``src``."""
     inc = load_incumbents(src)
-    budget = float(pd.read_json(src / "config.json", typ="series")["budget"])
+    budget = budget_of(src)
     budgets = [round(budget * x, 6) for x in FRACTIONS]
     methods = plotting.ordered(inc["method"].unique())
     focus = analysis.focus_method(methods)
@@ -205,7 +205,7 @@ def transfer_findings(src: Path, methods: list[str] | None = None, macro: str = 
         return {macro: "This build has no comparison of the transfer surrogate with the GP here."}
     methods = [m for m in (methods or dict.fromkeys(inc["method"])) if m in set(inc["method"])]
     inc = analysis.select(inc, methods, complete=True)
-    budget = float(pd.read_json(src / "config.json", typ="series")["budget"])
+    budget = budget_of(src)
     at = comparison_budgets(budget)
     ci = rank_intervals(inc, at)
     pr = analysis.paired(inc, at, TRANSFER, ["gp-bo"]).set_index("ffe")

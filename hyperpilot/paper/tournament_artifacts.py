@@ -27,8 +27,8 @@ import pandas as pd
 
 from hyperpilot.bench import analysis, stats, tables
 from hyperpilot.paper import findings, latex, plotting
-from hyperpilot.paper.bench_artifacts import budget_of, family, rank_columns, seeds_text
-from hyperpilot.paper.compact import load_incumbents
+from hyperpilot.paper.bench_artifacts import family, rank_columns, seeds_text
+from hyperpilot.paper.compact import budget_of, load_incumbents
 from hyperpilot.paper.experiments import Experiment
 
 GOAL = 1.25
