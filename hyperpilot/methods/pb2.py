@@ -8,8 +8,8 @@ from minus its loss at the end; larger is better), standardised. PB2 models time
 time-varying kernel; here **time is one more input dimension** of the surrogate, so the model
 learns how the best values drift over training.
 
-When members are exploited, the surrogate (``gp``: BoTorch's GP, ``pb2``; ``laplace-warp``, our
-BNN, ``pb2-bnn``; any name in ``surrogates.SURROGATES`` through ``surrogate``) is fitted on all
+When members are exploited, the surrogate (``gp``: BoTorch's GP, ``pb2``; the default surrogate,
+our BNN, ``pb2-bnn``; any name in ``surrogates.SURROGATES`` through ``surrogate``) is fitted on all
 intervals so far, and the new values are picked from a seeded Sobol pool of candidates at the new
 interval's start time by greedy batch UCB (``acquisition.ucb.propose_ucb``), with the members that
 continue unchanged as pending points, so the picks spread out. Categorical mutable parameters
@@ -134,8 +134,8 @@ class PB2(PBT):
     """PBT with the bandit explore step (module docstring).
 
     Args:
-        surrogate: a key of ``surrogates.SURROGATES`` (``gp`` for ``pb2``, ``laplace-warp`` for
-            ``pb2-bnn``).
+        surrogate: a key of ``surrogates.SURROGATES`` (``gp`` for ``pb2``,
+            ``hyperpilot.methods.PB2_BNN_SURROGATE`` for ``pb2-bnn``).
         surrogate_options: the surrogate's keyword options.
         beta: UCB's exploration weight.
         n_candidates: Sobol candidates per explore step.

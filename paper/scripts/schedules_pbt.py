@@ -92,7 +92,10 @@ def schedule_figure(cells: list[dict], path: Path) -> None:
         return
     datasets = sorted({d for d, _, _, _, _ in rows})
     params = sorted({k for _, _, _, k, _ in rows})
-    colors = {"pbt": "tab:green", "pb2": "tab:orange", "pb2-bnn": "tab:purple"}
+    from hyperpilot.methods import parse_method
+
+    colors = {"pbt": "tab:green", "pb2": "tab:orange", "pb2-bnn": "tab:purple",
+              "pb2-bnn@laplace-warp": "tab:pink"}  # pb2-bnn's explore model until 2026-12-06
     fig, axes = plt.subplots(len(datasets), len(params), figsize=(3.4 * len(params),
                                                                   2.6 * len(datasets)),
                              squeeze=False)
@@ -103,8 +106,14 @@ def schedule_figure(cells: list[dict], path: Path) -> None:
                 continue
             xs = [p[0] for p in pts] + [27.0]
             ys = [p[1] for p in pts] + [pts[-1][1]]
-            ax.step(xs, ys, where="post", color=colors.get(m), alpha=0.8,
+            ax.step(xs, ys, where="post", color=colors.get(m, colors.get(parse_method(m).base)),
+                    alpha=0.8,
                     label=m if s == 0 else None)
+        if not ax.lines:  # no incumbent on this dataset made this parameter a schedule
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, f"{d}: no {k} schedule", ha="center", va="center", fontsize=8,
+                    transform=ax.transAxes)
+            continue
         if k in ("learning_rate", "weight_decay"):
             ax.set_yscale("log")
         ax.set_title(f"{d}: {k}", fontsize=8)

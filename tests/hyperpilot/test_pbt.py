@@ -12,7 +12,7 @@ import pytest
 import hyperpilot as hp
 from fidelity.pbt import NumRange, boundaries, exploit_pairs, explore, perturb_number, truncation
 from hyperpilot.benchmarks import get_benchmark
-from hyperpilot.methods import UnknownMethod, make_method, parse_method
+from hyperpilot.methods import PB2_BNN_SURROGATE, UnknownMethod, make_method, parse_method
 from hyperpilot.schedule import config_at
 from hyperpilot.study import Study
 from hyperpilot.trial import Context, Status, Trial
@@ -24,7 +24,7 @@ OPTS: dict[str, dict[str, Any]] = {
     "pbt": SMALL,
     "pb2": {**SMALL, "n_candidates": 64},
     "pb2-bnn": {**SMALL, "n_candidates": 64,
-                "surrogate_options": {"max_steps": 60, "width": 16, "tune_steps": 10}},
+                "surrogate_options": {"n_features": 256, "fit_features": 128}},
 }
 
 
@@ -149,7 +149,7 @@ def test_determinism_and_resume_after_a_kill(method: str, tmp_path: Path) -> Non
 
 def test_pb2_bnn_determinism_and_resume(tmp_path: Path) -> None:
     full = _run("pb2-bnn", 1, 8)
-    assert any(r.trial.info.get("explore_model") == "laplace-warp" for r in full.results)
+    assert any(r.trial.info.get("explore_model") == PB2_BNN_SURROGATE for r in full.results)
     assert _traj(full) == _traj(_run("pb2-bnn", 1, 8))
     db = tmp_path / "k.sqlite"
     part = _run("pb2-bnn", 1, 5.5, db)
