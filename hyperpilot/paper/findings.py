@@ -186,6 +186,34 @@ MTGP = "hyperpilot@mtgp"
 """The GP given the same related tasks (``surrogates.mtgp``)."""
 
 
+def lead_verdict(at: list[float], ahead: list[float], significant: list[float]) -> str:
+    """The verdict on ``transfer`` against the GP, budget by budget.
+
+    Args:
+        at: The budgets compared (FFE).
+        ahead: Those where ``transfer`` is ahead in mean rank and in wins over losses.
+        significant: Those of ``ahead`` where the sign test gives p < 0.05.
+
+    Returns:
+        ``beats the GP`` (ahead and significant at every budget), ``leads the GP (...)`` (ahead
+        at every budget), ``leads the GP at A, not at B (...)`` (ahead at some) or ``does not
+        beat the GP``; the parenthesis says where the lead is significant, or that it is not.
+    """
+    if not ahead:
+        return "does not beat the GP"
+    if len(ahead) == len(at) and len(significant) == len(at):
+        return "beats the GP"
+
+    def ffe(fs: list[float]) -> str:
+        return latex.listing([latex.num(f) for f in fs]) + "~FFE"
+
+    sig = (f"significantly at {ffe(significant)}" if significant else "not significantly")
+    if len(ahead) == len(at):
+        return f"leads the GP ({sig})"
+    return (f"leads the GP at {ffe(ahead)}, not at {ffe([f for f in at if f not in ahead])} "
+            f"({sig})")
+
+
 def transfer_findings(src: Path, methods: list[str] | None = None, macro: str = "findTransfer",
                       heldout: bool = True) -> dict[str, str]:
     """The transfer sentence: ``hyperpilot@transfer`` against ``gp-bo`` at the
@@ -218,11 +246,9 @@ def transfer_findings(src: Path, methods: list[str] | None = None, macro: str = 
     parts = [f"its mean rank among {len(methods)} methods is {ranks}", f"its wins/losses over "
              f"the {n_pairs} pairs against the GP are {wins}"]
     tasks = inc["benchmark"].nunique()
-    ahead = all(ci[(TRANSFER, f)].mean < ci[("gp-bo", f)].mean
-                and pr.loc[f]["wins"] > pr.loc[f]["losses"] for f in at)
-    significant = all(float(pr.loc[f]["p"]) < 0.05 for f in at)
-    verdict = ("beats the GP" if ahead and significant else
-               "leads the GP (not significantly)" if ahead else "does not beat the GP")
+    ahead = [f for f in at if ci[(TRANSFER, f)].mean < ci[("gp-bo", f)].mean
+             and pr.loc[f]["wins"] > pr.loc[f]["losses"]]
+    verdict = lead_verdict(at, ahead, [f for f in ahead if float(pr.loc[f]["p"]) < 0.05])
     fams = ", ".join(_families(inc))
     if heldout:
         sentence = (rf"With a feature block learned on related tasks (\texttt{{transfer}}), the "

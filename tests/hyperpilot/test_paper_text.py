@@ -144,12 +144,24 @@ def test_the_transfer_findings_match_their_rank_tables(full_build: Path, macro: 
     records = [(int(w), int(lo), float(p)) for w, lo, p in
                re.findall(r"(\d+)/(\d+)/\d+ \(p = ([\d.e-]+)\)", ours)]
     assert len(rank["transfer"]) == len(rank["gp-bo"]) == len(records) == n_at
-    ahead = all(a < b for a, b in zip(rank["transfer"], rank["gp-bo"], strict=True)) and all(
-        w > lo for w, lo, _ in records)
-    significant = all(p < 0.05 for *_, p in records)
-    assert (" beats the GP" in m[macro]) == (ahead and significant)
-    assert (" leads the GP (not significantly)" in m[macro]) == (ahead and not significant)
-    assert (" does not beat the GP" in m[macro]) == (not ahead)
+    ahead = [a < b and w > lo for a, b, (w, lo, _) in
+             zip(rank["transfer"], rank["gp-bo"], records, strict=True)]
+    significant = [a and p < 0.05 for a, (*_, p) in zip(ahead, records, strict=True)]
+    assert (" beats the GP" in m[macro]) == all(significant)
+    assert (" leads the GP (" in m[macro]) == (all(ahead) and not all(significant))
+    assert (" leads the GP at " in m[macro]) == (any(ahead) and not all(ahead))
+    assert (" does not beat the GP" in m[macro]) == (not any(ahead))
+    assert ("not significantly" in m[macro]) == (any(ahead) and not any(significant))
+
+
+def test_the_lead_verdict_says_where_the_lead_is() -> None:
+    at = [10.0, 100 / 3, 100.0]
+    assert findings.lead_verdict(at, [], []) == "does not beat the GP"
+    assert findings.lead_verdict(at, at, at) == "beats the GP"
+    assert findings.lead_verdict(at, at, []) == "leads the GP (not significantly)"
+    assert findings.lead_verdict(at, at, [10.0]) == "leads the GP (significantly at 10~FFE)"
+    assert findings.lead_verdict(at, at[:2], []) == (
+        "leads the GP at 10 and 33.3~FFE, not at 100~FFE (not significantly)")
 
 
 @pytest.mark.parametrize(("scale", "start"), [
