@@ -15,6 +15,7 @@ from hyperpilot.executor import Executor, InlineExecutor, Outcome, WorkerPoolExe
 from hyperpilot.trial import Context, Status, Trial
 
 if TYPE_CHECKING:
+    from hyperpilot.methods.base import Method
     from hyperpilot.study import Study
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def resumes_from_checkpoints(objective: Any) -> bool:
         getattr(objective, "resumes_from_checkpoint", False))
 
 
-def check_method_fits(method: Any, method_name: str, objective: Any) -> None:
+def check_method_fits(method: Method, method_name: str, objective: Any) -> None:
     """Refuse a method that continues other trials' checkpoints on an objective that cannot
     resume from one, or that hands runs over more often than the objective can stop
     (:func:`check_handover`).
@@ -78,7 +79,7 @@ def check_method_fits(method: Any, method_name: str, objective: Any) -> None:
     Raises:
         ValueError: with the reason and the fix.
     """
-    if getattr(method, "needs_checkpoints", False) and not resumes_from_checkpoints(objective):
+    if method.needs_checkpoints and not resumes_from_checkpoints(objective):
         raise ValueError(f"method {method_name!r} continues trials from other trials' "
                          f"checkpoints, and this objective ({type(objective).__name__}) does not "
                          "resume from a checkpoint; use a checkpointing workload (supervised:*, "
@@ -86,7 +87,7 @@ def check_method_fits(method: Any, method_name: str, objective: Any) -> None:
     check_handover(method, objective)
 
 
-def check_handover(method: Any, objective: Any) -> None:
+def check_handover(method: Method, objective: Any) -> None:
     """Refuse a population method whose ready interval is shorter than the objective's overshoot.
 
     PBT and PB2 hand a member over at every ``method.interval`` budget units: an objective that
@@ -96,11 +97,11 @@ def check_handover(method: Any, objective: Any) -> None:
     Raises:
         ValueError: naming the interval, the overshoot and both fixes.
     """
-    interval = getattr(method, "interval", None)
+    interval = method.interval
     overshoot = float(getattr(objective, "overshoot", 0.0) or 0.0)
-    if interval is not None and getattr(method, "needs_checkpoints", False) and overshoot >= interval:
+    if interval is not None and method.needs_checkpoints and overshoot >= interval:
         raise ValueError(
-            f"method {getattr(method, 'name', type(method).__name__)!r} hands members over every "
+            f"method {method.name!r} hands members over every "
             f"{interval:g} budget units, and a run of this objective can train up to {overshoot:g} "
             "units past the budget it is asked for (PPO/A2C collect whole rollouts of n_envs x "
             "n_steps steps): members would train past their interval. Raise the interval "

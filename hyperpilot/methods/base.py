@@ -61,6 +61,11 @@ class Method(ABC):
     paired_seeds: bool = False
     """True: a config's ``k``-th run gets the study's ``k``-th tuning seed (``hyperpilot.seeds``);
     False: each config gets its own seed."""
+    needs_checkpoints: bool = False
+    """True: trials continue other trials' checkpoints (PBT, PB2), so the objective must resume
+    from one (``hyperpilot.runner.check_method_fits``)."""
+    interval: float | None = None
+    """Budget units between hand-overs of a population method (its ready interval), or None."""
 
     def __init__(self, space: SearchSpace, fidelity: Fidelity, seed: int) -> None:
         self.space = space
