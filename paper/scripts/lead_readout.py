@@ -11,7 +11,11 @@ compact reference (or raw bench folder) of finished cells:
   budget, next to the median over tasks of ``|a - b|`` for one method's end points on two seeds
   of the same task (both methods pooled). When the first is no larger than the second, the two
   methods differ on a pair no more than one method differs from itself across seeds;
-* *per task*: wins / losses of the challenger at each budget, one row per task.
+* *per task*: wins / losses of the challenger at each budget, one row per task;
+* *improvement after a budget* (``--after``, default 50 FFE): the share of (task, seed) pairs
+  on which each method's incumbent still improves between that budget and the last one, and its
+  median gain, overall and within quartiles of the regret both methods had reached there
+  (pooled), so that a method is compared with the other at the same level of regret.
 
 Usage::
 
@@ -70,6 +74,28 @@ def per_task(inc: pd.DataFrame, base: str, other: str, budgets: np.ndarray) -> p
     return pd.DataFrame(cols)
 
 
+def improvement_after(inc: pd.DataFrame, methods: list[str], after: float,
+                      end: float) -> pd.DataFrame:
+    """Per method and quartile of the pooled regret at ``after`` (0 = lowest; "all" = every
+    pair): pairs, median regret at ``after``, share of pairs whose regret at ``end`` is lower,
+    and the median gain (regret at ``after`` minus at ``end``)."""
+    a = wide_scores(inc, after)[methods].stack().rename("at").reset_index()
+    e = wide_scores(inc, end)[methods].stack().rename("end").reset_index()
+    df = a.merge(e, on=["benchmark", "seed", "method"])
+    df["gain"] = df["at"] - df["end"]
+    df["quartile"] = pd.qcut(df["at"].rank(method="first"), 4, labels=False).astype(str)
+    rows = []
+    for q, g in [("all", df), *df.groupby("quartile")]:
+        for m in methods:
+            h = g[g["method"] == m]
+            if h.empty:
+                continue
+            rows.append({"quartile": q, "method": m, "pairs": len(h),
+                         "regret_at": h["at"].median(), "improved": (h["gain"] > 1e-12).mean(),
+                         "gain": h["gain"].median()})
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("src", type=Path, help="compact reference or bench folder")
@@ -79,6 +105,8 @@ def main() -> None:
                     help="FFE points of the lead curve")
     ap.add_argument("--budgets", default="10,33.333333,100",
                     help="FFE budgets of the spread and per-task tables")
+    ap.add_argument("--after", type=float, default=50.0,
+                    help="FFE from which the improvement table counts")
     ap.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     a = ap.parse_args()
     methods = [m for m in a.methods.split(",") if m]
@@ -108,6 +136,14 @@ def main() -> None:
     print("| task | " + " | ".join(table.columns) + " |\n|---" + "|---" * len(table.columns) + "|")
     for task, row in table.iterrows():
         print(f"| {task} | " + " | ".join(row) + " |")
+
+    end = float(inc["ffe"].max())
+    print(f"\n## Improvement after {a.after:.3g} FFE (to {end:.3g} FFE)\n")
+    print(f"| quartile of regret at {a.after:.3g} FFE | method | pairs | median regret there "
+          "| share improved | median gain |\n|---|---|---|---|---|---|")
+    for r in improvement_after(inc, methods, a.after, end).itertuples():
+        print(f"| {r.quartile} | {r.method} | {r.pairs} | {r.regret_at:.3g} | {r.improved:.2f} "
+              f"| {r.gain:.3g} |")
 
 
 if __name__ == "__main__":

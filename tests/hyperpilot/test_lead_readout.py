@@ -35,7 +35,8 @@ def test_readout_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                         monkeypatch: pytest.MonkeyPatch) -> None:
     write_compact(tmp_path / "c")
     monkeypatch.setattr(sys, "argv", ["lead_readout.py", str(tmp_path / "c"), "--methods", "A,B",
-                                      "--points", "10,30", "--budgets", "10,30"])
+                                      "--points", "10,30", "--budgets", "10,30",
+                                      "--after", "10"])
     lead_readout.main()
     out = capsys.readouterr().out
     assert "| 10 | 0.00 | 0.00-0.00 | 1.95x |" in out   # B loses every pair: 0.205 / 0.105
@@ -44,6 +45,12 @@ def test_readout_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert "| 30 | 4 | 0.005 | 0.01 | 0.015 | 0.01 |" in out
     assert "| hartmann6 | 0/2 | 2/0 |" in out
     assert "| lcbench:3945 | 0/2 | 2/0 |" in out
+    # from 10 FFE to the end (20) every incumbent improves: A by 0.09, B by 0.195
+    assert "## Improvement after 10 FFE (to 20 FFE)" in out
+    assert "| all | A | 4 | 0.105 | 1.00 | 0.09 |" in out
+    assert "| all | B | 4 | 0.205 | 1.00 | 0.195 |" in out
+    assert "| 0 | A | 2 | 0.1 | 1.00 | 0.09 |" in out   # the lower half of the pooled regrets is A's
+    assert "| 0 | B |" not in out
 
 
 def test_two_methods_are_required(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
