@@ -156,10 +156,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "race": {"racing": {}},  # race at the max budget on up to 3 paired seeds (RaceRule)
     "stop": {"stop_rule": {}},  # learning-curve stopping on the parametric curve model
     "bnnstop": {"stop_rule": {"model": "bnn"}},  # ... on the BNN curve model, trained online
+    "local": {"local": {}},  # late in a study a share of each batch in a box around the incumbent
 }
 """``"<method>:<variant>"`` names: option sets layered over a registered method."""
 _NO_MODEL = ("random", "hyperband", "pbt")
-_MODEL_VARIANTS = ("fid", "bohb", "curves", "bg", "norandom", "feed")
+_MODEL_VARIANTS = ("fid", "bohb", "curves", "bg", "norandom", "feed", "local")
 
 
 class UnknownMethod(KeyError):

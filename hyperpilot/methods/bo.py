@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import asdict
 from typing import Any, Literal
 
 import numpy as np
@@ -47,6 +48,7 @@ from hyperpilot.methods.fitting import (
     fit_surrogate,
     refit_size,
 )
+from hyperpilot.methods.local import LocalShare, incumbent_row
 from hyperpilot.methods.proposers import Proposer
 from hyperpilot.space import Config, SearchSpace
 from hyperpilot.trial import Fidelity, Result, Status
@@ -85,11 +87,15 @@ class BOProposer(Proposer):
             the training budget, at their extrapolated value (``hyperpilot.methods.feed``).
             Only for surrogates registered with ``accepts_yvar`` (they take the predictions'
             variances as known noise).
+        local: ``hyperpilot.methods.local.LocalShare``'s fields (``after``, ``share``,
+            ``side``): late in a study, a share of each batch maximises the acquisition in a
+            box around the incumbent (``optimizer="lbfgs"`` only). None: every slot global.
 
     Raises:
         surrogates.UnknownSurrogate: (a ``ValueError``) for a name not in ``SURROGATES``.
         ValueError: for an unknown data rule or optimizer, or ``feed_curves`` without the
-            ``"bohb"`` rule and a surrogate that accepts variances.
+            ``"bohb"`` rule and a surrogate that accepts variances, or ``local`` with the
+            pool optimizer or out-of-range fields.
     """
 
     def __init__(self, space: SearchSpace, min_budget: float, seed: int = 0,
@@ -100,7 +106,7 @@ class BOProposer(Proposer):
                  raw_samples: int = 256, refit_growth: float = 0.15,
                  optimizer: Optimizer = "lbfgs", background_fit: bool = False,
                  feed_curves: bool = False, related: dict[str, Any] | None = None,
-                 fidelity: Fidelity | None = None) -> None:
+                 fidelity: Fidelity | None = None, local: dict[str, Any] | None = None) -> None:
         super().__init__(space)
         from surrogates import surrogate_spec
 
@@ -117,6 +123,9 @@ class BOProposer(Proposer):
         if optimizer not in ("lbfgs", "pool"):
             raise ValueError(f"optimizer must be 'lbfgs' or 'pool', got {optimizer!r}")
         self.optimizer = optimizer
+        if local is not None and optimizer != "lbfgs":
+            raise ValueError("local needs optimizer='lbfgs' (the pool cannot be boxed)")
+        self.local = LocalShare(**local) if local is not None else None
         if feed_curves and (data_rule != "bohb" or not spec.accepts_yvar):
             raise ValueError("feed_curves needs data_rule='bohb' and a surrogate registered with "
                              f"accepts_yvar; got {data_rule!r} and {surrogate!r}")
@@ -141,7 +150,8 @@ class BOProposer(Proposer):
                 "acqf": self.acqf, "surrogate_options": self.surrogate_options,
                 "refit_growth": self.refit_growth, "optimizer": self.optimizer,
                 "background_fit": self.background_fit, "feed_curves": self.feed_curves,
-                **({"related": self.related} if self.related is not None else {})}
+                **({"related": self.related} if self.related is not None else {}),
+                **({"local": asdict(self.local)} if self.local is not None else {})}
 
     def refit_size(self, n: int) -> int:
         """The number of (oldest) observations the model is fitted on when ``n`` are available.
@@ -223,7 +233,17 @@ class BOProposer(Proposer):
         if fit_level != level:  # a background fit on another budget is all there is yet
             m = X.shape[0]
         pending = self._with_newer(pending, X, m, fid)
-        Xq, info = self._optimise(fitted, (fit_level, m), q, pending, exclude, fid, history, seed)
+        n_local = self.local.slots(q, n_model) if self.local is not None else 0
+        centre = incumbent_row(X[:n_model], Y[:n_model], fid) if n_local else None
+        n_local = n_local if centre is not None else 0
+        Xq, info = self._optimise(fitted, (fit_level, m), q - n_local, pending, exclude, fid,
+                                  history, seed)
+        if n_local and not info["fallback"]:  # the local slots, the global points pending
+            assert centre is not None and self.local is not None
+            pend = Xq if pending is None else torch.cat([pending, Xq.to(pending)])
+            Xl, info = self._optimise(fitted, (fit_level, m), n_local, pend, exclude, fid,
+                                      history, seed + 1, centre=centre)
+            Xq = torch.cat([Xq, Xl.to(Xq)])
         configs = self.space.decode(Xq[:, :self.space.dim].detach().cpu().numpy())
         meta = {"source": "fallback" if info["fallback"] else "model",
                 "n_train": n_model, "n_fed": int(model.train_X.shape[0]) - n_model,
@@ -232,7 +252,9 @@ class BOProposer(Proposer):
         if info["fallback"]:
             meta.update(fallback=True, reason=str(info.get("reason"))[:300])
         preds = _predictions(model, Xq, history.value_loss) if not info["fallback"] else []
-        out = [(c, {**meta, **(preds[i] if i < len(preds) else {})})
+        first_local = len(configs) - n_local if n_local and not info["fallback"] else len(configs)
+        out = [(c, {**meta, **(preds[i] if i < len(preds) else {}),
+                    **({"local": True} if i >= first_local else {})})
                for i, c in enumerate(configs)]
         if len(configs) < q:  # fewer distinct new points than asked for: a tiny discrete space
             out += self._random(q - len(configs), seed, {"source": "random",
@@ -279,8 +301,10 @@ class BOProposer(Proposer):
 
     def _optimise(self, fitted: Fitted, key: FitKey, q: int, pending: torch.Tensor | None,
                   exclude: torch.Tensor | None, fid: bool, history: History,
-                  seed: int) -> tuple[torch.Tensor, dict[str, Any]]:
-        """``q x d'`` points maximising the acquisition (or a random fallback) and its info."""
+                  seed: int, centre: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, dict[str, Any]]:
+        """``q x d'`` points maximising the acquisition (or a random fallback) and its info;
+        with ``centre``, inside the ``local`` box around it."""
         from acquisition import ProposalError, ProposeOptions, propose_or_random, random_fallback
 
         model, d = fitted.model, self.space.dim
@@ -288,6 +312,8 @@ class BOProposer(Proposer):
         bounds[1] = 1.0
         if fid:  # the fidelity column is fixed at the max budget
             bounds[0, d] = 1.0
+        if centre is not None and self.local is not None:
+            bounds = self.local.box(centre.to(bounds), bounds)
         round_fn, cats = self.encoder.round_fn(fid), self.space.categorical_groups
         if self.optimizer == "lbfgs":
             options = ProposeOptions(acqf=self.acqf,  # type: ignore[arg-type]
