@@ -111,9 +111,9 @@ the study has related tasks (an LCBench task: the other development tasks;
 ``hyperpilot.related``) it beat the GP on 10 LCBench tasks nobody developed on, 36 / 13 at 10
 FFE (p = 0.0014) and 33 / 17 at 30 FFE (p = 0.033) over 50 pairs, ``rff-kev`` 40 / 9 and the
 multi-task GP given the same related tasks 33 / 17 at 30 FFE (README, "Learning from related
-tasks"); on the development tasks at the headline's 100 FFE (80 pairs by 2026-12-06) it wins
-47 / 32 against the GP at 10 and at 33.3 FFE and loses 35 / 43 at 100 FFE (no sign test
-significant), and the same kernel conditioned exactly (``transfer-gp``) tied the GP at 100 FFE
+tasks"); on the development tasks at the headline's 100 FFE (90 pairs by 2026-12-06) it wins
+54 / 35 and 55 / 34 against the GP at 10 and 33.3 FFE (p = 0.056, 0.033) and loses 39 / 48 at
+100 FFE (p = 0.39), and the same kernel conditioned exactly (``transfer-gp``) tied the GP at 100 FFE
 (10 / 9 / 1) at the GP's cost, so the cheaper ``transfer`` stays. Where there are no related tasks it is ``rff-kev`` itself.
 Until 2026-12-05 the default was the deep ensemble (today's ``hyperpilot@ensemble``), then the
 linearized-Laplace network
