@@ -36,8 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hyperpilot.bench import analysis
-from hyperpilot.paper.compact import load_incumbents
+from hyperpilot.bench import analysis, compacted
 from hyperpilot.paper.tournament_artifacts import lead_curves
 
 
@@ -96,9 +95,24 @@ def improvement_after(inc: pd.DataFrame, methods: list[str], after: float,
     return pd.DataFrame(rows)
 
 
+def load(sources: list[Path]) -> pd.DataFrame:
+    """Every source's rows (a compact reference's incumbents, or a raw bench folder's trials);
+    a (method, benchmark, seed) cell held by two sources is refused."""
+    parts = []
+    for src in sources:
+        df = compacted.load_incumbents(src) if compacted.is_compact(src) else analysis.load_trials(src)
+        parts.append(df.assign(src=str(src)))
+    df = pd.concat(parts, ignore_index=True)
+    cells = df.groupby(["method", "benchmark", "seed"])["src"].nunique()
+    if (cells > 1).any():
+        raise SystemExit(f"cells in more than one source: {list(cells[cells > 1].index)[:5]}")
+    return df.drop(columns="src")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("src", type=Path, help="compact reference or bench folder")
+    ap.add_argument("src", type=Path, nargs="+",
+                    help="compact references or bench folders (their cells joined)")
     ap.add_argument("--methods", default="gp-bo,hyperpilot@transfer",
                     help="BASELINE,CHALLENGER")
     ap.add_argument("--points", default="5,10,20,30,40,50,60,70,80,100",
@@ -113,7 +127,7 @@ def main() -> None:
     if len(methods) != 2:
         ap.error(f"--methods takes BASELINE,CHALLENGER; got {a.methods!r}")
     base, other = methods
-    inc = analysis.select(load_incumbents(a.src), methods, complete=True)
+    inc = analysis.select(load(a.src), methods, complete=True)
     budgets = floats(a.budgets)
 
     lead = lead_curves(inc, methods, floats(a.points), np.random.default_rng(a.seed))

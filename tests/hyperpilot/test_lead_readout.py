@@ -58,3 +58,13 @@ def test_two_methods_are_required(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(sys, "argv", ["lead_readout.py", str(tmp_path / "c"), "--methods", "A"])
     with pytest.raises(SystemExit):
         lead_readout.main()
+
+
+def test_a_cell_in_two_sources_is_refused(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    write_compact(tmp_path / "a")
+    write_compact(tmp_path / "b")
+    monkeypatch.setattr(sys, "argv", ["lead_readout.py", str(tmp_path / "a"), str(tmp_path / "b"),
+                                      "--methods", "A,B"])
+    with pytest.raises(SystemExit, match="more than one source"):
+        lead_readout.main()
