@@ -238,12 +238,18 @@ class BOProposer(Proposer):
         n_local = n_local if centre is not None else 0
         Xq, info = self._optimise(fitted, (fit_level, m), q - n_local, pending, exclude, fid,
                                   history, seed)
+        local_info: dict[str, Any] = {}
         if n_local and not info["fallback"]:  # the local slots, the global points pending
             assert centre is not None and self.local is not None
             pend = Xq if pending is None else torch.cat([pending, Xq.to(pending)])
-            Xl, info = self._optimise(fitted, (fit_level, m), n_local, pend, exclude, fid,
-                                      history, seed + 1, centre=centre)
+            Xl, info_l = self._optimise(fitted, (fit_level, m), n_local, pend, exclude, fid,
+                                        history, seed + 1, centre=centre)
             Xq = torch.cat([Xq, Xl.to(Xq)])
+            local_info = {"local": True, **({"source": "fallback", "fallback": True,
+                                             "reason": str(info_l.get("reason"))[:300]}
+                                            if info_l["fallback"] else {})}
+        else:
+            n_local = 0
         configs = self.space.decode(Xq[:, :self.space.dim].detach().cpu().numpy())
         meta = {"source": "fallback" if info["fallback"] else "model",
                 "n_train": n_model, "n_fed": int(model.train_X.shape[0]) - n_model,
@@ -252,9 +258,9 @@ class BOProposer(Proposer):
         if info["fallback"]:
             meta.update(fallback=True, reason=str(info.get("reason"))[:300])
         preds = _predictions(model, Xq, history.value_loss) if not info["fallback"] else []
-        first_local = len(configs) - n_local if n_local and not info["fallback"] else len(configs)
+        first_local = len(configs) - n_local  # the local points come last
         out = [(c, {**meta, **(preds[i] if i < len(preds) else {}),
-                    **({"local": True} if i >= first_local else {})})
+                    **(local_info if i >= first_local else {})})
                for i, c in enumerate(configs)]
         if len(configs) < q:  # fewer distinct new points than asked for: a tiny discrete space
             out += self._random(q - len(configs), seed, {"source": "random",
