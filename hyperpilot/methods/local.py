@@ -1,18 +1,20 @@
 """A local share of each batch: q-LogEI inside a box around the incumbent, late in a study.
 
 Issue 18's 100-FFE grid found that the ``transfer`` network leads the GP early and then stops
-improving its incumbent: after 50 FFE the GP's incumbent still improves on 62% of (task, seed)
-pairs, the network's on 39%, also at the same regret (``paper/scripts/lead_readout.py``). Given
-the same trials, the network is surer than the GP everywhere yet proposes *farther* from the
-incumbent (``paper/scripts/late_proposals.py``): it trusts the related tasks' picture of where
-good configurations lie, while the GP refines around the task's own incumbent.
+improving its incumbent: after 50 FFE the GP's incumbent still improves on 62% of 90 (task,
+seed) pairs, the network's on 40%, also at the same regret (``paper/scripts/lead_readout.py``).
+Given the same trials, the network is surer than the GP everywhere yet proposes *farther* from
+the incumbent (``paper/scripts/late_proposals.py``): it trusts the related tasks' picture of
+where good configurations lie, while the GP refines around the task's own incumbent.
 
 ``LocalShare`` gives a share of the model's slots in each batch to a trust region (TuRBO,
 Eriksson et al. 2019, without its adaptive side): the same acquisition, maximised inside an
 axis-aligned box of side ``side`` (unit-cube units) around the incumbent, with the batch's
 global points as pending. It applies only once the model is trained on at least ``after``
 observations, so a study is unchanged before then (``after=256`` is ``transfer``'s cap on the
-points its read-out conditions on, where its lead over the GP starts to fade).
+points its read-out conditions on, where its lead over the GP starts to fade). Screened on 20
+pairs at 100 FFE (README, "Learning from related tasks"): 14 / 4 against ``transfer`` and
+11 / 9 against the GP at 100 FFE.
 """
 
 from __future__ import annotations
