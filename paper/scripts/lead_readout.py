@@ -31,13 +31,17 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from hyperpilot.bench import analysis, compacted
+from hyperpilot.bench import analysis
 from hyperpilot.paper.tournament_artifacts import lead_curves
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tournament_summary import load_sources  # noqa: E402
 
 
 def floats(text: str) -> np.ndarray:
@@ -62,11 +66,11 @@ def spread(wide: pd.DataFrame, base: str, other: str) -> dict[str, float]:
             "seed_spread": float(np.median(gaps)) if gaps else float("nan")}
 
 
-def per_task(inc: pd.DataFrame, base: str, other: str, budgets: np.ndarray) -> pd.DataFrame:
-    """``wins/losses`` of ``other`` against ``base`` per task (rows) and budget (columns)."""
+def per_task(wides: dict[float, pd.DataFrame], base: str, other: str) -> pd.DataFrame:
+    """``wins/losses`` of ``other`` against ``base`` per task (rows) and budget (columns), from
+    :func:`wide_scores` at each budget."""
     cols = {}
-    for b in budgets:
-        w = wide_scores(inc, float(b))
+    for b, w in wides.items():
         sign = np.sign(w[base] - w[other])  # regret: lower is better, +1 = other wins
         cols[f"{b:.3g} FFE"] = sign.groupby(level="benchmark").agg(
             lambda s: f"{int((s > 0).sum())}/{int((s < 0).sum())}")
@@ -95,20 +99,6 @@ def improvement_after(inc: pd.DataFrame, methods: list[str], after: float,
     return pd.DataFrame(rows)
 
 
-def load(sources: list[Path]) -> pd.DataFrame:
-    """Every source's rows (a compact reference's incumbents, or a raw bench folder's trials);
-    a (method, benchmark, seed) cell held by two sources is refused."""
-    parts = []
-    for src in sources:
-        df = compacted.load_incumbents(src) if compacted.is_compact(src) else analysis.load_trials(src)
-        parts.append(df.assign(src=str(src)))
-    df = pd.concat(parts, ignore_index=True)
-    cells = df.groupby(["method", "benchmark", "seed"])["src"].nunique()
-    if (cells > 1).any():
-        raise SystemExit(f"cells in more than one source: {list(cells[cells > 1].index)[:5]}")
-    return df.drop(columns="src")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("src", type=Path, nargs="+",
@@ -127,7 +117,7 @@ def main() -> None:
     if len(methods) != 2:
         ap.error(f"--methods takes BASELINE,CHALLENGER; got {a.methods!r}")
     base, other = methods
-    inc = analysis.select(load(a.src), methods, complete=True)
+    inc = analysis.select(load_sources(a.src), methods, complete=True)
     budgets = floats(a.budgets)
 
     lead = lead_curves(inc, methods, floats(a.points), np.random.default_rng(a.seed))
@@ -139,14 +129,14 @@ def main() -> None:
     print("\n## Same pair against seed spread\n")
     print("| FFE | pairs | median gap on a pair | median two-seed gap | median regret "
           f"{base} | median regret {other} |\n|---|---|---|---|---|---|")
-    for b in budgets:
-        w = wide_scores(inc, float(b))
+    wides = {float(b): wide_scores(inc, float(b)) for b in budgets}
+    for b, w in wides.items():
         s = spread(w, base, other)
         print(f"| {b:.3g} | {s['pairs']:.0f} | {s['same_pair']:.3g} | {s['seed_spread']:.3g} "
               f"| {w[base].median():.3g} | {w[other].median():.3g} |")
 
     print(f"\n## Per task: wins/losses of {other}\n")
-    table = per_task(inc, base, other, budgets)
+    table = per_task(wides, base, other)
     print("| task | " + " | ".join(table.columns) + " |\n|---" + "|---" * len(table.columns) + "|")
     for task, row in table.iterrows():
         print(f"| {task} | " + " | ".join(row) + " |")

@@ -99,6 +99,16 @@ def check_disjoint(df: pd.DataFrame) -> None:
         raise SystemExit(f"cells in more than one folder (use --rename): {list(both.index)[:5]}")
 
 
+def load_sources(srcs: list[Path], renames: list[list[str]] | None = None) -> pd.DataFrame:
+    """Every folder's rows joined (:func:`load`; a folder named twice is read once), each cell
+    from one folder only (:func:`check_disjoint`)."""
+    srcs = list(dict.fromkeys(srcs))
+    df = pd.concat([load(src, renames or []).assign(src=str(src)) for src in srcs],
+                   ignore_index=True)
+    check_disjoint(df)
+    return df
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("src", type=Path, nargs="+", help="bench folders (same grid, other methods)")
@@ -111,10 +121,7 @@ def main() -> None:
                     help="read FOLDER's method OLD as NEW (a method rerun after a change)")
     a = ap.parse_args()
     methods = a.methods.split(",") if a.methods else None
-    srcs = list(dict.fromkeys(a.src))  # a folder named twice is read once
-    df = pd.concat([load(src, a.rename).assign(src=str(src)) for src in srcs], ignore_index=True)
-    check_disjoint(df)
-    df = analysis.select(df, methods, complete=True)
+    df = analysis.select(load_sources(a.src, a.rename), methods, complete=True)
     at = scored(df, [float(v) for v in a.at.split(",")])
     print(table(at, a.seed))
     for pair in a.paired:

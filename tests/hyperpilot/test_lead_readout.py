@@ -66,5 +66,5 @@ def test_a_cell_in_two_sources_is_refused(tmp_path: Path,
     write_compact(tmp_path / "b")
     monkeypatch.setattr(sys, "argv", ["lead_readout.py", str(tmp_path / "a"), str(tmp_path / "b"),
                                       "--methods", "A,B"])
-    with pytest.raises(SystemExit, match="more than one source"):
+    with pytest.raises(SystemExit, match="more than one folder"):
         lead_readout.main()
