@@ -235,21 +235,19 @@ class BOProposer(Proposer):
         pending = self._with_newer(pending, X, m, fid)
         n_local = self.local.slots(q, n_model) if self.local is not None else 0
         centre = incumbent_row(X[:n_model], Y[:n_model], fid) if n_local else None
-        n_local = n_local if centre is not None else 0
+        if centre is None:  # no local slot, or no incumbent at the max budget yet
+            n_local = 0
         Xq, info = self._optimise(fitted, (fit_level, m), q - n_local, pending, exclude, fid,
                                   history, seed)
-        local_info: dict[str, Any] = {}
-        if n_local and not info["fallback"]:  # the local slots, the global points pending
-            assert centre is not None and self.local is not None
+        local_info: dict[str, Any] = {}  # the local points' own labels
+        if centre is not None:  # the local slots, the global points pending
             pend = Xq if pending is None else torch.cat([pending, Xq.to(pending)])
             Xl, info_l = self._optimise(fitted, (fit_level, m), n_local, pend, exclude, fid,
                                         history, seed + 1, centre=centre)
-            Xq = torch.cat([Xq, Xl.to(Xq)])
-            local_info = {"local": True, **({"source": "fallback", "fallback": True,
-                                             "reason": str(info_l.get("reason"))[:300]}
-                                            if info_l["fallback"] else {})}
-        else:
-            n_local = 0
+            Xq, n_local = torch.cat([Xq, Xl.to(Xq)]), Xl.shape[0]
+            fb = bool(info_l["fallback"])
+            local_info = {"local": True, "source": "fallback" if fb else "model", "fallback": fb,
+                          "reason": str(info_l.get("reason"))[:300] if fb else None}
         configs = self.space.decode(Xq[:, :self.space.dim].detach().cpu().numpy())
         meta = {"source": "fallback" if info["fallback"] else "model",
                 "n_train": n_model, "n_fed": int(model.train_X.shape[0]) - n_model,
