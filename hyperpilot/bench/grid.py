@@ -118,6 +118,12 @@ def check_folder(cfg: BenchConfig) -> list[int]:
     return [int(s) for s in old.get("seeds", [])]
 
 
+def file_safe(text: str) -> str:
+    """``text`` as a cell's file name spells it: ``@`` is kept (``hyperpilot@gp``), other odd
+    characters -> ``-`` (``hyperpilot:full`` -> ``hyperpilot-full``)."""
+    return re.sub(r"[^A-Za-z0-9_.@-]+", "-", text)
+
+
 @dataclass(frozen=True)
 class Cell:
     method: str
@@ -126,8 +132,8 @@ class Cell:
 
     @property
     def key(self) -> str:
-        """The cell's file name: ``@`` is kept (``hyperpilot@gp``), other odd characters -> ``-``."""
-        return re.sub(r"[^A-Za-z0-9_.@-]+", "-", f"{self.method}__{self.benchmark}__s{self.seed}")
+        """The cell's file name (:func:`file_safe`)."""
+        return file_safe(f"{self.method}__{self.benchmark}__s{self.seed}")
 
 
 def cells(cfg: BenchConfig) -> list[Cell]:

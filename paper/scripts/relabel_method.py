@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from hyperpilot.bench.grid import file_safe
 from hyperpilot.methods import VARIANTS
 
 
@@ -30,13 +31,17 @@ def rename(value: str, old: str, new: str) -> str:
 
     A cell key spells ``old:<variant>`` as ``old-<variant>__...`` (the bench's file-name rule),
     so those keys are matched variant by variant (``gp-bo-full__`` is ``gp-bo:full``'s cell,
-    ``gp-bo-nostop__`` is another method's).
+    ``gp-bo-nostop__`` is another method's), and get ``new`` in the same spelling
+    (``hyperpilot@transfer:global``'s cells are ``hyperpilot@transfer-global__...``).
     """
-    if value == old or value.startswith((old + ":", old + "__")):
+    if value == old or value.startswith(old + ":"):
         return new + value[len(old):]
+    key_old, key_new = file_safe(old), file_safe(new)
+    if value.startswith(key_old + "__"):
+        return key_new + value[len(key_old):]
     for variant in VARIANTS:
-        if variant and value.startswith(f"{old}-{variant}__"):
-            return new + value[len(old):]
+        if variant and value.startswith(f"{key_old}-{variant}__"):
+            return key_new + value[len(key_old):]
     return value
 
 

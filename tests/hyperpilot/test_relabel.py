@@ -19,6 +19,10 @@ def test_rename_matches_the_method_its_variants_and_cell_keys_only() -> None:
     assert rename("gp-bo:full", "gp-bo", "gp-bo-nostop") == "gp-bo-nostop:full"
     assert rename("gp-bo__hartmann6__s0", "gp-bo", "x") == "x__hartmann6__s0"
     assert rename("gp-bo-full__branin__s1", "gp-bo", "x") == "x-full__branin__s1"
+    # a name with a variant, either side: cell keys spell it as the bench does
+    assert rename("t__b__s0", "t", "t:global") == "t-global__b__s0"
+    assert rename("t-local__b__s0", "t:local", "t") == "t__b__s0"
+    assert rename("t:local", "t:local", "t") == "t"
     for other in ("gp-bo-nostop", "gp-bo-capped__hartmann6__s0", "gp-bo@gp-warp", "hyperpilot"):
         assert rename(other, "gp-bo", "x") == other
 
