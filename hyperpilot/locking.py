@@ -40,3 +40,50 @@ def hold_lock(lock_path: Path, what: str) -> IO[str] | None:
     f.write(str(os.getpid()))
     f.flush()
     return f
+
+
+class FolderLock:
+    """A lock held on a folder (:func:`hold_folder_lock`); :meth:`close` releases it."""
+
+    def __init__(self, fd: int, note: IO[str]) -> None:
+        self._fd, self._note = fd, note
+
+    def close(self) -> None:
+        """Release the lock (the kernel also does when the process exits)."""
+        if self._fd >= 0:
+            self._note.close()
+            os.close(self._fd)
+            self._fd = -1
+
+
+def hold_folder_lock(folder: Path, what: str, note: str = "run.lock") -> FolderLock | None:
+    """Take an exclusive ``flock`` on ``folder`` itself for this process's lifetime.
+
+    Locking the folder, not a file in it, means that deleting the file cannot release the lock:
+    removing a bench's ``run.lock`` by hand once let a second runner into a live folder (the
+    study store's own check then refused the duplicate trials). The holder's pid is written to
+    ``folder / note``, for the message a second process gets. None where ``fcntl`` is missing.
+
+    Raises:
+        LockedError: when another process holds the lock; ``what`` names the locked thing.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        try:
+            holder = (folder / note).read_text().strip() or "unknown"
+        except OSError:
+            holder = "unknown"
+        raise LockedError(f"{what} is being run by another process (pid {holder}); "
+                          "wait for it or stop it before resuming") from None
+    f = open(folder / note, "w")  # noqa: SIM115 (held with the lock)
+    f.write(str(os.getpid()))
+    f.flush()
+    return FolderLock(fd, f)

@@ -344,13 +344,13 @@ def run_bench(cfg: BenchConfig, progress: bool = True) -> dict[str, Any]:
         BenchError: for a benchmark that cannot be built (``check_problems``), or when the
             folder holds results of other settings (``check_folder``).
     """
-    from hyperpilot.locking import hold_lock
+    from hyperpilot.locking import hold_folder_lock
 
     optima = check_problems(cfg)
     out = Path(cfg.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        lock = hold_lock(out / "run.lock", f"bench folder {out}")  # two runners would race cells
+        lock = hold_folder_lock(out, f"bench folder {out}")  # two runners would race cells
     except OSError as e:  # a read-only place, a full disk
         raise BenchError(f"cannot write the bench folder {out} ({e.strerror or e}); choose a "
                          "writable --out") from None

@@ -163,17 +163,32 @@ def test_rebuild_reproduces_cells_from_the_study_databases(bench_out: Path) -> N
 
 
 def test_a_second_runner_on_a_live_bench_folder_is_refused(bench_out: Path) -> None:
-    from hyperpilot.locking import hold_lock
+    from hyperpilot.locking import hold_folder_lock
 
-    held = hold_lock(bench_out / "run.lock", "test")  # this process plays the live runner
+    held = hold_folder_lock(bench_out, "test")  # this process plays the live runner
+    (bench_out / "run.lock").unlink()  # deleting the pid note does not release the folder
     try:
         r = _bench("run", "--methods", "random", "--benchmarks", "branin", "--seeds", "1",
                    "--budget", "2", "--out", str(bench_out), "--quiet")
         assert r.returncode == 2
-        assert f"pid {os.getpid()}" in r.stderr and "being run by another process" in r.stderr
+        assert "being run by another process" in r.stderr
     finally:
         assert held is not None
         held.close()
+
+
+def test_the_folder_lock_names_its_holder_and_is_released_on_close(tmp_path: Path) -> None:
+    from hyperpilot.locking import LockedError, hold_folder_lock
+
+    held = hold_folder_lock(tmp_path, "test")
+    assert held is not None
+    assert (tmp_path / "run.lock").read_text() == str(os.getpid())
+    with pytest.raises(LockedError, match=f"pid {os.getpid()}"):
+        hold_folder_lock(tmp_path, "test")  # another open file: refused, in-process too
+    held.close()
+    again = hold_folder_lock(tmp_path, "test")
+    assert again is not None
+    again.close()
 
 
 def test_meta_has_one_entry_per_run_and_every_cell(bench_out: Path) -> None:
