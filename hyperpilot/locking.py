@@ -11,30 +11,50 @@ class LockedError(RuntimeError):
     """Another live process holds the lock (its pid is in the message)."""
 
 
+def _take(fd: int, what: str, note: Path) -> None:
+    """``flock`` ``fd`` exclusively without waiting; on refusal raise ``LockedError`` naming
+    the holder's pid from ``note`` (the caller closes ``fd``)."""
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        try:
+            holder = note.read_text().strip() or "unknown"
+        except OSError:
+            holder = "unknown"
+        raise LockedError(f"{what} is being run by another process (pid {holder}); "
+                          "wait for it or stop it before resuming") from None
+
+
+def _has_flock() -> bool:
+    try:
+        import fcntl  # noqa: F401
+    except ImportError:  # not POSIX: no lock
+        return False
+    return True
+
+
 def hold_lock(lock_path: Path, what: str) -> IO[str] | None:
     """Take an exclusive lock on ``lock_path`` (created if needed) for this process's lifetime.
 
     The kernel drops an ``flock`` when its holder exits, however it exits (SIGKILL included),
     so a crashed run never leaves a stale lock. Returns the open file, which must stay referenced
-    while the work lasts; None where ``fcntl`` is missing (not POSIX: no lock).
+    while the work lasts; None where ``fcntl`` is missing (not POSIX: no lock). Deleting the file
+    while it is held releases it for the next process: :func:`hold_folder_lock` does not.
 
     Raises:
         LockedError: when another process holds the lock; ``what`` names the locked thing.
     """
-    try:
-        import fcntl
-    except ImportError:
+    if not _has_flock():
         return None
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     f = open(lock_path, "a+")  # noqa: SIM115 (held for the run)
     try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        f.seek(0)
-        holder = f.read().strip() or "unknown"
+        _take(f.fileno(), what, lock_path)
+    except LockedError:
         f.close()
-        raise LockedError(f"{what} is being run by another process (pid {holder}); "
-                          "wait for it or stop it before resuming") from None
+        raise
     f.seek(0)
     f.truncate()
     f.write(str(os.getpid()))
@@ -67,22 +87,15 @@ def hold_folder_lock(folder: Path, what: str, note: str = "run.lock") -> FolderL
     Raises:
         LockedError: when another process holds the lock; ``what`` names the locked thing.
     """
-    try:
-        import fcntl
-    except ImportError:
+    if not _has_flock():
         return None
     folder.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+        _take(fd, what, folder / note)
+    except LockedError:
         os.close(fd)
-        try:
-            holder = (folder / note).read_text().strip() or "unknown"
-        except OSError:
-            holder = "unknown"
-        raise LockedError(f"{what} is being run by another process (pid {holder}); "
-                          "wait for it or stop it before resuming") from None
+        raise
     f = open(folder / note, "w")  # noqa: SIM115 (held with the lock)
     f.write(str(os.getpid()))
     f.flush()
