@@ -290,19 +290,20 @@ def with_eta(problem: Any, eta: float) -> Any:
 
 
 def lock_store(storage: Path) -> Any:
-    """Take an exclusive lock on ``<storage>.lock`` so that two runs never drive one store.
+    """Take an exclusive lock on the store file itself so that two runs never drive one store.
 
     A second ``hyperpilot run`` on the same store (say, a resume started while the first still
     runs) would re-run its pending trials and race it for results (``hyperpilot.locking``).
-    Returns the open lock file, which must stay referenced while the run lasts.
+    The holder's pid is in ``<storage>.lock``; deleting that file releases nothing. Returns the
+    lock, which must stay referenced while the run lasts.
 
     Raises:
         UsageError: when another process holds the lock (its pid is in the message).
     """
-    from hyperpilot.locking import LockedError, hold_lock
+    from hyperpilot.locking import LockedError, hold_file_lock
 
     try:
-        return hold_lock(storage.with_name(storage.name + ".lock"), str(storage))
+        return hold_file_lock(storage, str(storage))
     except LockedError as e:
         raise UsageError(str(e)) from None
     except OSError as e:  # a read-only or missing directory, a full disk

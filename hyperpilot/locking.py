@@ -35,54 +35,53 @@ def _has_flock() -> bool:
     return True
 
 
-def hold_lock(lock_path: Path, what: str) -> IO[str] | None:
-    """Take an exclusive lock on ``lock_path`` (created if needed) for this process's lifetime.
+class PathLock:
+    """A lock held on a folder or file (:func:`hold_folder_lock`, :func:`hold_file_lock`);
+    :meth:`close` releases it."""
 
-    The kernel drops an ``flock`` when its holder exits, however it exits (SIGKILL included),
-    so a crashed run never leaves a stale lock. Returns the open file, which must stay referenced
-    while the work lasts; None where ``fcntl`` is missing (not POSIX: no lock). Deleting the file
-    while it is held releases it for the next process: :func:`hold_folder_lock` does not.
-
-    Raises:
-        LockedError: when another process holds the lock; ``what`` names the locked thing.
-    """
-    if not _has_flock():
-        return None
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    f = open(lock_path, "a+")  # noqa: SIM115 (held for the run)
-    try:
-        _take(f.fileno(), what, lock_path)
-    except LockedError:
-        f.close()
-        raise
-    f.seek(0)
-    f.truncate()
-    f.write(str(os.getpid()))
-    f.flush()
-    return f
-
-
-class FolderLock:
-    """A lock held on a folder (:func:`hold_folder_lock`); :meth:`close` releases it."""
-
-    def __init__(self, fd: int, note: IO[str]) -> None:
+    def __init__(self, fd: int, note: IO[str] | None) -> None:
         self._fd, self._note = fd, note
 
     def close(self) -> None:
         """Release the lock (the kernel also does when the process exits)."""
         if self._fd >= 0:
-            self._note.close()
+            if self._note is not None:
+                self._note.close()
             os.close(self._fd)
             self._fd = -1
 
 
-def hold_folder_lock(folder: Path, what: str, note: str = "run.lock") -> FolderLock | None:
+def _hold(target: Path, what: str, note: Path) -> PathLock:
+    """``flock`` the existing ``target`` (a folder or a file) and write this pid to ``note``
+    (best effort: the note only serves a refused process's message, so a read-only place
+    leaves the error to whoever writes there next)."""
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        _take(fd, what, note)
+    except LockedError:
+        os.close(fd)
+        raise
+    f: IO[str] | None = None
+    try:
+        f = open(note, "w")  # noqa: SIM115 (held with the lock)
+        f.write(str(os.getpid()))
+        f.flush()
+    except OSError:
+        if f is not None:
+            f.close()
+        f = None
+    return PathLock(fd, f)
+
+
+def hold_folder_lock(folder: Path, what: str, note: str = "run.lock") -> PathLock | None:
     """Take an exclusive ``flock`` on ``folder`` itself for this process's lifetime.
 
     Locking the folder, not a file in it, means that deleting the file cannot release the lock:
     removing a bench's ``run.lock`` by hand once let a second runner into a live folder (the
     study store's own check then refused the duplicate trials). The holder's pid is written to
-    ``folder / note``, for the message a second process gets. None where ``fcntl`` is missing.
+    ``folder / note``, for the message a second process gets. The kernel drops an ``flock``
+    when its holder exits, however it exits (SIGKILL included), so a crashed run never leaves
+    a stale lock. None where ``fcntl`` is missing (not POSIX: no lock).
 
     Raises:
         LockedError: when another process holds the lock; ``what`` names the locked thing.
@@ -90,13 +89,24 @@ def hold_folder_lock(folder: Path, what: str, note: str = "run.lock") -> FolderL
     if not _has_flock():
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        _take(fd, what, folder / note)
-    except LockedError:
-        os.close(fd)
-        raise
-    f = open(folder / note, "w")  # noqa: SIM115 (held with the lock)
-    f.write(str(os.getpid()))
-    f.flush()
-    return FolderLock(fd, f)
+    return _hold(folder, what, folder / note)
+
+
+def hold_file_lock(path: Path, what: str) -> PathLock | None:
+    """Take an exclusive ``flock`` on the file ``path`` itself (created empty if missing).
+
+    For a study store: an SQLite file, which may hold several studies, so its folder is not
+    the thing to lock. SQLite's own locks are POSIX record locks, which on Linux are independent
+    of ``flock``, so the two do not interfere; an empty file is an empty SQLite database. The
+    holder's pid goes to ``<path>.lock``, for the message only: deleting it releases nothing.
+    None where ``fcntl`` is missing.
+
+    Raises:
+        LockedError: when another process holds the lock; ``what`` names the locked thing.
+    """
+    if not _has_flock():
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch()
+    return _hold(path, what, path.with_name(path.name + ".lock"))

@@ -63,13 +63,15 @@ def test_a_store_being_run_cannot_be_run_twice(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite"
     args = ("run", "--benchmark", "bandit", "--method", "random", "--budget", "1", "--storage", str(db),
             "--no-progress", "--resume")
-    with open(tmp_path / "s.sqlite.lock", "w") as held:  # another live run holds the lock
-        held.write("4242")
-        held.flush()
+    (tmp_path / "s.sqlite.lock").write_text("4242")
+    with open(db, "w") as held:  # another live run holds the store
         fcntl.flock(held, fcntl.LOCK_EX)
         r = _cli(*args)
         assert r.returncode == 2 and "being run by another process (pid 4242)" in r.stderr
-        assert len(r.stderr.strip().splitlines()) == 1 and not db.exists()
+        assert len(r.stderr.strip().splitlines()) == 1 and db.stat().st_size == 0
+        (tmp_path / "s.sqlite.lock").unlink()  # deleting the pid note releases nothing
+        again = _cli(*args)
+        assert again.returncode == 2 and "being run by another process" in again.stderr
     ok = _cli(*args)  # the holder is gone (its lock went with it): the run proceeds
     assert ok.returncode == 0, ok.stderr
 
