@@ -73,11 +73,16 @@ class ModelMethod:
         name: the method's name.
         stop: stop runs early from their learning curves (``StopRule()``) unless a
             ``stop_rule`` option says otherwise.
+        local_related: where the study has related tasks (a ``related`` option naming at least
+            one task) and the optimizer is L-BFGS, the ``local`` option defaults to
+            ``LocalShare()``'s (``hyperpilot.methods.local``); ``local=None`` (the ``:global``
+            variant) turns it off.
     """
 
     surrogate: str
     name: str
     stop: bool = False
+    local_related: bool = False
 
     def __call__(self, space: SearchSpace, fidelity: Fidelity, seed: int,
                  mode: Literal["async", "sync"] = "async", full_fidelity: bool = False,
@@ -86,6 +91,9 @@ class ModelMethod:
                  incumbent: dict[str, Any] | None = None, **opts: Any) -> Method:
         from hyperpilot.methods.bo import BOProposer
 
+        if (self.local_related and (opts.get("related") or {}).get("tasks")
+                and opts.get("optimizer", "lbfgs") == "lbfgs"):
+            opts.setdefault("local", {})
         if full_fidelity:  # one budget: the two data rules coincide, no constant input column
             opts.setdefault("data_rule", "bohb")
         if racing is not None:  # replicated, noisy observations: noisy EI (unless asked otherwise)
@@ -98,8 +106,9 @@ class ModelMethod:
                                paired_seeds=paired_seeds, racing=racing, incumbent=incumbent)
 
 
-def _bo(surrogate: str, name: str, stop: bool = False) -> ModelMethod:
-    return ModelMethod(surrogate, name, stop)
+def _bo(surrogate: str, name: str, stop: bool = False, local_related: bool = False
+        ) -> ModelMethod:
+    return ModelMethod(surrogate, name, stop, local_related)
 
 
 DEFAULT_SURROGATE = "transfer"
@@ -129,8 +138,8 @@ its tuning time."""
 METHODS: dict[str, MethodFactory] = {
     "random": _random,
     "hyperband": _hyperband,
-    "hyperpilot": _bo(DEFAULT_SURROGATE, "hyperpilot", stop=True),
-    "hyperpilot-nostop": _bo(DEFAULT_SURROGATE, "hyperpilot-nostop"),
+    "hyperpilot": _bo(DEFAULT_SURROGATE, "hyperpilot", stop=True, local_related=True),
+    "hyperpilot-nostop": _bo(DEFAULT_SURROGATE, "hyperpilot-nostop", local_related=True),
     "hyperpilot-mcdropout": _bo("mcdropout", "hyperpilot-mcdropout"),
     "gp-bo": _bo("gp", "gp-bo", stop=True),  # the same stopping as hyperpilot: a fair baseline
     "gp-bo-nostop": _bo("gp", "gp-bo-nostop"),  # gp-bo before it stopped runs
@@ -157,10 +166,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "stop": {"stop_rule": {}},  # learning-curve stopping on the parametric curve model
     "bnnstop": {"stop_rule": {"model": "bnn"}},  # ... on the BNN curve model, trained online
     "local": {"local": {}},  # late in a study a share of each batch in a box around the incumbent
+    "global": {"local": None},  # every slot global: hyperpilot before its local share
 }
 """``"<method>:<variant>"`` names: option sets layered over a registered method."""
 _NO_MODEL = ("random", "hyperband", "pbt")
-_MODEL_VARIANTS = ("fid", "bohb", "curves", "bg", "norandom", "feed", "local")
+_MODEL_VARIANTS = ("fid", "bohb", "curves", "bg", "norandom", "feed", "local", "global")
 
 
 class UnknownMethod(KeyError):
@@ -249,10 +259,12 @@ def _unknown(name: str) -> str:
             "'<model method>:bg' (background fits, pool proposals: for many workers), "
             "'<model method>:feed' (partial curves extrapolated into the surrogate's data; "
             "surrogates that accept known variances), '<model method>:norandom' (no random "
-            "proposals after the initial design), '<name>:race' (race configs at the max "
-            "budget on up to 3 paired seeds), '<name>:stop' / '<name>:bnnstop' (learning-curve "
-            "stopping on the parametric / the online BNN curve model); join variants with '+' "
-            "(hyperpilot:race+bnnstop)")
+            "proposals after the initial design), '<model method>:local' / "
+            "'<model method>:global' (late in a study a share of each batch in a box around the "
+            "incumbent, or none; hyperpilot's default is local where the study has related "
+            "tasks), '<name>:race' (race configs at the max budget on up to 3 paired seeds), "
+            "'<name>:stop' / '<name>:bnnstop' (learning-curve stopping on the parametric / the "
+            "online BNN curve model); join variants with '+' (hyperpilot:race+bnnstop)")
 
 
 def make_method(name: str, space: SearchSpace, fidelity: Fidelity, seed: int,

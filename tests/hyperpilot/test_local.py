@@ -72,3 +72,21 @@ def test_the_variant_name_and_the_pool_refusal() -> None:
     assert m.proposer.options()["local"] == {"after": 256, "share": 0.25, "side": 0.2}
     with pytest.raises(ValueError, match="local needs optimizer='lbfgs'"):
         make_method("hyperpilot:local+bg", SPACE, FIDELITY, seed=0)
+
+
+def test_hyperpilot_is_local_by_default_only_where_the_study_has_related_tasks() -> None:
+    related = {"related": {"tasks": ["lcbench:3945"], "points": 8, "data_dir": None}}
+    none = {"related": {"tasks": [], "points": 8, "data_dir": None}}
+
+    def local(name: str, **opts: Any) -> object:
+        return make_method(name, SPACE, FIDELITY, seed=0, **opts).proposer.local
+
+    assert local("hyperpilot", **related) == LocalShare()
+    assert local("hyperpilot-nostop", **related) == LocalShare()
+    assert local("hyperpilot", **none) is None and local("hyperpilot") is None
+    assert local("hyperpilot:global", **related) is None  # the variant that turns it off
+    assert local("hyperpilot:bg", **related) is None  # the pool optimizer cannot be boxed
+    assert local("hyperpilot", local={"side": 0.1}, **related) == LocalShare(side=0.1)
+    assert local("gp-bo") is None and local("gp-bo:local") == LocalShare()
+    with pytest.raises(Exception, match="disagree"):
+        parse_method("hyperpilot:local+global")
