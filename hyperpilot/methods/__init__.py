@@ -76,7 +76,9 @@ class ModelMethod:
         local_related: where the study has related tasks (a ``related`` option naming at least
             one task) and the optimizer is L-BFGS, the ``local`` option defaults to
             ``LocalShare()``'s (``hyperpilot.methods.local``); ``local=None`` (the ``:global``
-            variant) turns it off.
+            variant) turns it off. A surrogate that does not learn from related tasks (``gp-bo``'s
+            GP) takes the same share and is not given the tasks: the baseline searches as
+            ``hyperpilot`` does, so that the two differ in the surrogate alone.
     """
 
     surrogate: str
@@ -91,9 +93,13 @@ class ModelMethod:
                  incumbent: dict[str, Any] | None = None, **opts: Any) -> Method:
         from hyperpilot.methods.bo import BOProposer
 
-        if (self.local_related and (opts.get("related") or {}).get("tasks")
-                and opts.get("optimizer", "lbfgs") == "lbfgs"):
-            opts.setdefault("local", {})
+        if self.local_related and "related" in opts:
+            if opts["related"].get("tasks") and opts.get("optimizer", "lbfgs") == "lbfgs":
+                opts.setdefault("local", {})
+            from surrogates import surrogate_spec
+
+            if surrogate is None and not surrogate_spec(self.surrogate).related:
+                del opts["related"]  # gp-bo's GP: the tasks set its search; it cannot use them
         if full_fidelity:  # one budget: the two data rules coincide, no constant input column
             opts.setdefault("data_rule", "bohb")
         if racing is not None:  # replicated, noisy observations: noisy EI (unless asked otherwise)
@@ -141,7 +147,8 @@ METHODS: dict[str, MethodFactory] = {
     "hyperpilot": _bo(DEFAULT_SURROGATE, "hyperpilot", stop=True, local_related=True),
     "hyperpilot-nostop": _bo(DEFAULT_SURROGATE, "hyperpilot-nostop", local_related=True),
     "hyperpilot-mcdropout": _bo("mcdropout", "hyperpilot-mcdropout"),
-    "gp-bo": _bo("gp", "gp-bo", stop=True),  # the same stopping as hyperpilot: a fair baseline
+    "gp-bo": _bo("gp", "gp-bo", stop=True, local_related=True),  # hyperpilot's stopping and
+    # local share: a fair baseline
     "gp-bo-nostop": _bo("gp", "gp-bo-nostop"),  # gp-bo before it stopped runs
     "gp-bo-capped": _bo("gp-capped", "gp-bo-capped", stop=True),  # Syne Tune's 500-point cap
     "pbt": _pbt,  # population-based training: schedules, needs a checkpointing objective
@@ -261,8 +268,8 @@ def _unknown(name: str) -> str:
             "surrogates that accept known variances), '<model method>:norandom' (no random "
             "proposals after the initial design), '<model method>:local' / "
             "'<model method>:global' (late in a study a share of each batch in a box around the "
-            "incumbent, or none; hyperpilot's default is local where the study has related "
-            "tasks), '<name>:race' (race configs at the max budget on up to 3 paired seeds), "
+            "incumbent, or none; hyperpilot's and gp-bo's default is local where the study has "
+            "related tasks), '<name>:race' (race configs at the max budget on up to 3 paired seeds), "
             "'<name>:stop' / '<name>:bnnstop' (learning-curve stopping on the parametric / the "
             "online BNN curve model); join variants with '+' (hyperpilot:race+bnnstop)")
 

@@ -88,5 +88,11 @@ def test_hyperpilot_is_local_by_default_only_where_the_study_has_related_tasks()
     assert local("hyperpilot:bg", **related) is None  # the pool optimizer cannot be boxed
     assert local("hyperpilot", local={"side": 0.1}, **related) == LocalShare(side=0.1)
     assert local("gp-bo") is None and local("gp-bo:local") == LocalShare()
+    # the GP baseline searches as hyperpilot does: the same share where there are related tasks
+    assert local("gp-bo", **related) == LocalShare() and local("gp-bo", **none) is None
+    assert local("gp-bo:global", **related) is None
+    assert make_method("gp-bo", SPACE, FIDELITY, seed=0, **related).proposer.related is None
+    with pytest.raises(ValueError, match="related"):  # another surrogate is not silently stripped
+        make_method("hyperpilot@ensemble", SPACE, FIDELITY, seed=0, **related)
     with pytest.raises(Exception, match="disagree"):
         parse_method("hyperpilot:local+global")

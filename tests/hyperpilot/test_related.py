@@ -31,13 +31,17 @@ def test_hyperband_budgets() -> None:
     assert hyperband_budgets(Fidelity(1, 1)) == [1]
 
 
-def test_method_options_only_for_a_surrogate_that_learns_from_related_tasks() -> None:
+def test_method_options_for_a_surrogate_that_learns_from_related_tasks_and_gp_bo() -> None:
     opts = method_related_options("hyperpilot@transfer:race", "lcbench:7593", "/data")
     assert opts == {"related": related_spec("lcbench:7593", "/data")}
     assert opts["related"]["points"] > 0 and "lcbench:7593" not in opts["related"]["tasks"]
     assert method_related_options("hyperpilot", "lcbench:7593", "/data") == opts  # the default
     assert method_related_options("hyperpilot@rff-kev", "lcbench:7593", "/data") == {}
-    assert method_related_options("gp-bo", "lcbench:7593", "/data") == {}
+    # gp-bo's own GP gets them only where there are some (they switch on the local share)
+    assert method_related_options("gp-bo", "lcbench:7593", "/data") == opts
+    assert method_related_options("gp-bo", "branin", "/data") == {}
+    assert method_related_options("gp-bo@ensemble", "lcbench:7593", "/data") == {}
+    assert method_related_options("gp-bo-nostop", "lcbench:7593", "/data") == {}
     assert method_related_options("random", "lcbench:7593", "/data") == {}
     # pb2's explore model sees (time, hyperparameters), not configs: no related tasks for it
     assert method_related_options("pb2-bnn@transfer", "lcbench:7593", "/data") == {}
