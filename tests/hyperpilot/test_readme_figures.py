@@ -19,9 +19,10 @@ sys.path.insert(0, str(ROOT / "paper" / "scripts"))
 import tournament_summary as summary  # noqa: E402
 
 HEADLINE100 = ROOT / "runs" / "reference" / "full" / "headline100_lcbench"
-TWELVE = ["gp-bo", "hyperpilot@transfer", "hyperpilot@ensemble", "hyperpilot-nostop@ensemble",
-          "hyperpilot-mcdropout", "gp-bo-nostop", "hyperband", "random", "optuna-tpe-hyperband",
-          "optuna-tpe-median", "dehb", "smac-mf"]
+METHODS = ["gp-bo", "hyperpilot@transfer", "gp-bo:global", "hyperpilot@transfer:global",
+           "hyperpilot@ensemble", "hyperpilot-nostop@ensemble", "hyperpilot-mcdropout",
+           "gp-bo-nostop", "hyperband", "random", "optuna-tpe-hyperband", "optuna-tpe-median",
+           "dehb", "smac-mf"]
 BUDGETS = [10.0, 100.0 / 3.0, 100.0]
 
 
@@ -53,7 +54,7 @@ def headline100() -> Headline100:
     from hyperpilot.bench import analysis
     from hyperpilot.bench.stats import paired_sign_test
 
-    df = analysis.select(summary.load_sources([HEADLINE100]), TWELVE, complete=True)
+    df = analysis.select(summary.load_sources([HEADLINE100]), METHODS, complete=True)
     at = summary.scored(df, BUDGETS)
     counts, ranks = [], []
     for b in BUDGETS:
