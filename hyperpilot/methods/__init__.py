@@ -131,7 +131,10 @@ tasks"); on the development tasks at the headline's 100 FFE (90 pairs by 2026-12
 100 FFE (p = 0.39), and the same kernel conditioned exactly (``transfer-gp``) tied the GP at 100 FFE
 (10 / 9 / 1) at the GP's cost, so the cheaper ``transfer`` stays. Since 2026-12-06 ``hyperpilot``
 takes a late local share where the study has related tasks (``methods.local``), and ``gp-bo``
-the same: on the 100-FFE grid (90 pairs, 2026-12-06) it beats itself without the share 55 / 17 / 18 (p = 8.1e-06) at 100 FFE, and wins 51 / 39 (p = 0.25) against ``gp-bo`` with the share (``transfer:global`` against ``gp-bo:global``: 39 / 48 (p = 0.39)). Where there are no related tasks it is ``rff-kev`` itself.
+the same: on the 100-FFE grid (90 pairs, 2026-12-06) it beats itself without the share
+55 / 17 / 18 (p = 8.1e-06) at 100 FFE, and wins 51 / 39 (p = 0.25) against ``gp-bo`` with the
+share (``transfer:global`` against ``gp-bo:global``: 39 / 48, p = 0.39). Where there are no
+related tasks it is ``rff-kev`` itself.
 Until 2026-12-05 the default was the deep ensemble (today's ``hyperpilot@ensemble``), then the
 linearized-Laplace network
 (``hyperpilot@laplace-warp``), then ``rff``, then ``rff-kev``."""

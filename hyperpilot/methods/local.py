@@ -16,7 +16,9 @@ points its read-out conditions on, where its lead over the GP starts to fade). S
 pairs at 100 FFE (README, "Learning from related tasks"): 14 / 4 against ``transfer`` and
 11 / 9 against the GP at 100 FFE. On 50 pairs (seeds 0-4): 28 / 14 / 8 against ``transfer`` at
 100 FFE, but it is not the network's alone: the GP with the same share (``gp-bo:local``) beats
-``gp-bo`` 24 / 16 / 10, and ``transfer`` and the GP, both with the share, tie (26 / 24). On all nine seeds (90 pairs: 55 / 17 / 18 (p = 8.1e-06) against ``transfer`` at 100 FFE, ``gp-bo:local`` against ``gp-bo`` 48 / 25 / 17 (p = 0.0095), the two with the share 51 / 39 / 0 (p = 0.25)) it
+``gp-bo`` 24 / 16 / 10, and ``transfer`` and the GP, both with the share, tie (26 / 24). On all
+nine seeds (90 pairs: 55 / 17 / 18 (p = 8.1e-06) against ``transfer`` at 100 FFE, ``gp-bo:local``
+against ``gp-bo`` 48 / 25 / 17 (p = 0.0095), the two with the share 51 / 39 / 0 (p = 0.25)) it
 became the default of ``hyperpilot`` and ``gp-bo`` where the study has related tasks
 (``ModelMethod.local_related``); ``:global`` turns it off.
 """
