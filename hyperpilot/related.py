@@ -97,8 +97,8 @@ def method_related_options(method: str, benchmark: str, data_dir: str | None) ->
     """``{"related": related_spec(...)}`` when ``method`` is a model-based method whose surrogate
     learns from related tasks (registered with ``related``), or one registered with
     ``local_related`` on its own surrogate where there are related tasks (``gp-bo``: they only
-    switch on the local share, ``ModelMethod``), else ``{}``: what the bench adds to a cell's
-    method options. ``pb2``'s explore model is fitted on (time, mutable hyperparameters)
+    switch on the local share), else ``{}``: what the bench adds to a cell's method options
+    (``ModelMethod.related_role`` is the rule, the one ``ModelMethod`` follows). ``pb2``'s explore model is fitted on (time, mutable hyperparameters)
     -> improvement, not on the configs the related tasks are evaluated at, so ``pb2-bnn@transfer``
     gets none and its surrogate is the single-task ``rff-kev``."""
     from hyperpilot.methods import METHODS, ModelMethod, parse_method
@@ -107,12 +107,6 @@ def method_related_options(method: str, benchmark: str, data_dir: str | None) ->
     factory = METHODS[parsed.base]
     if not isinstance(factory, ModelMethod):
         return {}
-    name = parsed.surrogate or factory.surrogate
-    from surrogates import surrogate_spec
-
     spec = related_spec(benchmark, data_dir)
-    if surrogate_spec(name).related:
-        return {"related": spec}
-    if factory.local_related and parsed.surrogate is None and spec["tasks"]:
-        return {"related": spec}  # gp-bo's own GP: only to take hyperpilot's local share
-    return {}
+    role = factory.related_role(parsed.surrogate)
+    return {"related": spec} if role == "model" or (role == "local" and spec["tasks"]) else {}

@@ -93,12 +93,12 @@ class ModelMethod:
                  incumbent: dict[str, Any] | None = None, **opts: Any) -> Method:
         from hyperpilot.methods.bo import BOProposer
 
-        if self.local_related and "related" in opts:
-            if opts["related"].get("tasks") and opts.get("optimizer", "lbfgs") == "lbfgs":
+        if "related" in opts:
+            role = self.related_role(surrogate)
+            if (self.local_related and role is not None and opts["related"].get("tasks")
+                    and opts.get("optimizer", "lbfgs") == "lbfgs"):
                 opts.setdefault("local", {})
-            from surrogates import surrogate_spec
-
-            if surrogate is None and not surrogate_spec(self.surrogate).related:
+            if role == "local":
                 del opts["related"]  # gp-bo's GP: the tasks set its search; it cannot use them
         if full_fidelity:  # one budget: the two data rules coincide, no constant input column
             opts.setdefault("data_rule", "bohb")
@@ -110,6 +110,28 @@ class ModelMethod:
         return ScheduledMethod(space, fidelity, seed, proposer, mode=mode,
                                full_fidelity=full_fidelity, name=self.name, stop_rule=rule,
                                paired_seeds=paired_seeds, racing=racing, incumbent=incumbent)
+
+
+    def related_role(self, surrogate: str | None) -> Literal["model", "local"] | None:
+        """What the method does with a study's related tasks: the one rule that both the bench
+        (``hyperpilot.related.method_related_options``: whether to hand them over) and
+        ``__call__`` (whether to keep them, and to take the local share) follow.
+
+        Args:
+            surrogate: the surrogate named in the method's name (``hyperpilot@NAME``), or None
+                for the method's own.
+
+        Returns:
+            ``"model"``: the surrogate learns from them (registered with ``related``);
+            ``"local"``: they only switch on the local share (``local_related`` with the
+            method's own surrogate, which does not learn from them: ``gp-bo``'s GP); None: not
+            used.
+        """
+        from surrogates import surrogate_spec
+
+        if surrogate_spec(surrogate or self.surrogate).related:
+            return "model"
+        return "local" if self.local_related and surrogate is None else None
 
 
 def _bo(surrogate: str, name: str, stop: bool = False, local_related: bool = False

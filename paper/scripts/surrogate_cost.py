@@ -14,6 +14,11 @@ worker fits and proposes once at n = 20 (within the same limit, untimed), so one
 (lazy imports, first allocations) are not in the times. Writes a CSV (one row per surrogate x n x repeat, with ``status``) and
 prints a markdown table.
 
+``--proposal batch`` (default) times ``propose_batch``'s own defaults (8 restarts of L-BFGS-B
+from 256 raw samples); ``--proposal method`` times the settings the ``hyperpilot`` and ``gp-bo``
+methods propose with (``BOProposer``'s ``num_restarts`` and ``raw_samples`` defaults, read from
+its signature), which is what a study pays per batch.
+
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/surrogate_cost.py --repeats 3 \
         --timeout 900 --out runs/paper/surrogate_cost.csv
 """
@@ -21,6 +26,7 @@ prints a markdown table.
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
 import os
 import sys
@@ -43,7 +49,7 @@ from surrogate_common import (  # noqa: E402
 )
 from timelimit import Outcome, TimeLimitedWorker  # noqa: E402
 
-from acquisition import propose_batch  # noqa: E402
+from acquisition import ProposeOptions, propose_batch  # noqa: E402
 from surrogates import make_surrogate, surrogate_spec  # noqa: E402
 
 EXACT_GPS = ("gp",)
@@ -53,13 +59,32 @@ BASELINE = "gp-capped"
 WARMUP_N = 20
 
 
-def time_one(job: tuple[str, int, int]) -> dict[str, Any]:
+Job = tuple[str, int, int] | tuple[str, int, int, ProposeOptions]
+
+
+def proposal_options(kind: str) -> ProposeOptions:
+    """``propose_batch``'s defaults (``"batch"``) or the BO methods' own restarts and raw
+    samples (``"method"``, from ``BOProposer``'s signature, so the two cannot drift apart)."""
+    if kind == "batch":
+        return ProposeOptions()
+    if kind != "method":
+        raise ValueError(f"proposal must be 'batch' or 'method', got {kind!r}")
+    from hyperpilot.methods.bo import BOProposer
+
+    params = inspect.signature(BOProposer.__init__).parameters
+    return ProposeOptions(num_restarts=params["num_restarts"].default,
+                          raw_samples=params["raw_samples"].default)
+
+
+def time_one(job: Job) -> dict[str, Any]:
     """Fit the surrogate ``name`` on ``n`` random points and propose 8: seconds of each part.
 
     Args:
-        job: ``(name, n, seed)``; ``seed`` seeds the data, the model and the proposal.
+        job: ``(name, n, seed)`` or ``(name, n, seed, options)``; ``seed`` seeds the data, the
+            model and the proposal; ``options`` for ``propose_batch`` (default: its own).
     """
-    name, n, seed = job
+    name, n, seed = job[:3]
+    options_p = job[3] if len(job) == 4 else ProposeOptions()
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     X = torch.rand(n, 7, generator=g, dtype=torch.float64)
@@ -68,7 +93,7 @@ def time_one(job: tuple[str, int, int]) -> dict[str, Any]:
     t0 = time.perf_counter()
     model = make_surrogate(name, seed=seed, options=options).fit(X, Y)
     t1 = time.perf_counter()
-    cand = propose_batch(model, q=8, seed=seed)
+    cand = propose_batch(model, q=8, seed=seed, options=options_p)
     t2 = time.perf_counter()
     if cand.shape != (8, 7):
         raise RuntimeError(f"propose_batch returned shape {tuple(cand.shape)}, expected (8, 7)")
@@ -94,18 +119,22 @@ def related7(tasks: int = 9, points: int = 400) -> list[tuple[Any, Any]]:
     return _RELATED
 
 
-Call = Callable[[tuple[str, int, int], float | None], Outcome]
+Call = Callable[[Job, float | None], Outcome]
 
 
 def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
-             timeout: float | None, max_gp_n: int | None, call: Call) -> list[dict[str, Any]]:
+             timeout: float | None, max_gp_n: int | None, call: Call,
+             options: ProposeOptions | None = None) -> list[dict[str, Any]]:
     """One row per surrogate x n x repeat: ``status`` (ok, timeout, skipped, error, crashed),
-    ``note`` and the seconds (NaN unless ok). After a timeout the surrogate's other repeats
-    at that n and all larger n are skipped.
+    ``note``, the seconds (NaN unless ok) and the proposal's ``restarts``. After a timeout the
+    surrogate's other repeats at that n and all larger n are skipped.
 
     Args:
-        call: ``call((name, n, seed), timeout) -> Outcome``, e.g. ``TimeLimitedWorker.call``.
+        call: ``call(job, timeout) -> Outcome``, e.g. ``TimeLimitedWorker.call``; ``job`` is
+            ``(name, n, seed)``, with ``options`` appended where given.
+        options: ``propose_batch``'s options (None: its defaults).
     """
+    restarts = (options or ProposeOptions()).num_restarts
     rows: list[dict[str, Any]] = []
     blank = dict.fromkeys([*TIMES, "fit_warnings"], math.nan)
     for name in names:
@@ -113,11 +142,12 @@ def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
         warm = False
         for n in sorted(ns):
             for r in range(repeats):
-                row = {"surrogate": name, "n": n, "repeat": r, "seed": seed + r, **blank}
+                row = {"surrogate": name, "n": n, "repeat": r, "seed": seed + r,
+                       "restarts": restarts, **blank}
                 if reason := skip_reason(name, n, max_gp_n, timed_out_at):
                     rows.append({**row, "status": "skipped", "note": reason})
                     continue
-                o = measure(call, name, n, seed + r, timeout, warm)
+                o = measure(call, name, n, seed + r, timeout, warm, options)
                 warm = o.status == "ok"
                 if o.status == "timeout":
                     timed_out_at = n
@@ -128,14 +158,17 @@ def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
 
 
 def measure(call: Call, name: str, n: int, seed: int, timeout: float | None,
-            warm: bool) -> Outcome:
-    """The timed call ``(name, n, seed)``, after an untimed warm-up call at ``n = WARMUP_N``
-    unless ``warm`` (a warm-up that does not succeed stands for the call)."""
+            warm: bool, options: ProposeOptions | None = None) -> Outcome:
+    """The timed call ``(name, n, seed[, options])``, after an untimed warm-up call at
+    ``n = WARMUP_N`` unless ``warm`` (a warm-up that does not succeed stands for the call)."""
+    def job(size: int) -> Job:
+        return (name, size, seed) if options is None else (name, size, seed, options)
+
     if not warm:
-        o = call((name, WARMUP_N, seed), timeout)
+        o = call(job(WARMUP_N), timeout)
         if o.status != "ok":
             return Outcome(o.status, message=f"warm-up at n = {WARMUP_N}: {o.message}")
-    return call((name, n, seed), timeout)
+    return call(job(n), timeout)
 
 
 def skip_reason(name: str, n: int, max_gp_n: int | None, timed_out_at: int | None) -> str | None:
@@ -176,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--timeout", type=float, default=900.0,
                     help="seconds per fit + propose call, any surrogate (0: no limit)")
     ap.add_argument("--max-gp-n", type=int, default=None, help="skip exact GPs above this n")
+    ap.add_argument("--proposal", choices=["batch", "method"], default="batch",
+                    help="propose_batch's own restarts (batch) or the BO methods' (method)")
     ap.add_argument("--out", default="runs/paper/surrogate_cost.csv")
     args = ap.parse_args(argv)
     names = surrogate_names(args.surrogates)
@@ -183,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     torch.set_num_threads(1)
     with TimeLimitedWorker(time_one) as worker:
         rows = run_grid(names, args.ns, args.repeats, args.seed, args.timeout or None,
-                        args.max_gp_n, worker.call)
+                        args.max_gp_n, worker.call, proposal_options(args.proposal))
     write_csv(rows, args.out)
     print(table(rows, args.timeout or None))
 

@@ -153,6 +153,34 @@ def test_cost_grid_reports_a_failed_warm_up_as_the_call() -> None:
     assert row["status"] == "error" and row["note"] == "warm-up at n = 20: FitError: boom"
 
 
+def test_cost_grid_times_the_methods_proposal_settings_when_asked() -> None:
+    """``--proposal method`` passes ``BOProposer``'s restarts and raw samples to every call (the
+    warm-up included) and records them; the default passes nothing and records 8."""
+    import inspect
+
+    from acquisition import ProposeOptions
+    from hyperpilot.methods.bo import BOProposer
+
+    params = inspect.signature(BOProposer.__init__).parameters
+    method = cost.proposal_options("method")
+    assert method.num_restarts == params["num_restarts"].default != ProposeOptions().num_restarts
+    assert method.raw_samples == params["raw_samples"].default
+    assert cost.proposal_options("batch") == ProposeOptions()
+    with pytest.raises(ValueError, match="'batch' or 'method'"):
+        cost.proposal_options("fast")
+    log: list[tuple] = []
+
+    def call(job: tuple, timeout: float | None) -> Outcome:
+        log.append(job)
+        return Outcome("ok", {"fit_s": 1.0, "propose_s": 1.0, "total_s": 2.0, "fit_warnings": 0})
+
+    (row,) = cost.run_grid(["gp-capped"], [100], 1, 0, None, None, call, options=method)
+    assert log == [("gp-capped", 20, 0, method), ("gp-capped", 100, 0, method)]
+    assert row["restarts"] == method.num_restarts
+    (row,) = cost.run_grid(["gp-capped"], [100], 1, 0, None, None, call)
+    assert log[-1] == ("gp-capped", 100, 0) and row["restarts"] == 8
+
+
 def test_time_limited_worker_kills_a_call_past_its_limit() -> None:
     import time
 
@@ -168,6 +196,8 @@ def test_time_limited_worker_kills_a_call_past_its_limit() -> None:
 
 
 def test_time_one_fits_and_proposes_a_batch_of_eight_in_7d() -> None:
+    out = cost.time_one(("gp-capped", 12, 0, cost.proposal_options("method")))
+    assert set(out) == {"fit_s", "propose_s", "total_s", "fit_warnings"}
     out = cost.time_one(("gp-capped", 12, 0))
     assert set(out) == {"fit_s", "propose_s", "total_s", "fit_warnings"}
     assert out["total_s"] == pytest.approx(out["fit_s"] + out["propose_s"])
