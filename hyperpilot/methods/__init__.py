@@ -201,10 +201,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "bnnstop": {"stop_rule": {"model": "bnn"}},  # ... on the BNN curve model, trained online
     "local": {"local": {}},  # late in a study a share of each batch in a box around the incumbent
     "global": {"local": None},  # every slot global: hyperpilot before its local share
+    "quick": {"maxiter": 25},  # a quarter of the acquisition's L-BFGS-B iterations (cost)
 }
 """``"<method>:<variant>"`` names: option sets layered over a registered method."""
 _NO_MODEL = ("random", "hyperband", "pbt")
-_MODEL_VARIANTS = ("fid", "bohb", "curves", "bg", "norandom", "feed", "local", "global")
+_MODEL_VARIANTS = ("fid", "bohb", "curves", "bg", "norandom", "feed", "local", "global",
+                   "quick")
 
 
 class UnknownMethod(KeyError):
@@ -296,7 +298,8 @@ def _unknown(name: str) -> str:
             "proposals after the initial design), '<model method>:local' / "
             "'<model method>:global' (late in a study a share of each batch in a box around the "
             "incumbent, or none; hyperpilot's and gp-bo's default is local where the study has "
-            "related tasks), '<name>:race' (race configs at the max budget on up to 3 paired seeds), "
+            "related tasks), '<model method>:quick' (25 L-BFGS-B iterations per restart of the "
+            "acquisition, not 100), '<name>:race' (race configs at the max budget on up to 3 paired seeds), "
             "'<name>:stop' / '<name>:bnnstop' (learning-curve stopping on the parametric / the "
             "online BNN curve model); join variants with '+' (hyperpilot:race+bnnstop)")
 

@@ -15,9 +15,10 @@ worker fits and proposes once at n = 20 (within the same limit, untimed), so one
 prints a markdown table.
 
 ``--proposal batch`` (default) times ``propose_batch``'s own defaults (8 restarts of L-BFGS-B
-from 256 raw samples); ``--proposal method`` times the settings the ``hyperpilot`` and ``gp-bo``
-methods propose with (``BOProposer``'s ``num_restarts`` and ``raw_samples`` defaults, read from
-its signature), which is what a study pays per batch.
+from 256 raw samples, 100 iterations); ``--proposal method`` times the settings the
+``hyperpilot`` and ``gp-bo`` methods propose with (``BOProposer``'s ``num_restarts``,
+``raw_samples`` and ``maxiter`` defaults, read from its signature), which is what a study pays
+per batch; ``--proposal quick`` the same under the ``:quick`` variant (fewer iterations).
 
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/surrogate_cost.py --repeats 3 \
         --timeout 900 --out runs/paper/surrogate_cost.csv
@@ -63,17 +64,22 @@ Job = tuple[str, int, int] | tuple[str, int, int, ProposeOptions]
 
 
 def proposal_options(kind: str) -> ProposeOptions:
-    """``propose_batch``'s defaults (``"batch"``) or the BO methods' own restarts and raw
-    samples (``"method"``, from ``BOProposer``'s signature, so the two cannot drift apart)."""
+    """``propose_batch``'s defaults (``"batch"``), the BO methods' own restarts, raw samples and
+    iterations (``"method"``, from ``BOProposer``'s signature, so the two cannot drift apart), or
+    those under the ``:quick`` variant (``"quick"``, from ``hyperpilot.methods.VARIANTS``)."""
     if kind == "batch":
         return ProposeOptions()
-    if kind != "method":
-        raise ValueError(f"proposal must be 'batch' or 'method', got {kind!r}")
+    if kind not in ("method", "quick"):
+        raise ValueError(f"proposal must be 'batch', 'method' or 'quick', got {kind!r}")
+    from hyperpilot.methods import VARIANTS
     from hyperpilot.methods.bo import BOProposer
 
     params = inspect.signature(BOProposer.__init__).parameters
-    return ProposeOptions(num_restarts=params["num_restarts"].default,
-                          raw_samples=params["raw_samples"].default)
+    names = ("num_restarts", "raw_samples", "maxiter")
+    opts = {k: params[k].default for k in names}
+    if kind == "quick":
+        opts.update({k: v for k, v in VARIANTS["quick"].items() if k in names})
+    return ProposeOptions(**opts)
 
 
 def time_one(job: Job) -> dict[str, Any]:
@@ -126,7 +132,7 @@ def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
              timeout: float | None, max_gp_n: int | None, call: Call,
              options: ProposeOptions | None = None) -> list[dict[str, Any]]:
     """One row per surrogate x n x repeat: ``status`` (ok, timeout, skipped, error, crashed),
-    ``note``, the seconds (NaN unless ok) and the proposal's ``restarts``. After a timeout the
+    ``note``, the seconds (NaN unless ok) and the proposal's ``restarts`` and ``maxiter``. After a timeout the
     surrogate's other repeats at that n and all larger n are skipped.
 
     Args:
@@ -135,6 +141,7 @@ def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
         options: ``propose_batch``'s options (None: its defaults).
     """
     restarts = (options or ProposeOptions()).num_restarts
+    maxiter = (options or ProposeOptions()).maxiter
     rows: list[dict[str, Any]] = []
     blank = dict.fromkeys([*TIMES, "fit_warnings"], math.nan)
     for name in names:
@@ -143,7 +150,7 @@ def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
         for n in sorted(ns):
             for r in range(repeats):
                 row = {"surrogate": name, "n": n, "repeat": r, "seed": seed + r,
-                       "restarts": restarts, **blank}
+                       "restarts": restarts, "maxiter": maxiter, **blank}
                 if reason := skip_reason(name, n, max_gp_n, timed_out_at):
                     rows.append({**row, "status": "skipped", "note": reason})
                     continue
@@ -209,8 +216,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--timeout", type=float, default=900.0,
                     help="seconds per fit + propose call, any surrogate (0: no limit)")
     ap.add_argument("--max-gp-n", type=int, default=None, help="skip exact GPs above this n")
-    ap.add_argument("--proposal", choices=["batch", "method"], default="batch",
-                    help="propose_batch's own restarts (batch) or the BO methods' (method)")
+    ap.add_argument("--proposal", choices=["batch", "method", "quick"], default="batch",
+                    help="propose_batch's own settings (batch), the BO methods' (method), or "
+                         "theirs under the :quick variant (quick)")
     ap.add_argument("--out", default="runs/paper/surrogate_cost.csv")
     args = ap.parse_args(argv)
     names = surrogate_names(args.surrogates)

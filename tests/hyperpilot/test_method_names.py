@@ -124,3 +124,24 @@ def test_register_surrogate_rejects_names_that_break_method_names() -> None:
     for bad in ["", "a@b", "a:b", "a,b", "a b"]:
         with pytest.raises(ValueError, match="surrogate names"):
             register_surrogate(bad, SurrogateSpec(_gp))
+
+
+def test_quick_variant_caps_the_acquisitions_iterations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``:quick`` reaches ``propose_or_random`` as ``maxiter=25``; the default stays at 100."""
+    import acquisition
+
+    seen: list[int] = []
+    real = acquisition.propose_or_random
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["options"].maxiter)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(acquisition, "propose_or_random", spy)
+    for name, maxiter in [("gp-bo-nostop:quick", 25), ("gp-bo-nostop", 100)]:
+        seen.clear()
+        s = _drive(Study(SPACE, FID, name, seed=1, method_options=FAST), 15)
+        assert s.method.proposer.maxiter == maxiter  # type: ignore[attr-defined]
+        assert seen and set(seen) == {maxiter}
+    with pytest.raises(ValueError, match="maxiter"):
+        make_method("gp-bo", SPACE, FID, seed=0, maxiter=0)

@@ -12,6 +12,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "paper" / "scripts"))
 
+import acq_iterations  # noqa: E402
 import rff_starvation as starvation  # noqa: E402
 import subset_bias  # noqa: E402
 import surrogate_common as common  # noqa: E402
@@ -159,14 +160,19 @@ def test_cost_grid_times_the_methods_proposal_settings_when_asked() -> None:
     import inspect
 
     from acquisition import ProposeOptions
+    from hyperpilot.methods import VARIANTS
     from hyperpilot.methods.bo import BOProposer
 
     params = inspect.signature(BOProposer.__init__).parameters
     method = cost.proposal_options("method")
     assert method.num_restarts == params["num_restarts"].default != ProposeOptions().num_restarts
     assert method.raw_samples == params["raw_samples"].default
+    assert method.maxiter == params["maxiter"].default
+    quick = cost.proposal_options("quick")
+    assert quick.maxiter == VARIANTS["quick"]["maxiter"] < method.maxiter
+    assert quick.num_restarts == method.num_restarts
     assert cost.proposal_options("batch") == ProposeOptions()
-    with pytest.raises(ValueError, match="'batch' or 'method'"):
+    with pytest.raises(ValueError, match="'batch', 'method' or 'quick'"):
         cost.proposal_options("fast")
     log: list[tuple] = []
 
@@ -176,7 +182,7 @@ def test_cost_grid_times_the_methods_proposal_settings_when_asked() -> None:
 
     (row,) = cost.run_grid(["gp-capped"], [100], 1, 0, None, None, call, options=method)
     assert log == [("gp-capped", 20, 0, method), ("gp-capped", 100, 0, method)]
-    assert row["restarts"] == method.num_restarts
+    assert row["restarts"] == method.num_restarts and row["maxiter"] == method.maxiter
     (row,) = cost.run_grid(["gp-capped"], [100], 1, 0, None, None, call)
     assert log[-1] == ("gp-capped", 100, 0) and row["restarts"] == 8
 
@@ -231,3 +237,17 @@ def test_subset_bias_rows_and_a_model_that_sees_all_points() -> None:
     assert full["regret"] >= 0 and sub["regret"] >= 0
     with pytest.raises(ValueError, match="variant"):
         subset_bias.fitted("rff/bogus", X, Y, seed=0)
+
+
+def test_acq_iterations_scores_each_cap_on_one_fit_against_the_largest() -> None:
+    rows = acq_iterations.score_batches("gp-capped", 12, 0, [20, 2])
+    assert [r["maxiter"] for r in rows] == [20, 2]
+    assert all(math.isfinite(r["score"]) and r["propose_s"] > 0 for r in rows)
+    made = [{"surrogate": "m", "n": 5, "seed": s, "maxiter": m, "propose_s": t, "score": v}
+            for s, m, t, v in [(0, 100, 2.0, -1.0), (0, 25, 1.0, -1.5),
+                               (1, 100, 4.0, 0.0), (1, 25, 3.0, 0.5)]]
+    by_cap = {r["maxiter"]: r for r in acq_iterations.summary(made)}
+    assert by_cap[100]["score_change_median"] == 0 and by_cap[100]["score_change_worst"] == 0
+    assert by_cap[25]["score_change_worst"] == -0.5  # seed 0 lost 0.5, seed 1 gained 0.5
+    assert by_cap[25]["propose_s"] == 1.0 and by_cap[25]["seeds"] == 2  # torch's lower median
+    assert acq_iterations.seed_range("2-4") == [2, 3, 4] and acq_iterations.seed_range("7") == [7]
