@@ -112,7 +112,7 @@ def _fake_call(log: list[tuple[str, int, int]]) -> cost.Call:
         if timeout is not None and secs > timeout:
             return Outcome("timeout", message=f"timed out (> {timeout:g} s)")
         return Outcome("ok", {"fit_s": 0.75 * secs, "propose_s": 0.25 * secs, "total_s": secs,
-                              "fit_warnings": 0})
+                              "cpu_s": 0.5 * secs, "fit_warnings": 0})
     return call
 
 
@@ -128,10 +128,10 @@ def test_cost_grid_marks_timeouts_and_skips_what_follows() -> None:
     assert [j for j in log if j[0] == "gp"] == [("gp", 20, 0), ("gp", 100, 0), ("gp", 100, 1),
                                                 ("gp", 500, 0), ("gp", 500, 1), ("gp", 2000, 0)]
     md = cost.table(rows, 900.0)
-    assert "| gp | 2000 | - | - | > 900 | - | 0 | timed out (> 900 s); skipped: an earlier " \
-           "repeat timed out |" in md
-    assert "| gp | 500 | 93.75 | 31.25 | 125.00 | 250.00 | 2 |  |" in md
-    assert "| gp-capped | 2000 | 1.50 | 0.50 | 2.00 | 1.00 | 2 |  |" in md
+    assert "| gp | 2000 | - | - | > 900 | - | - | - | 0 | timed out (> 900 s); skipped: an " \
+           "earlier repeat timed out |" in md
+    assert "| gp | 500 | 93.75 | 31.25 | 125.00 | 62.50 | 250.00 | 250.00 | 2 |  |" in md
+    assert "| gp-capped | 2000 | 1.50 | 0.50 | 2.00 | 1.00 | 1.00 | 1.00 | 2 |  |" in md
 
 
 def test_cost_grid_skips_larger_n_after_a_timeout_and_above_max_gp_n() -> None:
@@ -178,7 +178,8 @@ def test_cost_grid_times_the_methods_proposal_settings_when_asked() -> None:
 
     def call(job: tuple, timeout: float | None) -> Outcome:
         log.append(job)
-        return Outcome("ok", {"fit_s": 1.0, "propose_s": 1.0, "total_s": 2.0, "fit_warnings": 0})
+        return Outcome("ok", {"fit_s": 1.0, "propose_s": 1.0, "total_s": 2.0, "cpu_s": 2.0,
+                              "fit_warnings": 0})
 
     (row,) = cost.run_grid(["gp-capped"], [100], 1, 0, None, None, call, options=method)
     assert log == [("gp-capped", 20, 0, method), ("gp-capped", 100, 0, method)]
@@ -203,9 +204,10 @@ def test_time_limited_worker_kills_a_call_past_its_limit() -> None:
 
 def test_time_one_fits_and_proposes_a_batch_of_eight_in_7d() -> None:
     out = cost.time_one(("gp-capped", 12, 0, cost.proposal_options("method")))
-    assert set(out) == {"fit_s", "propose_s", "total_s", "fit_warnings"}
+    assert set(out) == {"fit_s", "propose_s", "total_s", "cpu_s", "fit_warnings"}
     out = cost.time_one(("gp-capped", 12, 0))
-    assert set(out) == {"fit_s", "propose_s", "total_s", "fit_warnings"}
+    assert set(out) == {"fit_s", "propose_s", "total_s", "cpu_s", "fit_warnings"}
+    assert 0 < out["cpu_s"] < 10 * out["total_s"]
     assert out["total_s"] == pytest.approx(out["fit_s"] + out["propose_s"])
     assert out["fit_s"] > 0 and out["propose_s"] > 0
 
@@ -243,7 +245,8 @@ def test_acq_iterations_scores_each_cap_on_one_fit_against_the_largest() -> None
     rows = acq_iterations.score_batches("gp-capped", 12, 0, [20, 2])
     assert [r["maxiter"] for r in rows] == [20, 2]
     assert all(math.isfinite(r["score"]) and r["propose_s"] > 0 for r in rows)
-    made = [{"surrogate": "m", "n": 5, "seed": s, "maxiter": m, "propose_s": t, "score": v}
+    made = [{"surrogate": "m", "n": 5, "seed": s, "maxiter": m, "propose_s": t,
+             "propose_cpu_s": t, "score": v}
             for s, m, t, v in [(0, 100, 2.0, -1.0), (0, 25, 1.0, -1.5),
                                (1, 100, 4.0, 0.0), (1, 25, 3.0, 0.5)]]
     by_cap = {r["maxiter"]: r for r in acq_iterations.summary(made)}
