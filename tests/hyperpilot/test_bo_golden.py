@@ -5,18 +5,20 @@ case, every trial of a fixed-seed study driven by ask/tell (``config_id``, budge
 number of fed rows, config) and the method's ``options()``, which stored studies compare to
 refuse a changed method. ``gp-bo`` has stopped runs early since then, so the recorded
 ``gp-bo`` is today's ``gp-bo-nostop``; driven by ask/tell (no run is stopped) both propose the
-same. Exact equality assumes the same CPU kernels as the recording (the
-reference machines' AMD EPYC): on another CPU (an Intel Xeon with the same torch wheel moved the
-first model proposal of ``gp-bo`` by 3e-4 of the range, and L-BFGS then amplifies it along the
-study) the test checks what does not depend on the last digits: the same trials, budgets,
-sources and fed rows, every config before the first model proposal exactly, and that proposal
-within 1% of each parameter's range.
+same. Exact equality would assume the recording's CPU kernels, and two machines differ in them
+even within a vendor: an Intel Xeon with the same torch wheel moved the first model proposal of
+``gp-bo`` by 3e-4 of the range, and an AMD EPYC (family 25, model 17; 2026-12-06) differed
+from the recording, an AMD EPYC too, in the same way, also at the commit before that day's
+changes; L-BFGS then amplifies the difference along the study. So the test checks what does not depend on
+the last digits: the same trials, budgets, sources and fed rows, every config before the first
+model proposal exactly, and that proposal within 1% of each parameter's range. That one seed
+gives one study on one machine is tested with the studies (``test_study``: determinism, and
+resume against an uninterrupted run).
 """
 
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -44,21 +46,6 @@ OPTIONS["gp-bo-nostop"] = FAST  # what gp-bo was when recorded: no curve stoppin
 RECORDED_AS = {"gp-bo-nostop": "gp-bo", "hyperpilot@ensemble": "hyperpilot",
                "hyperpilot-nostop@ensemble:feed": "hyperpilot-nostop:feed"}
 N_RESULTS = {"hyperpilot-nostop@ensemble:feed": 45}  # long enough for fed rows to reach a fit
-RECORDED_ON = "AuthenticAMD"
-"""The CPU vendor of the recording (AMD EPYC, torch's AVX512 kernels)."""
-
-
-def cpu_vendor() -> str:
-    """``vendor_id`` of ``/proc/cpuinfo`` (``platform.processor()`` where there is none)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("vendor_id"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
 def assert_same_up_to_kernels(got: list[Any], want: list[Any]) -> None:
     """The rows agree in everything but the model's last digits (see the module docstring)."""
     assert [r[:4] for r in got] == [r[:4] for r in want]  # ids, budgets, sources, fed rows
@@ -94,10 +81,7 @@ def test_proposals_and_options_match_the_recording(case: str) -> None:
     got = _record(case, OPTIONS[case], N_RESULTS.get(case, 21))
     want = GOLDEN[RECORDED_AS.get(case, case)]
     assert any(r[2] == "model" for r in want["rows"])
-    if cpu_vendor() == RECORDED_ON:
-        assert got["rows"] == want["rows"]
-    else:
-        assert_same_up_to_kernels(got["rows"], want["rows"])
+    assert_same_up_to_kernels(got["rows"], want["rows"])
     if case.partition(":")[0] == "gp-bo":  # now stops runs like hyperpilot (ask/tell never does)
         assert got["options"]["stop_rule"] == GOLDEN["hyperpilot"]["options"]["stop_rule"]
         got["options"]["stop_rule"] = None
