@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -239,6 +240,44 @@ def kernel_matrix(X: Tensor, lengthscale: Tensor, outputscale: Tensor | float,
     return outputscale * (1 + r + r**2 / 3) * torch.exp(-r)
 
 
+def step_keeping_best(opt: torch.optim.Optimizer, loss_fn: Callable[[], Tensor],
+                      params: Sequence[Tensor]) -> bool:
+    """``opt.step`` on ``loss_fn`` (a scalar to minimise, differentiable in ``params``), falling
+    back to the best point it evaluated where a step fails.
+
+    A line search can try hyperparameters whose covariance is not positive definite even with
+    jitter; ``_chol`` then raises ``RuntimeError`` from inside the step, and the parameters hold
+    the failed trial point. Here they go back to the evaluated point of least finite loss (the
+    start at worst), so the fit goes on from a point the objective accepts. Where no step fails
+    this is ``opt.step`` unchanged: the copies do not touch the iterates.
+
+    Returns:
+        Whether a step failed (the caller counts it).
+    """
+    best = [p.detach().clone() for p in params]
+    best_loss = [math.inf]
+
+    def closure() -> Tensor:
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()  # type: ignore[no-untyped-call]
+        value = float(loss.detach())
+        if value < best_loss[0]:  # NaN compares False: never kept
+            best_loss[0] = value
+            for keep, p in zip(best, params, strict=True):
+                keep.copy_(p.detach())
+        return loss
+
+    try:
+        opt.step(closure)  # type: ignore[arg-type]
+    except RuntimeError:
+        with torch.no_grad():
+            for keep, p in zip(best, params, strict=True):
+                p.copy_(keep)
+        return True
+    return False
+
+
 def _chol(A: Tensor) -> Tensor:
     """Lower Cholesky factor with a small fixed jitter (differentiable); growing jitter if needed."""
     jitter = 1e-8 * float(A.diagonal().mean().detach())
@@ -369,6 +408,7 @@ class RFFNetwork(Model):
         self.train_Y = torch.empty(0, 1, dtype=dtype)
         self.train_Yvar: Tensor | None = None
         self.fit_index = torch.empty(0, dtype=torch.long)  # rows the hyperparameters were fitted on
+        self.failed_steps = 0  # L-BFGS runs of the last fit that hit a non-PD step
         self.fit_info: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ public API
@@ -392,6 +432,7 @@ class RFFNetwork(Model):
             keep = capped_indices(Y, self.fit_points, self.top_fraction, self.seed)
             self.fit_index = keep
             sub_extra = None if extra is None else extra[keep]
+            self.failed_steps = 0
             if self.fixed is None:
                 self.hypers, map_value = self._fit_hypers(X[keep], y[keep], sub_extra)
             else:
@@ -417,7 +458,10 @@ class RFFNetwork(Model):
             "outputscale": h.outputscale,
             "noise_var": h.noise,
             "log_map": map_value,
-            "warnings": [],
+            "failed_steps": self.failed_steps,
+            "warnings": [f"{self.failed_steps} hyperparameter run(s) hit a non-positive-definite "
+                         "step and went on from the best point before it"]
+            if self.failed_steps else [],
         }
         return self
 
@@ -585,16 +629,8 @@ class RFFNetwork(Model):
         def objective() -> Tensor:
             return self._log_map(X, y, extra, *params) / n
 
-        def closure() -> Tensor:
-            opt.zero_grad()
-            loss = -objective()
-            loss.backward()  # type: ignore[no-untyped-call]
-            return loss
-
-        try:
-            opt.step(closure)  # type: ignore[no-untyped-call]
-        except RuntimeError:  # a non-PD step: keep the last finite iterate
-            pass
+        # a non-PD step: back to the best point evaluated (the final value is then computable)
+        self.failed_steps += step_keeping_best(opt, lambda: -objective(), params)
         with torch.no_grad():
             value = float(objective()) * n
             hypers = Hypers(MIN_LENGTHSCALE + params[0].exp(), float(params[3].exp()),

@@ -47,6 +47,7 @@ from surrogates.rff import (
     draw_frequencies,
     kernel_matrix,
     lengthscale_prior,
+    step_keeping_best,
 )
 from surrogates.rff import MIN_NOISE as RFF_MIN_NOISE
 from surrogates.rff import features as rff_features
@@ -371,14 +372,8 @@ class TransferRFF(Model):
                 return -(ev + prior)
 
             opt = torch.optim.LBFGS([raw], max_iter=100, line_search_fn="strong_wolfe")
-
-            def closure() -> Tensor:
-                opt.zero_grad()
-                loss = neg_map()
-                loss.backward()
-                return loss
-
-            opt.step(closure)
+            # a non-PD step: back to the best point evaluated (``rff.step_keeping_best``)
+            failed = step_keeping_best(opt, neg_map, [raw])
             with torch.no_grad():
                 s_t, noise, c, ls = unpack(raw.detach())
                 log_map = -float(neg_map())
@@ -403,7 +398,10 @@ class TransferRFF(Model):
                          "related": self.features is not None,
                          "transfer_scale": self.s_t, "noise_var": self.noise,
                          "lengthscale": [round(v, 4) for v in self.lengthscale.tolist()],
-                         "log_map": log_map, "warnings": []}
+                         "log_map": log_map, "failed_steps": int(failed),
+                         "warnings": ["the hyperparameter fit hit a non-positive-definite step "
+                                      "and went on from the best point before it"]
+                         if failed else []}
         return self
 
     @property

@@ -24,6 +24,7 @@ from surrogates.rff import (
     features,
     kernel_matrix,
     log_evidence,
+    step_keeping_best,
 )
 
 ELL = torch.tensor([0.3, 0.5], dtype=torch.float64)
@@ -287,3 +288,53 @@ def test_path_above_keeps_the_exact_posterior_up_to_its_size() -> None:
     X, Y = _data(n=31)
     hybrid.fit(X, Y)
     assert isinstance(hybrid.posterior(Xs), EnsemblePosterior)
+
+
+def test_a_failed_step_goes_back_to_the_best_point_evaluated() -> None:
+    """``step_keeping_best``: a loss that raises past x = 1.2 (as ``_chol`` does on a non-PD
+    matrix) leaves x at the best finite point evaluated, not at the failed trial point."""
+    x = torch.tensor([0.0], dtype=torch.float64, requires_grad=True)
+    seen: list[tuple[float, float]] = []
+
+    def loss() -> torch.Tensor:
+        if float(x.detach()) > 1.2:
+            raise RuntimeError("RFF evidence matrix is not positive definite")
+        value = (x - 2.0).pow(2).sum()
+        seen.append((float(x.detach()), float(value.detach())))
+        return value
+
+    opt = torch.optim.LBFGS([x], max_iter=50, line_search_fn="strong_wolfe")
+    assert step_keeping_best(opt, loss, [x]) is True
+    best_x, best_value = min(seen, key=lambda s: s[1])
+    assert float(x.detach()) == best_x <= 1.2 and best_value < 4.0  # moved towards 2
+    y = torch.tensor([0.0], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([y], max_iter=50, line_search_fn="strong_wolfe")
+    assert step_keeping_best(opt, lambda: (y - 2.0).pow(2).sum(), [y]) is False
+    assert float(y.detach()) == pytest.approx(2.0)
+
+
+def test_fit_survives_a_non_pd_step_and_reports_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hyperparameter run whose line search hits a non-PD matrix fits from the best point
+    before it (the bench saw ``rff-kev`` fall back to random proposals here) and says so."""
+    X, Y = _data()
+    calls, bad = [0], []
+    real = RFFNetwork._log_map
+
+    def flaky(self: RFFNetwork, *args: torch.Tensor) -> torch.Tensor:
+        """Not PD at the 4th point evaluated, wherever it is evaluated again."""
+        calls[0] += 1
+        raw_l = args[3].detach().clone()  # (X, y, extra, raw_l, raw_n, c, log_s2)
+        if calls[0] == 4:
+            bad.append(raw_l)
+        if any(torch.equal(raw_l, b) for b in bad):
+            raise RuntimeError("RFF evidence matrix is not positive definite")
+        return real(self, *args)
+
+    monkeypatch.setattr(RFFNetwork, "_log_map", flaky)
+    model = RFFNetwork(seed=0, n_features=128, evidence="kernel").fit(X, Y)
+    assert model.fit_info["failed_steps"] == 1 and len(model.fit_info["warnings"]) == 1
+    assert math.isfinite(model.fit_info["log_map"])
+    assert torch.isfinite(model.posterior(X[:3]).mean).all()
+    monkeypatch.setattr(RFFNetwork, "_log_map", real)
+    clean = RFFNetwork(seed=0, n_features=128, evidence="kernel").fit(X, Y)
+    assert clean.fit_info["failed_steps"] == 0 and clean.fit_info["warnings"] == []
