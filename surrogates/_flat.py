@@ -28,7 +28,7 @@ def jittered_cholesky(A: Tensor, what: str) -> Tensor:
     Raises:
         RuntimeError: naming ``what`` when even ``1e-3`` relative jitter fails.
     """
-    jitter = 1e-10 * float(A.diagonal().mean().clamp_min(1e-12))
+    jitter = 1e-10 * float(A.diagonal().detach().mean().clamp_min(1e-12))
     eye = torch.eye(A.shape[0], dtype=A.dtype)
     for _ in range(8):
         L, info = torch.linalg.cholesky_ex(A + jitter * eye)
