@@ -98,9 +98,10 @@ def method_related_options(method: str, benchmark: str, data_dir: str | None) ->
     learns from related tasks (registered with ``related``), or one registered with
     ``local_related`` on its own surrogate where there are related tasks (``gp-bo``: they only
     switch on the local share), else ``{}``: what the bench adds to a cell's method options
-    (``ModelMethod.related_role`` is the rule, the one ``ModelMethod`` follows). ``pb2``'s explore model is fitted on (time, mutable hyperparameters)
-    -> improvement, not on the configs the related tasks are evaluated at, so ``pb2-bnn@transfer``
-    gets none and its surrogate is the single-task ``rff-kev``."""
+    (``ModelMethod.related_role`` is the rule, the one ``ModelMethod`` follows). ``pb2``'s
+    explore model is fitted on (time, mutable hyperparameters) -> improvement, not on the configs
+    the related tasks are evaluated at, so ``pb2-bnn@transfer`` gets none and its surrogate is the
+    single-task ``rff-kev``."""
     from hyperpilot.methods import METHODS, ModelMethod, parse_method
 
     parsed = parse_method(method)

@@ -111,7 +111,6 @@ class ModelMethod:
                                full_fidelity=full_fidelity, name=self.name, stop_rule=rule,
                                paired_seeds=paired_seeds, racing=racing, incumbent=incumbent)
 
-
     def related_role(self, surrogate: str | None) -> Literal["model", "local"] | None:
         """What the method does with a study's related tasks: the one rule that both the bench
         (``hyperpilot.related.method_related_options``: whether to hand them over) and
@@ -299,7 +298,8 @@ def _unknown(name: str) -> str:
             "'<model method>:global' (late in a study a share of each batch in a box around the "
             "incumbent, or none; hyperpilot's and gp-bo's default is local where the study has "
             "related tasks), '<model method>:quick' (25 L-BFGS-B iterations per restart of the "
-            "acquisition, not 100), '<name>:race' (race configs at the max budget on up to 3 paired seeds), "
+            "acquisition, not 100), '<name>:race' (race configs at the max budget on up to 3 "
+            "paired seeds), "
             "'<name>:stop' / '<name>:bnnstop' (learning-curve stopping on the parametric / the "
             "online BNN curve model); join variants with '+' (hyperpilot:race+bnnstop)")
 

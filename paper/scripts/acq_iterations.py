@@ -8,9 +8,9 @@ with the BO methods' own restarts and raw samples (``surrogate_cost.proposal_opt
 capped at that many iterations. Each batch is scored by the same q-LogEI with other MC base
 samples (seed ``seed + 99``), so the score does not reward fitting the optimiser's own samples.
 
-Prints, per surrogate x n x maxiter, the median propose wall and CPU seconds and the median and worst change
-of the score against the largest ``--maxiter`` on the same fit (log units: -0.01 is 1% less
-expected improvement); writes one row per call to ``--out``. One thread.
+Prints, per surrogate x n x maxiter, the median propose wall and CPU seconds and the median and
+worst change of the score against the largest ``--maxiter`` on the same fit (log units: -0.01
+is 1% less expected improvement); writes one row per call to ``--out``. One thread.
 
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/acq_iterations.py --surrogates transfer \\
         gp-capped --ns 500 2000 --seeds 0-4 --maxiter 100 50 25 --out runs/cost/acq_iterations.csv

@@ -135,8 +135,8 @@ def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
              timeout: float | None, max_gp_n: int | None, call: Call,
              options: ProposeOptions | None = None) -> list[dict[str, Any]]:
     """One row per surrogate x n x repeat: ``status`` (ok, timeout, skipped, error, crashed),
-    ``note``, the seconds (NaN unless ok) and the proposal's ``restarts`` and ``maxiter``. After a timeout the
-    surrogate's other repeats at that n and all larger n are skipped.
+    ``note``, the seconds (NaN unless ok) and the proposal's ``restarts`` and ``maxiter``.
+    After a timeout the surrogate's other repeats at that n and all larger n are skipped.
 
     Args:
         call: ``call(job, timeout) -> Outcome``, e.g. ``TimeLimitedWorker.call``; ``job`` is

@@ -9,9 +9,9 @@ same. Exact equality would assume the recording's CPU kernels, and two machines 
 even within a vendor: an Intel Xeon with the same torch wheel moved the first model proposal of
 ``gp-bo`` by 3e-4 of the range, and an AMD EPYC (family 25, model 17; 2026-12-06) differed
 from the recording, an AMD EPYC too, in the same way, also at the commit before that day's
-changes; L-BFGS then amplifies the difference along the study. So the test checks what does not depend on
-the last digits: the same trials, budgets, sources and fed rows, every config before the first
-model proposal exactly, and that proposal within 1% of each parameter's range. That one seed
+changes; L-BFGS then amplifies the difference along the study. So the test checks what does
+not depend on the last digits: the same trials, budgets, sources and fed rows, every config
+before the first model proposal exactly, and that proposal within 1% of each parameter's range. That one seed
 gives one study on one machine is tested with the studies (``test_study``: determinism, and
 resume against an uninterrupted run).
 """
