@@ -143,8 +143,7 @@ def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
             ``(name, n, seed)``, with ``options`` appended where given.
         options: ``propose_batch``'s options (None: its defaults).
     """
-    restarts = (options or ProposeOptions()).num_restarts
-    maxiter = (options or ProposeOptions()).maxiter
+    used = options or ProposeOptions()
     rows: list[dict[str, Any]] = []
     blank = dict.fromkeys([*TIMES, "fit_warnings"], math.nan)
     for name in names:
@@ -153,7 +152,7 @@ def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
         for n in sorted(ns):
             for r in range(repeats):
                 row = {"surrogate": name, "n": n, "repeat": r, "seed": seed + r,
-                       "restarts": restarts, "maxiter": maxiter, **blank}
+                       "restarts": used.num_restarts, "maxiter": used.maxiter, **blank}
                 if reason := skip_reason(name, n, max_gp_n, timed_out_at):
                     rows.append({**row, "status": "skipped", "note": reason})
                     continue
