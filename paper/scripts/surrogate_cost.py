@@ -34,7 +34,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -63,7 +63,14 @@ BASELINE = "gp-capped"
 WARMUP_N = 20
 
 
-Job = tuple[str, int, int] | tuple[str, int, int, ProposeOptions]
+class Job(NamedTuple):
+    """One timed call: surrogate ``name`` fitted on ``n`` random points, ``seed`` for the data,
+    the model and the proposal, and ``propose_batch``'s ``options``."""
+
+    name: str
+    n: int
+    seed: int
+    options: ProposeOptions = ProposeOptions()
 
 
 def proposal_options(kind: str) -> ProposeOptions:
@@ -89,11 +96,9 @@ def time_one(job: Job) -> dict[str, Any]:
     """Fit the surrogate ``name`` on ``n`` random points and propose 8: seconds of each part.
 
     Args:
-        job: ``(name, n, seed)`` or ``(name, n, seed, options)``; ``seed`` seeds the data, the
-            model and the proposal; ``options`` for ``propose_batch`` (default: its own).
+        job: what to time (a plain ``(name, n, seed[, options])`` tuple works too).
     """
-    name, n, seed = job[:3]
-    options_p = job[3] if len(job) == 4 else ProposeOptions()
+    name, n, seed, options_p = Job(*job)
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(seed)
     X = torch.rand(n, 7, generator=g, dtype=torch.float64)
@@ -139,8 +144,7 @@ def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
     After a timeout the surrogate's other repeats at that n and all larger n are skipped.
 
     Args:
-        call: ``call(job, timeout) -> Outcome``, e.g. ``TimeLimitedWorker.call``; ``job`` is
-            ``(name, n, seed)``, with ``options`` appended where given.
+        call: ``call(job, timeout) -> Outcome``, e.g. ``TimeLimitedWorker.call``.
         options: ``propose_batch``'s options (None: its defaults).
     """
     used = options or ProposeOptions()
@@ -168,16 +172,14 @@ def run_grid(names: Sequence[str], ns: Sequence[int], repeats: int, seed: int,
 
 def measure(call: Call, name: str, n: int, seed: int, timeout: float | None,
             warm: bool, options: ProposeOptions | None = None) -> Outcome:
-    """The timed call ``(name, n, seed[, options])``, after an untimed warm-up call at
+    """The timed call ``Job(name, n, seed, options)``, after an untimed warm-up call at
     ``n = WARMUP_N`` unless ``warm`` (a warm-up that does not succeed stands for the call)."""
-    def job(size: int) -> Job:
-        return (name, size, seed) if options is None else (name, size, seed, options)
-
+    opts = options or ProposeOptions()
     if not warm:
-        o = call(job(WARMUP_N), timeout)
+        o = call(Job(name, WARMUP_N, seed, opts), timeout)
         if o.status != "ok":
             return Outcome(o.status, message=f"warm-up at n = {WARMUP_N}: {o.message}")
-    return call(job(n), timeout)
+    return call(Job(name, n, seed, opts), timeout)
 
 
 def skip_reason(name: str, n: int, max_gp_n: int | None, timed_out_at: int | None) -> str | None:

@@ -104,10 +104,11 @@ def test_quality_rows_skip_exact_gps_above_the_limit_and_score_the_others() -> N
 
 
 def _fake_call(log: list[tuple[str, int, int]]) -> cost.Call:
-    """The exact GP takes (n / 100)^3 s, the others n / 1000 s; over the limit is a timeout."""
-    def call(job: tuple[str, int, int], timeout: float | None) -> Outcome:
-        log.append(job)
-        name, n, _ = job
+    """The exact GP takes (n / 100)^3 s, the others n / 1000 s; over the limit is a timeout.
+    ``log`` gets each call's ``(name, n, seed)``."""
+    def call(job: cost.Job, timeout: float | None) -> Outcome:
+        log.append((job.name, job.n, job.seed))
+        name, n = job.name, job.n
         secs = (n / 100) ** 3 if name == "gp" else n / 1000
         if timeout is not None and secs > timeout:
             return Outcome("timeout", message=f"timed out (> {timeout:g} s)")
@@ -147,7 +148,7 @@ def test_cost_grid_skips_larger_n_after_a_timeout_and_above_max_gp_n() -> None:
 
 
 def test_cost_grid_reports_a_failed_warm_up_as_the_call() -> None:
-    def call(job: tuple[str, int, int], timeout: float | None) -> Outcome:
+    def call(job: cost.Job, timeout: float | None) -> Outcome:
         return Outcome("error", message="FitError: boom")
 
     (row,) = cost.run_grid(["laplace"], [100], 1, 0, None, None, call)
@@ -174,18 +175,18 @@ def test_cost_grid_times_the_methods_proposal_settings_when_asked() -> None:
     assert cost.proposal_options("batch") == ProposeOptions()
     with pytest.raises(ValueError, match="'batch', 'method' or 'quick'"):
         cost.proposal_options("fast")
-    log: list[tuple] = []
+    log: list[cost.Job] = []
 
-    def call(job: tuple, timeout: float | None) -> Outcome:
+    def call(job: cost.Job, timeout: float | None) -> Outcome:
         log.append(job)
         return Outcome("ok", {"fit_s": 1.0, "propose_s": 1.0, "total_s": 2.0, "cpu_s": 2.0,
                               "fit_warnings": 0})
 
     (row,) = cost.run_grid(["gp-capped"], [100], 1, 0, None, None, call, options=method)
-    assert log == [("gp-capped", 20, 0, method), ("gp-capped", 100, 0, method)]
+    assert log == [cost.Job("gp-capped", 20, 0, method), cost.Job("gp-capped", 100, 0, method)]
     assert row["restarts"] == method.num_restarts and row["maxiter"] == method.maxiter
     (row,) = cost.run_grid(["gp-capped"], [100], 1, 0, None, None, call)
-    assert log[-1] == ("gp-capped", 100, 0) and row["restarts"] == 8
+    assert log[-1] == cost.Job("gp-capped", 100, 0, ProposeOptions()) and row["restarts"] == 8
 
 
 def test_time_limited_worker_kills_a_call_past_its_limit() -> None:
@@ -203,7 +204,7 @@ def test_time_limited_worker_kills_a_call_past_its_limit() -> None:
 
 
 def test_time_one_fits_and_proposes_a_batch_of_eight_in_7d() -> None:
-    out = cost.time_one(("gp-capped", 12, 0, cost.proposal_options("method")))
+    out = cost.time_one(cost.Job("gp-capped", 12, 0, cost.proposal_options("method")))
     assert set(out) == {"fit_s", "propose_s", "total_s", "cpu_s", "fit_warnings"}
     out = cost.time_one(("gp-capped", 12, 0))
     assert set(out) == {"fit_s", "propose_s", "total_s", "cpu_s", "fit_warnings"}
