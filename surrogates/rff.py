@@ -408,7 +408,6 @@ class RFFNetwork(Model):
         self.train_Y = torch.empty(0, 1, dtype=dtype)
         self.train_Yvar: Tensor | None = None
         self.fit_index = torch.empty(0, dtype=torch.long)  # rows the hyperparameters were fitted on
-        self.failed_steps = 0  # L-BFGS runs of the last fit that hit a non-PD step
         self.fit_info: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ public API
@@ -432,11 +431,10 @@ class RFFNetwork(Model):
             keep = capped_indices(Y, self.fit_points, self.top_fraction, self.seed)
             self.fit_index = keep
             sub_extra = None if extra is None else extra[keep]
-            self.failed_steps = 0
             if self.fixed is None:
-                self.hypers, map_value = self._fit_hypers(X[keep], y[keep], sub_extra)
+                self.hypers, map_value, failed = self._fit_hypers(X[keep], y[keep], sub_extra)
             else:
-                self.hypers, map_value = self.fixed, float("nan")
+                self.hypers, map_value, failed = self.fixed, float("nan"), 0
             if self.posterior_points is None:
                 post = torch.arange(X.shape[0])
             elif self.posterior_points == self.fit_points:  # the same subset (rff-wide, rff-kev)
@@ -458,10 +456,10 @@ class RFFNetwork(Model):
             "outputscale": h.outputscale,
             "noise_var": h.noise,
             "log_map": map_value,
-            "failed_steps": self.failed_steps,
-            "warnings": [f"{self.failed_steps} hyperparameter run(s) hit a non-positive-definite "
+            "failed_steps": failed,
+            "warnings": [f"{failed} hyperparameter run(s) hit a non-positive-definite "
                          "step and went on from the best point before it"]
-            if self.failed_steps else [],
+            if failed else [],
         }
         return self
 
@@ -592,27 +590,33 @@ class RFFNetwork(Model):
                 self.w_samples = self.w_mean[:, None] + torch.linalg.solve_triangular(
                     L.T, z, upper=True)
 
-    def _fit_hypers(self, X: Tensor, y: Tensor, extra: Tensor | None) -> tuple[Hypers, float]:
+    def _fit_hypers(self, X: Tensor, y: Tensor,
+                    extra: Tensor | None) -> tuple[Hypers, float, int]:
         """MAP hyperparameters by L-BFGS from the prior mode (and ``restarts`` longer starts).
 
         Returns:
-            The best ``Hypers`` and its log evidence plus log prior (nats, all points).
+            The best ``Hypers``, its log evidence plus log prior (nats, all points) and how many
+            of the runs hit a non-positive-definite step.
         """
         d = X.shape[-1]
         loc, scale = lengthscale_prior(d)
         mode = math.exp(loc - scale**2)
         best: tuple[float, Hypers] | None = None
+        failed = 0
         for k in range(1 + self.restarts):
             start = mode * (4.5 if k else 1.0)
-            value, hypers = self._lbfgs(X, y, extra, start)
+            value, hypers, hit = self._lbfgs(X, y, extra, start)
+            failed += hit
             if best is None or value > best[0]:
                 best = (value, hypers)
         assert best is not None
-        return best[1], best[0]
+        return best[1], best[0], failed
 
     def _lbfgs(self, X: Tensor, y: Tensor, extra: Tensor | None,
-               start: float) -> tuple[float, Hypers]:
-        """One L-BFGS run of the log MAP objective from lengthscales ``start`` (all dims)."""
+               start: float) -> tuple[float, Hypers, bool]:
+        """One L-BFGS run of the log MAP objective from lengthscales ``start`` (all dims): the
+        final log MAP value (-inf where not finite), the hyperparameters and whether a step hit
+        a non-positive-definite matrix (the run then went on from the best point before it)."""
         d, dt = X.shape[-1], self.model_dtype
         raw_l = torch.full((d,), math.log(max(start - MIN_LENGTHSCALE, 1e-6)), dtype=dt)
         raw_n = torch.tensor(math.log(math.exp(NOISE_PRIOR[0] - NOISE_PRIOR[1] ** 2) - MIN_NOISE),
@@ -630,12 +634,12 @@ class RFFNetwork(Model):
             return self._log_map(X, y, extra, *params) / n
 
         # a non-PD step: back to the best point evaluated (the final value is then computable)
-        self.failed_steps += step_keeping_best(opt, lambda: -objective(), params)
+        failed = step_keeping_best(opt, lambda: -objective(), params)
         with torch.no_grad():
             value = float(objective()) * n
             hypers = Hypers(MIN_LENGTHSCALE + params[0].exp(), float(params[3].exp()),
                             MIN_NOISE + float(params[1].exp()), float(params[2]))
-        return (value if math.isfinite(value) else -math.inf), hypers
+        return (value if math.isfinite(value) else -math.inf), hypers, failed
 
     def _log_map(self, X: Tensor, y: Tensor, extra: Tensor | None, raw_l: Tensor,
                  raw_n: Tensor, c: Tensor, log_s2: Tensor) -> Tensor:
