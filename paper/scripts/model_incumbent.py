@@ -1,0 +1,208 @@
+"""Pick the incumbent by a surrogate's posterior mean instead of the best single run (issue 19).
+
+On a noisy objective the best single run at the max budget is one draw selected for being low
+(the winner's curse). Ax instead reports the observed config with the best *model-predicted*
+value: the model pools each run with its neighbours, at every budget, and shrinks lucky draws.
+This script measures that rule offline. Each (benchmark, method, seed) runs one study of
+``--budget`` FFE (no racing: one seed per run); at each FFE cut the incumbent is chosen
+
+* ``best-run``: the study's own rule, the best single run at the max budget;
+* ``model:<surrogate>``: among the configs with a complete run at the max budget, the one whose
+  posterior mean at the max budget is best, the surrogate fitted (seeded) on every complete run
+  up to the cut, with the budget as an input (the BO methods' ``"fidelity"`` data rule);
+
+and scored by its **test regret**: its mean value at the max budget over the bench's held-out
+seeds 10000..10015 (``hyperpilot.bench.testscore``), minus the optimum. Tuning seeds are the
+study seeds ``0..N-1``, disjoint from the test seeds.
+
+    OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/model_incumbent.py \\
+        --benchmarks bandit noisy-brittle --methods hyperband random --seeds 10 --budget 100 \\
+        --cuts 10 30 100 --surrogates gp-capped rff-kev --out runs/racing/model_incumbent.csv
+
+Writes one row per (study, cut, rule) to ``--out`` (resumable: finished studies are skipped) and
+prints the summary: median and mean test regret with a 95% bootstrap CI of the mean, and wins /
+losses / ties of each model rule against ``best-run`` on the same study and cut.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+BASE_RULE = "best-run"
+
+
+def model_choice(results: Sequence[Any], space: Any, min_budget: float, max_budget: float,
+                 surrogate: str, seed: int) -> tuple[dict[str, Any], float] | None:
+    """The max-budget config of ``results`` with the best posterior mean (loss, minimised).
+
+    Args:
+        results: the study's finished ``Result``s up to the cut, in tell order (values are
+            losses: the studies here minimise).
+        space: the study's ``SearchSpace``; min_budget, max_budget: its fidelity range.
+        surrogate: a name in ``surrogates.SURROGATES``; seed: its seed.
+
+    Returns:
+        ``(config, predicted loss)``, or None where no run reached the max budget.
+    """
+    import torch
+
+    from hyperpilot.methods.bo_data import Encoder, TrainingData
+    from surrogates import make_surrogate
+
+    done = [r for r in results if r.status.value == "complete" and r.value is not None
+            and np.isfinite(r.value)]
+    top = {r.trial.config_id: r.trial.config for r in done if r.trial.budget >= max_budget}
+    if not top:
+        return None
+    enc = Encoder(space)
+    data = TrainingData("fidelity", min_budget, 2, enc).assemble(
+        done, lambda r: float(r.value if r.value is not None else "nan"), max_budget)
+    if data is None:
+        return None
+    X, Y, _ = data
+    model = make_surrogate(surrogate, seed=seed,
+                           cat_groups=space.categorical_groups or None).fit(X, Y)
+    ids = list(top)
+    Xc = enc.encode([(i, top[i]) for i in ids], True)
+    assert Xc is not None
+    with torch.no_grad():
+        post: Any = model.posterior(Xc.unsqueeze(-2))
+        mean = post.mean.reshape(-1)  # Y = -loss
+    k = int(torch.argmax(mean))
+    return top[ids[k]], -float(mean[k])
+
+
+def run_one(benchmark: str, method: str, seed: int, budget: float, cuts: Sequence[float],
+            surrogates: Sequence[str]) -> list[dict[str, Any]]:
+    """One study; a row per (cut, rule) with the chosen config and its test regret."""
+    from hyperpilot.bench.testscore import test_values
+    from hyperpilot.benchmarks import get_benchmark
+    from hyperpilot.selection import IncumbentRule, choose
+    from hyperpilot.study import Study
+    from hyperpilot.trial import spent
+
+    bench = get_benchmark(benchmark, seed=seed)
+    t0 = time.perf_counter()
+    study = Study(bench.space, bench.fidelity, method, "minimize", seed)
+    study.run(bench, budget=budget)
+    fmax = bench.fidelity.max
+    rows: list[dict[str, Any]] = []
+    chosen: list[str | None] = []
+    for cut in cuts:
+        used, upto = 0.0, []
+        for r in study.results:
+            used += spent(r) / fmax
+            if used > cut + 1e-9:
+                break
+            upto.append(r)
+        base = choose(upto, "minimize", IncumbentRule(), fmax)
+        picks: list[tuple[str, dict[str, Any] | None, float]] = [
+            (BASE_RULE, None if base is None else base.config,
+             float("nan") if base is None else base.value)]
+        for s in surrogates:
+            m = model_choice(upto, bench.space, bench.fidelity.min, fmax, s, seed)
+            picks.append((f"model:{s}", None if m is None else m[0],
+                          float("nan") if m is None else m[1]))
+        for rule, config, tuning in picks:
+            chosen.append(json.dumps(config, sort_keys=True) if config is not None else None)
+            rows.append({"benchmark": benchmark, "method": method, "seed": seed, "cut": cut,
+                         "rule": rule, "trials": len(upto), "tuning_value": tuning,
+                         "config": chosen[-1]})
+    todo = sorted({c for c in chosen if c is not None})
+    values = dict(zip(todo, test_values(benchmark, todo, None), strict=True)) if todo else {}
+    secs = time.perf_counter() - t0
+    for row in rows:
+        test = values.get(row["config"], float("nan"))
+        row.update(test_value=test, test_regret=test - bench.optimum, seconds=secs)
+    return rows
+
+
+def bootstrap_ci(x: np.ndarray, reps: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the mean of ``x``."""
+    rng = np.random.default_rng(seed)
+    means = rng.choice(x, size=(reps, len(x)), replace=True).mean(axis=1)
+    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (benchmark, method, cut, rule): studies, median / mean test regret, the mean's CI,
+    and wins / losses / ties against ``best-run`` on the same study (ties: the same config)."""
+    out = []
+    keys = ["benchmark", "method", "cut"]
+    for key, g in df.groupby(keys):
+        base = g[g["rule"] == BASE_RULE].set_index("seed")
+        for rule, h in g.groupby("rule", sort=False):
+            x = h["test_regret"].dropna().to_numpy()
+            lo, hi = bootstrap_ci(x) if len(x) else (np.nan, np.nan)
+            h = h.set_index("seed")
+            same = h["config"] == base["config"].reindex(h.index)
+            diff = (h["test_regret"] - base["test_regret"].reindex(h.index))[~same]
+            out.append({**dict(zip(keys, key, strict=True)), "rule": rule, "n": len(x),
+                        "median": np.median(x) if len(x) else np.nan,
+                        "mean": x.mean() if len(x) else np.nan, "ci_lo": lo, "ci_hi": hi,
+                        "wins": int((diff < 0).sum()), "losses": int((diff > 0).sum()),
+                        "ties": int(same.sum())})
+    return pd.DataFrame(out)
+
+
+def markdown(s: pd.DataFrame) -> str:
+    """The summary as a markdown table (test regret, lower is better)."""
+    lines = ["| benchmark | method | FFE | rule | n | median | mean [95% CI] | W / L / same |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in s.itertuples():
+        wl = "-" if r.rule == BASE_RULE else f"{r.wins} / {r.losses} / {r.ties}"
+        lines.append(f"| {r.benchmark} | {r.method} | {r.cut:g} | {r.rule} | {r.n} | "
+                     f"{r.median:.4f} | {r.mean:.4f} [{r.ci_lo:.4f}, {r.ci_hi:.4f}] | {wl} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--benchmarks", nargs="+", default=["bandit", "noisy-brittle"])
+    ap.add_argument("--methods", nargs="+", default=["hyperband", "random"])
+    ap.add_argument("--seeds", type=int, default=10, help="tuning seeds 0..N-1")
+    ap.add_argument("--budget", type=float, default=100.0, help="FFE per study")
+    ap.add_argument("--cuts", type=float, nargs="+", default=[10.0, 30.0, 100.0],
+                    help="FFE at which the incumbent is chosen (at most --budget)")
+    ap.add_argument("--surrogates", nargs="+", default=["gp-capped", "rff-kev"])
+    ap.add_argument("--out", type=Path, default=Path("runs/racing/model_incumbent.csv"))
+    a = ap.parse_args()
+    if a.seeds < 1 or a.budget <= 0 or any(not 0 < c <= a.budget for c in a.cuts):
+        ap.error("--seeds must be >= 1 and every --cuts in (0, --budget]")
+    from surrogates import SURROGATES
+
+    unknown = [s for s in a.surrogates if s not in SURROGATES]
+    if unknown:
+        ap.error(f"unknown surrogate(s) {unknown}; known: {', '.join(sorted(SURROGATES))}")
+    import torch
+
+    torch.set_num_threads(1)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    df = pd.read_csv(a.out) if a.out.exists() else pd.DataFrame()
+    done = set() if df.empty else set(zip(df["benchmark"], df["method"], df["seed"], strict=True))
+    todo = [(b, m, s) for b in a.benchmarks for m in a.methods for s in range(a.seeds)
+            if (b, m, s) not in done]
+    try:
+        from tqdm import tqdm
+        it: Any = tqdm(todo, desc="studies")
+    except ImportError:
+        it = todo
+    for b, m, s in it:
+        rows = pd.DataFrame(run_one(b, m, s, a.budget, sorted(a.cuts), a.surrogates))
+        df = pd.concat([df, rows], ignore_index=True)
+        df.to_csv(a.out, index=False, float_format="%.8g")  # after every study: resumable
+    keep = df[df["benchmark"].isin(a.benchmarks) & df["method"].isin(a.methods)
+              & (df["seed"] < a.seeds)]
+    print(markdown(summary(keep)))
+
+
+if __name__ == "__main__":
+    main()
