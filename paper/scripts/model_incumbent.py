@@ -19,6 +19,13 @@ study seeds ``0..N-1``, disjoint from the test seeds.
         --benchmarks bandit noisy-brittle --methods hyperband random --seeds 10 --budget 100 \\
         --cuts 10 30 100 --surrogates gp-capped rff-kev --out runs/racing/model_incumbent.csv
 
+With ``--stores <bench folder>`` the studies a bench already ran (the BO methods' cells, say)
+are scored instead of new ones being run:
+
+    OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/model_incumbent.py --benchmarks bandit \
+        --methods gp-bo hyperpilot@transfer --seeds 3 --cuts 10 33.333333 100 \
+        --stores runs/bench/h100-synth --out runs/racing/model_incumbent_bo.csv
+
 Writes one row per (study, cut, rule) to ``--out`` (resumable: finished studies are skipped) and
 prints the summary: median and mean test regret with a 95% bootstrap CI of the mean, and wins /
 losses / ties of each model rule against ``best-run`` on the same study and cut.
@@ -83,22 +90,51 @@ def model_choice(results: Sequence[Any], space: Any, min_budget: float, max_budg
 def run_one(benchmark: str, method: str, seed: int, budget: float, cuts: Sequence[float],
             surrogates: Sequence[str]) -> list[dict[str, Any]]:
     """One study; a row per (cut, rule) with the chosen config and its test regret."""
-    from hyperpilot.bench.testscore import test_values
     from hyperpilot.benchmarks import get_benchmark
-    from hyperpilot.selection import IncumbentRule, choose
     from hyperpilot.study import Study
-    from hyperpilot.trial import spent
 
     bench = get_benchmark(benchmark, seed=seed)
     t0 = time.perf_counter()
     study = Study(bench.space, bench.fidelity, method, "minimize", seed)
     study.run(bench, budget=budget)
+    return score_cuts(study.results, benchmark, method, seed, cuts, surrogates, t0)
+
+
+def store_path(folder: Path, benchmark: str, method: str, seed: int) -> Path:
+    """The bench folder's study store of one cell."""
+    return folder / "studies" / f"{method}__{benchmark}__s{seed}.sqlite"
+
+
+def stored_results(path: Path) -> list[Any]:
+    """The finished ``Result``s of the one study in the store ``path``, in tell order."""
+    from hyperpilot.storage import Storage
+
+    store = Storage(path, read_only=True)
+    try:
+        (study,) = store.studies()
+        rows = [r for r in store.load_trials(study["study_id"]) if r.result is not None]
+    finally:
+        store.close()
+    return [r.result for r in sorted(rows, key=lambda r: r.tell_seq or 0)]
+
+
+def score_cuts(results: Sequence[Any], benchmark: str, method: str, seed: int,
+               cuts: Sequence[float], surrogates: Sequence[str],
+               t0: float) -> list[dict[str, Any]]:
+    """A row per (cut, rule): the incumbent of ``results`` (a minimising study of ``benchmark``
+    with tuning seed ``seed``) up to each FFE cut, and its test regret."""
+    from hyperpilot.bench.testscore import test_values
+    from hyperpilot.benchmarks import get_benchmark
+    from hyperpilot.selection import IncumbentRule, choose
+    from hyperpilot.trial import spent
+
+    bench = get_benchmark(benchmark, seed=seed)
     fmax = bench.fidelity.max
     rows: list[dict[str, Any]] = []
     chosen: list[str | None] = []
     for cut in cuts:
         used, upto = 0.0, []
-        for r in study.results:
+        for r in results:
             used += spent(r) / fmax
             if used > cut + 1e-9:
                 break
@@ -174,6 +210,9 @@ def main() -> None:
                     help="FFE at which the incumbent is chosen (at most --budget)")
     ap.add_argument("--surrogates", nargs="+", default=["gp-capped", "rff-kev"])
     ap.add_argument("--out", type=Path, default=Path("runs/racing/model_incumbent.csv"))
+    ap.add_argument("--stores", type=Path, default=None,
+                    help="a bench folder: score its studies (studies/<method>__<benchmark>__s<seed>"
+                         ".sqlite, minimising) instead of running new ones; --budget is unused")
     a = ap.parse_args()
     if a.seeds < 1 or a.budget <= 0 or any(not 0 < c <= a.budget for c in a.cuts):
         ap.error("--seeds must be >= 1 and every --cuts in (0, --budget]")
@@ -190,13 +229,19 @@ def main() -> None:
     done = set() if df.empty else set(zip(df["benchmark"], df["method"], df["seed"], strict=True))
     todo = [(b, m, s) for b in a.benchmarks for m in a.methods for s in range(a.seeds)
             if (b, m, s) not in done]
+    if a.stores is not None:
+        todo = [t for t in todo if store_path(a.stores, *t).exists()]
     try:
         from tqdm import tqdm
         it: Any = tqdm(todo, desc="studies")
     except ImportError:
         it = todo
     for b, m, s in it:
-        rows = pd.DataFrame(run_one(b, m, s, a.budget, sorted(a.cuts), a.surrogates))
+        if a.stores is None:
+            rows = pd.DataFrame(run_one(b, m, s, a.budget, sorted(a.cuts), a.surrogates))
+        else:
+            rows = pd.DataFrame(score_cuts(stored_results(store_path(a.stores, b, m, s)), b, m, s,
+                                           sorted(a.cuts), a.surrogates, time.perf_counter()))
         df = pd.concat([df, rows], ignore_index=True)
         df.to_csv(a.out, index=False, float_format="%.8g")  # after every study: resumable
     keep = df[df["benchmark"].isin(a.benchmarks) & df["method"].isin(a.methods)

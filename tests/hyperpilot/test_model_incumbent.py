@@ -68,3 +68,18 @@ def test_the_summary_counts_wins_against_the_best_run_on_the_same_study() -> Non
     assert s.loc["best-run", "median"] == pytest.approx(0.1)
     assert s.loc["model:gp", "mean"] == pytest.approx(0.5 / 3)
     assert "| b | m | 10 | model:gp | 3 |" in mi.markdown(mi.summary(pd.DataFrame(rows)))
+
+
+def test_stored_results_come_back_in_tell_order(tmp_path: Path) -> None:
+    from hyperpilot.study import Study
+    from tests.hyperpilot.objectives import FIDELITY, branin_mf
+    from tests.hyperpilot.objectives import SPACE as BRANIN_SPACE
+
+    path = mi.store_path(tmp_path, "branin", "hyperband", 3)
+    path.parent.mkdir(parents=True)
+    study = Study(BRANIN_SPACE, FIDELITY, "hyperband", "minimize", 3, storage=path, name="s")
+    study.run(branin_mf, n_trials=12)
+    study.storage.close()
+    back = mi.stored_results(path)
+    assert [(r.trial.trial_id, r.value) for r in back] == \
+        [(r.trial.trial_id, r.value) for r in study.results]
