@@ -70,8 +70,7 @@ def model_choice(results: Sequence[Any], space: Any, min_budget: float, max_budg
     if not top:
         return None
     enc = Encoder(space)
-    data = TrainingData("fidelity", min_budget, 2, enc).assemble(
-        done, lambda r: float(r.value if r.value is not None else "nan"), max_budget)
+    data = TrainingData("fidelity", min_budget, 2, enc).assemble(done, _loss, max_budget)
     if data is None:
         return None
     X, Y, _ = data
@@ -85,6 +84,12 @@ def model_choice(results: Sequence[Any], space: Any, min_budget: float, max_budg
         mean = post.mean.reshape(-1)  # Y = -loss
     k = int(torch.argmax(mean))
     return top[ids[k]], -float(mean[k])
+
+
+def _loss(r: Any) -> float:
+    """A complete run's value (a loss here: the studies minimise)."""
+    assert r.value is not None
+    return float(r.value)
 
 
 def run_one(benchmark: str, method: str, seed: int, budget: float, cuts: Sequence[float],
