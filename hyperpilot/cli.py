@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--eval-every", type=int, dest="eval_every",
                     help="SB3: also evaluate every N env steps and keep each seed's curve")
     ti.add_argument("--out", type=Path, help="also write the result as JSON to this file")
+    ti.add_argument("--by-model", dest="by_model", nargs="?", const="gp-capped", metavar="SURROGATE",
+                    help="test the config with the best posterior mean of SURROGATE (default "
+                         "gp-capped) instead of the study's incumbent rule: for noisy studies")
     d = sub.add_parser("dashboard", help="watch studies live in a browser (read-only unless "
                        "--allow-actions)")
     d.add_argument("storage", type=Path, nargs="+", help="stores, or folders of stores")
@@ -399,7 +402,6 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_test_incumbent(args: argparse.Namespace) -> int:
     from hyperpilot.incumbent import evaluate_incumbent
     from hyperpilot.problems import resolve_problem
-    from hyperpilot.selection import choose, rule_of
     from hyperpilot.storage import Storage
 
     if not args.storage.exists():
@@ -414,9 +416,8 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
     spec = d.get("problem")
     if not spec:
         raise UsageError(f"study '{args.name}' does not record its problem (made through the API?)")
-    rule = rule_of(d)
-    best = choose([r.result for r in st.load_trials(found[0]["study_id"]) if r.result is not None],
-                  d["direction"], rule)
+    results = [r.result for r in st.load_trials(found[0]["study_id"]) if r.result is not None]
+    best = _chosen(results, d, found[0]["seed"], args.by_model)
     if best is None:
         raise UsageError(f"study '{args.name}' has no complete trial yet")
     problem = resolve_problem(spec.get("benchmark"), spec.get("workload"),
@@ -453,6 +454,32 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
         if partial is not None:
             partial.unlink(missing_ok=True)
     return 0
+
+
+def _chosen(results: list[Any], definition: dict[str, Any], seed: int,
+            by_model: str | None) -> Any:
+    """The incumbent ``test-incumbent`` retrains: the study's own rule, or with ``by_model``
+    the best posterior mean of that surrogate (``hyperpilot.posterior_incumbent``)."""
+    from hyperpilot.selection import choose, rule_of
+
+    if by_model is None:
+        return choose(results, definition["direction"], rule_of(definition))
+    from hyperpilot.posterior_incumbent import posterior_incumbent
+    from hyperpilot.space import SearchSpace
+    from hyperpilot.trial import Fidelity
+    from surrogates import SURROGATES
+
+    if by_model not in SURROGATES:
+        raise UsageError(f"--by-model: unknown surrogate {by_model!r}; known: "
+                         f"{', '.join(sorted(SURROGATES))}")
+    space = SearchSpace.from_dict(definition["space"])
+    fidelity = Fidelity(**definition["fidelity"])
+    try:
+        out = posterior_incumbent(results, space, fidelity, definition["direction"], by_model,
+                                  seed)
+    except ValueError as e:
+        raise UsageError(f"--by-model: {e}") from None
+    return None if out is None else out[0]
 
 
 def default_argv(argv: list[str]) -> list[str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from hyperpilot.space import Config
@@ -174,6 +174,16 @@ def _record(runs: list[Result], sign: float, rule: IncumbentRule) -> Incumbent:
     t = best.trial
     return Incumbent(dict(t.config), t.config_id, mean, t.budget, values,
                      tuple(r.trial.seed_index for r in runs), t.trial_id, rule.describe())
+
+
+def record(runs: list[Result], direction: str, rule: str) -> Incumbent:
+    """The :class:`Incumbent` of one config from its ``runs`` at one budget (at least one
+    complete), as the rules here report it, with ``rule`` as its description; for a rule
+    decided elsewhere (``hyperpilot.posterior_incumbent``)."""
+    if direction not in ("minimize", "maximize"):
+        raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
+    inc = _record(runs, 1.0 if direction == "minimize" else -1.0, IncumbentRule())
+    return replace(inc, rule=rule)
 
 
 def trace(results: Sequence[Result], direction: str, rule: IncumbentRule,

@@ -364,7 +364,11 @@ class SearchSpace:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> SearchSpace:
-        """Build from ``{"params": {name: {"type": ..., ...}}, "conditions": [...]}``."""
+        """Build from ``{"params": {name: {"type": ..., ...}}, "conditions": [...]}``.
+
+        A condition's parent is moved before its child where the mapping lists the child first
+        (otherwise the order is kept): a study's store writes its definition with sorted keys,
+        which puts ``step_size`` before its parent ``update``, say."""
         if not isinstance(d, Mapping) or "params" not in d:
             raise SpaceError("a space definition needs a 'params' mapping")
         unknown = sorted(set(d) - {"params", "conditions"})
@@ -382,7 +386,7 @@ class SearchSpace:
                 conds.append(Condition(str(c["child"]), str(c["parent"]), tuple(c["values"])))
             except (KeyError, TypeError):
                 raise SpaceError(f"a condition needs child, parent and values, got {c!r}") from None
-        return cls(params, conds)
+        return cls(_parents_first(params, conds), conds)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -464,6 +468,26 @@ def _py(v: Any, p: Param) -> Any:
     if isinstance(p, Int):
         return int(v)
     return p.choices[p.index(v)]
+
+
+def _parents_first(params: dict[str, Param], conds: Sequence[Condition]) -> dict[str, Param]:
+    """``params`` reordered so that every condition's parent comes before its child, each
+    name otherwise where it was (names the conditions do not know are left for the
+    constructor to report)."""
+    parent_of = {c.child: c.parent for c in conds}
+    out: dict[str, Param] = {}
+
+    def add(name: str, depth: int) -> None:
+        if name in out:
+            return
+        parent = parent_of.get(name)
+        if parent in params and depth < len(params):  # depth: a cycle cannot recurse forever
+            add(parent, depth + 1)
+        out[name] = params[name]
+
+    for name in params:
+        add(name, 0)
+    return out
 
 
 def _param_from_dict(name: str, p: Any) -> Param:

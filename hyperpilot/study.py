@@ -266,6 +266,17 @@ class Study:
         """The incumbent with its seeds, spread and the rule that chose it (None before any run)."""
         return choose(self._results, self.direction, self.method.incumbent_rule)
 
+    def posterior_incumbent(self, surrogate: str = "gp-capped") -> Incumbent | None:
+        """The config with the best posterior mean of ``surrogate`` (fitted with the study's
+        seed on every complete run) among those run at the highest budget: a second opinion
+        on a noisy study (``hyperpilot.posterior_incumbent``; the method's rule is unchanged).
+        None before a complete run; ValueError with fewer than 2."""
+        from hyperpilot.posterior_incumbent import posterior_incumbent
+
+        out = posterior_incumbent(self._results, self.space, self.fidelity, self.direction,
+                                  surrogate, self.seed)
+        return None if out is None else out[0]
+
     def budget_used(self) -> float:
         """Full-fidelity equivalents spent by finished trials: sum(budget - resume_budget) / max.
 

@@ -48,48 +48,24 @@ BASE_RULE = "best-run"
 
 def model_choice(results: Sequence[Any], space: Any, min_budget: float, max_budget: float,
                  surrogate: str, seed: int) -> tuple[dict[str, Any], float] | None:
-    """The max-budget config of ``results`` with the best posterior mean (loss, minimised).
+    """The max-budget config of ``results`` with the best posterior mean (loss, minimised):
+    ``hyperpilot.posterior_incumbent`` judged at the max budget.
 
     Args:
-        results: the study's finished ``Result``s up to the cut, in tell order (values are
-            losses: the studies here minimise).
+        results: the study's finished ``Result``s up to the cut (values are losses: the studies
+            here minimise).
         space: the study's ``SearchSpace``; min_budget, max_budget: its fidelity range.
         surrogate: a name in ``surrogates.SURROGATES``; seed: its seed.
 
     Returns:
         ``(config, predicted loss)``, or None where no run reached the max budget.
     """
-    import torch
+    from hyperpilot.posterior_incumbent import posterior_incumbent
+    from hyperpilot.trial import Fidelity
 
-    from hyperpilot.methods.bo_data import Encoder, TrainingData
-    from surrogates import make_surrogate
-
-    done = [r for r in results if r.status.value == "complete" and r.value is not None
-            and np.isfinite(r.value)]
-    top = {r.trial.config_id: r.trial.config for r in done if r.trial.budget >= max_budget}
-    if not top:
-        return None
-    enc = Encoder(space)
-    data = TrainingData("fidelity", min_budget, 2, enc).assemble(done, _loss, max_budget)
-    if data is None:
-        return None
-    X, Y, _ = data
-    model = make_surrogate(surrogate, seed=seed,
-                           cat_groups=space.categorical_groups or None).fit(X, Y)
-    ids = list(top)
-    Xc = enc.encode([(i, top[i]) for i in ids], True)
-    assert Xc is not None
-    with torch.no_grad():
-        post: Any = model.posterior(Xc.unsqueeze(-2))
-        mean = post.mean.reshape(-1)  # Y = -loss
-    k = int(torch.argmax(mean))
-    return top[ids[k]], -float(mean[k])
-
-
-def _loss(r: Any) -> float:
-    """A complete run's value (a loss here: the studies minimise)."""
-    assert r.value is not None
-    return float(r.value)
+    out = posterior_incumbent(results, space, Fidelity(min_budget, max_budget), "minimize",
+                              surrogate, seed, budget=max_budget)
+    return None if out is None else (out[0].config, out[1])
 
 
 def run_one(benchmark: str, method: str, seed: int, budget: float, cuts: Sequence[float],

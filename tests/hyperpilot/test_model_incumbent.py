@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-import hyperpilot as hp
 from hyperpilot.selection import IncumbentRule, choose
-from hyperpilot.trial import Result, Status, Trial
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "paper" / "scripts"))
 
 import model_incumbent as mi  # noqa: E402
 
-SPACE = hp.SearchSpace({"x": hp.Float(0.0, 1.0)})
-
-
-def _history() -> list[Result]:
-    """Loss ``(x - 0.3)^2`` at the max budget 9 plus a fixed pattern of noise (sd 0.02), and
-    one lucky run: ``x = 0.9`` (true loss 0.36) drew 0.2 below its neighbours' level and is the
-    best single run (-0.05 against the best honest run's 0.0)."""
-    rng = np.random.default_rng(0)
-    out, tid = [], 0
-    for x in np.linspace(0.0, 1.0, 21):
-        for budget in (1.0, 3.0, 9.0):
-            v = (x - 0.3) ** 2 + 0.02 * rng.standard_normal() + 0.05 * (9.0 - budget) / 8
-            if budget == 9.0 and math.isclose(x, 0.9):
-                v = -0.05
-            out.append(Result(Trial(tid, int(round(20 * x)), {"x": float(x)}, budget),
-                              Status.COMPLETE, float(v), []))
-            tid += 1
-    return out
+from tests.hyperpilot.test_posterior_incumbent import SPACE, _history  # noqa: E402
 
 
 @pytest.mark.parametrize("surrogate", ["gp-capped", "rff-kev"])

@@ -211,3 +211,20 @@ def test_dump_load_round_trip(tmp_path: Path, cond_space: SearchSpace, suffix: s
     assert back.to_dict() == space.to_dict() and back.fingerprint() == space.fingerprint()
     cfg = space.sample(1, np.random.default_rng(0))[0]
     np.testing.assert_array_equal(back.encode(cfg), space.encode(cfg))
+
+
+def test_from_dict_puts_a_parent_before_its_child_as_a_store_sorts_them() -> None:
+    """A store writes definitions with sorted keys: ``step_size`` before its parent ``update``
+    (the bandit's space); loading it must work and keep the other names where they were."""
+    import json
+
+    space = SearchSpace({"epsilon": Float(0.001, 0.5), "update": Categorical(["avg", "const"]),
+                         "step_size": Float(0.01, 1.0)}, {"step_size": ("update", ["const"])})
+    stored = json.loads(json.dumps(space.to_dict(), sort_keys=True))
+    assert list(stored["params"]) == ["epsilon", "step_size", "update"]
+    back = SearchSpace.from_dict(stored)
+    assert list(back.params) == ["epsilon", "update", "step_size"]
+    assert back.to_dict() == space.to_dict()
+    with pytest.raises(SpaceError, match="unknown parameter"):
+        SearchSpace.from_dict({"params": {"a": {"type": "float", "low": 0, "high": 1}},
+                               "conditions": [{"child": "a", "parent": "zz", "values": ["x"]}]})
