@@ -10,7 +10,11 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: the commands import the package inside their bodies
+    from hyperpilot.selection import Incumbent
+    from hyperpilot.trial import Result
 
 DEFAULTS: dict[str, Any] = {
     "benchmark": None, "workload": None, "method": "hyperpilot", "budget": None, "n_trials": None,
@@ -456,8 +460,8 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
     return 0
 
 
-def _chosen(results: list[Any], definition: dict[str, Any], seed: int,
-            by_model: str | None) -> Any:
+def _chosen(results: list[Result], definition: dict[str, Any], seed: int,
+            by_model: str | None) -> Incumbent | None:
     """The incumbent ``test-incumbent`` retrains: the study's own rule, or with ``by_model``
     the best posterior mean of that surrogate (``hyperpilot.posterior_incumbent``)."""
     from hyperpilot.selection import choose, rule_of
