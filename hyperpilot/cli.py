@@ -37,6 +37,8 @@ class UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from hyperpilot.posterior_incumbent import DEFAULT_SURROGATE
+
     p = argparse.ArgumentParser(prog="hyperpilot", description=__doc__)
     sub = p.add_subparsers(dest="command")
     r = sub.add_parser("run", help="run (or resume) a study")
@@ -91,9 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--eval-every", type=int, dest="eval_every",
                     help="SB3: also evaluate every N env steps and keep each seed's curve")
     ti.add_argument("--out", type=Path, help="also write the result as JSON to this file")
-    ti.add_argument("--by-model", dest="by_model", nargs="?", const="gp-capped", metavar="SURROGATE",
-                    help="test the config with the best posterior mean of SURROGATE (default "
-                         "gp-capped) instead of the study's incumbent rule: for noisy studies")
+    ti.add_argument("--by-model", dest="by_model", nargs="?", const=DEFAULT_SURROGATE,
+                    metavar="SURROGATE",
+                    help=f"test the config with the best posterior mean of SURROGATE (default "
+                         f"{DEFAULT_SURROGATE}) instead of the study's incumbent rule: for noisy "
+                         "studies")
     d = sub.add_parser("dashboard", help="watch studies live in a browser (read-only unless "
                        "--allow-actions)")
     d.add_argument("storage", type=Path, nargs="+", help="stores, or folders of stores")

@@ -20,14 +20,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import torch
-
-from hyperpilot.methods.bo_data import Encoder, TrainingData, budget_column
 from hyperpilot.selection import Incumbent, record
 from hyperpilot.space import SearchSpace
 from hyperpilot.trial import Fidelity, Result, Status
 
 DEFAULT_SURROGATE = "gp-capped"
+"""The surrogate of ``Study.posterior_incumbent`` and ``test-incumbent --by-model`` unless named
+(this module imports torch only when called, so the CLI's parser can read it)."""
 
 
 def posterior_incumbent(results: Sequence[Result], space: SearchSpace, fidelity: Fidelity,
@@ -51,6 +50,9 @@ def posterior_incumbent(results: Sequence[Result], space: SearchSpace, fidelity:
     Raises:
         ValueError: on an unknown direction, or with fewer than 2 complete runs to fit on.
     """
+    import torch
+
+    from hyperpilot.methods.bo_data import Encoder, TrainingData, budget_column
     from surrogates import make_surrogate
 
     if direction not in ("minimize", "maximize"):

@@ -13,6 +13,7 @@ import numpy as np
 
 from hyperpilot.methods import History, Method, make_method
 from hyperpilot.overview import short_reason
+from hyperpilot.posterior_incumbent import DEFAULT_SURROGATE, posterior_incumbent
 from hyperpilot.seeds import trial_seed
 from hyperpilot.selection import Incumbent, choose
 from hyperpilot.space import Config, SearchSpace, SpaceError
@@ -266,13 +267,11 @@ class Study:
         """The incumbent with its seeds, spread and the rule that chose it (None before any run)."""
         return choose(self._results, self.direction, self.method.incumbent_rule)
 
-    def posterior_incumbent(self, surrogate: str = "gp-capped") -> Incumbent | None:
+    def posterior_incumbent(self, surrogate: str = DEFAULT_SURROGATE) -> Incumbent | None:
         """The config with the best posterior mean of ``surrogate`` (fitted with the study's
         seed on every complete run) among those run at the highest budget: a second opinion
         on a noisy study (``hyperpilot.posterior_incumbent``; the method's rule is unchanged).
         None before a complete run; ValueError with fewer than 2."""
-        from hyperpilot.posterior_incumbent import posterior_incumbent
-
         out = posterior_incumbent(self._results, self.space, self.fidelity, self.direction,
                                   surrogate, self.seed)
         return None if out is None else out[0]
