@@ -107,10 +107,10 @@ def load_study(storage: str | Path, name: str = "default") -> pd.DataFrame:
         ``overhead_s, wall_s``, ``spent`` (budget trained: up to the stop for a stopped trial),
         ``ffe`` (cumulative full-fidelity equivalents, ``cumsum(spent) / max_budget``), ``max_budget``,
         ``incumbent_loss`` (the incumbent's loss at the max budget so far, under the study's
-        incumbent rule, ``hyperpilot.selection``: the best loss, or with racing the best mean
-        over seeds), ``seed_index`` and ``direction``.
+        incumbent rule, ``hyperpilot.selection``: the best loss, with racing the best mean
+        over seeds, or the best posterior mean), ``seed_index`` and ``direction``.
     """
-    from hyperpilot.selection import rule_of, trace
+    from hyperpilot.selection import ModelContext, rule_of, trace
     from hyperpilot.storage import Storage
 
     st = Storage(storage)
@@ -136,7 +136,8 @@ def load_study(storage: str | Path, name: str = "default") -> pd.DataFrame:
         sign = -1.0 if direction == "maximize" else 1.0
         df["incumbent_loss"] = [np.nan if inc is None else sign * inc.value for inc in
                                 trace([r.result for r in rows if r.result is not None],
-                                      direction, rule, max_budget)]
+                                      direction, rule, max_budget,
+                                      ModelContext.of_definition(d, info["seed"]))]
     df["direction"] = direction
     params = pd.DataFrame(list(df["config"]), index=df.index)
     return pd.concat([df, params.add_prefix("param_")], axis=1)

@@ -37,7 +37,7 @@ class UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from hyperpilot.posterior_incumbent import DEFAULT_SURROGATE
+    from hyperpilot.selection import DEFAULT_SURROGATE
 
     p = argparse.ArgumentParser(prog="hyperpilot", description=__doc__)
     sub = p.add_subparsers(dest="command")
@@ -328,7 +328,7 @@ def print_summary(study: Any, optimum: float | None, seconds: float,
     from hyperpilot.overview import format_rows, study_lines
 
     rows = study_lines(study.results, study.direction, study.budget_used(), budget, problem,
-                       optimum, study.method.incumbent_rule)
+                       optimum, study.method.incumbent_rule, study.incumbent())
     rows.insert(4, ("wall time", f"{seconds:.1f} s"))
     print(format_rows(rows))
 
@@ -352,7 +352,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
     from hyperpilot.overview import format_rows, study_lines, value_view
-    from hyperpilot.selection import rule_of
+    from hyperpilot.selection import ModelContext, choose, rule_of
     from hyperpilot.trial import spent
 
     d = s["definition"]
@@ -364,17 +364,17 @@ def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
     opt = json.loads(st.get_meta(f"optimum:{s['name']}") or "{}").get("optimum")
     print(f"study '{s['name']}' (id {s['study_id']}): method {d['method']}, seed {s['seed']}, "
           f"{s['n_trials']} trials, direction {d['direction']}, fidelity {d['fidelity']}")
+    rule = rule_of(d)
+    inc = choose(results, d["direction"], rule, context=ModelContext.of_definition(d, s["seed"]))
     print(format_rows(study_lines(results, d["direction"], used,
                                   None if limit is None else float(limit), d.get("problem"),
-                                  opt, rule_of(d))))
+                                  opt, rule, inc)))
     from hyperpilot.decisions import decision_lines
 
     for line in decision_lines(st.load_decisions(s["study_id"])):
         print(line)
     from hyperpilot.schedule import schedule_lines
-    from hyperpilot.selection import choose
 
-    inc = choose(results, d["direction"], rule_of(d))
     for i, line in enumerate(schedule_lines(inc.config) if inc is not None else []):
         print(f"  {'incumbent schedule' if i == 0 else '':<18} {line}")
     sign, label = value_view(d.get("problem"))
@@ -468,10 +468,11 @@ def _chosen(results: list[Result], definition: dict[str, Any], seed: int,
             by_model: str | None) -> Incumbent | None:
     """The incumbent ``test-incumbent`` retrains: the study's own rule, or with ``by_model``
     the best posterior mean of that surrogate (``hyperpilot.posterior_incumbent``)."""
-    from hyperpilot.selection import choose, rule_of
+    from hyperpilot.selection import ModelContext, choose, rule_of
 
     if by_model is None:
-        return choose(results, definition["direction"], rule_of(definition))
+        return choose(results, definition["direction"], rule_of(definition),
+                      context=ModelContext.of_definition(definition, seed))
     from hyperpilot.posterior_incumbent import posterior_incumbent
     from hyperpilot.space import SearchSpace
     from hyperpilot.trial import Fidelity

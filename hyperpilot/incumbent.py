@@ -13,7 +13,6 @@ from typing import Any
 
 from hyperpilot.problems import Problem
 from hyperpilot.seeds import TEST_SEED_START
-from hyperpilot.selection import IncumbentRule, choose
 from hyperpilot.trial import Context, Trial, parse_objective_output
 
 
@@ -70,15 +69,6 @@ def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: d
         out["test_values"] = tests
         out["test_mean"] = statistics.fmean(tests)
     return out
-
-
-def best_from_rows(rows: list[Any], direction: str,
-                   rule: IncumbentRule | None = None) -> tuple[dict[str, Any], float, float] | None:
-    """``(config, value, budget)`` of the incumbent of stored ``rows`` under ``rule``
-    (``hyperpilot.selection``; None: the best complete trial at the highest budget)."""
-    inc = choose([r.result for r in rows if r.result is not None], direction,
-                 rule or IncumbentRule())
-    return None if inc is None else (inc.config, inc.value, inc.budget)
 
 
 def _summary(vals: list[float]) -> dict[str, float]:

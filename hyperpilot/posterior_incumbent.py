@@ -10,28 +10,26 @@ from its neighbours is shrunk. Measured in ``paper/scripts/model_incumbent.py`` 
 objectives"): at 100 FFE it cut the bandit's test regret by 63-78% against the best single run,
 with no extra runs.
 
-This is an analysis of a finished (or running) study, not a method's rule: ``Study.best`` and
-the bench's traces keep the method's :class:`hyperpilot.selection.IncumbentRule`.
+It is the ``"model"`` statistic of :class:`hyperpilot.selection.IncumbentRule` (a method's
+rule: ``method_options={"incumbent": {"statistic": "model"}}``, the variant ``:bymodel``), and a
+second opinion on any study (``Study.posterior_incumbent``, ``test-incumbent --by-model``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from hyperpilot.selection import Incumbent, record
+from hyperpilot.selection import DEFAULT_SURROGATE, Incumbent, record
 from hyperpilot.space import SearchSpace
 from hyperpilot.trial import Fidelity, Result, Status
-
-DEFAULT_SURROGATE = "gp-capped"
-"""The surrogate of ``Study.posterior_incumbent`` and ``test-incumbent --by-model`` unless named
-(this module imports torch only when called, so the CLI's parser can read it)."""
 
 
 def posterior_incumbent(results: Sequence[Result], space: SearchSpace, fidelity: Fidelity,
                         direction: str, surrogate: str = DEFAULT_SURROGATE, seed: int = 0,
-                        budget: float | None = None) -> tuple[Incumbent, float] | None:
+                        budget: float | None = None,
+                        candidates: Collection[int] | None = None) -> tuple[Incumbent, float] | None:
     """The config with the best posterior mean at ``budget`` among those that ran there.
 
     Args:
@@ -41,6 +39,8 @@ def posterior_incumbent(results: Sequence[Result], space: SearchSpace, fidelity:
         surrogate: a name in ``surrogates.SURROGATES``.
         seed: the surrogate's seed (the same seed gives the same choice).
         budget: the judged budget (None: the highest budget a complete run reached).
+        candidates: the config ids to choose among (None: every config with a complete run at
+            ``budget``); the fit uses every complete run either way.
 
     Returns:
         The incumbent (its ``value`` is the mean of its own runs at ``budget``, as under the
@@ -66,7 +66,7 @@ def posterior_incumbent(results: Sequence[Result], space: SearchSpace, fidelity:
         budget = max(r.trial.budget for r in done)
     top: dict[int, list[Result]] = {}
     for r in done:
-        if r.trial.budget == budget:
+        if r.trial.budget == budget and (candidates is None or r.trial.config_id in candidates):
             top.setdefault(r.trial.config_id, []).append(r)
     if not top:
         return None

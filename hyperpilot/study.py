@@ -13,9 +13,9 @@ import numpy as np
 
 from hyperpilot.methods import History, Method, make_method
 from hyperpilot.overview import short_reason
-from hyperpilot.posterior_incumbent import DEFAULT_SURROGATE, posterior_incumbent
+from hyperpilot.posterior_incumbent import posterior_incumbent
 from hyperpilot.seeds import trial_seed
-from hyperpilot.selection import Incumbent, choose
+from hyperpilot.selection import DEFAULT_SURROGATE, Incumbent, ModelContext, choose
 from hyperpilot.space import Config, SearchSpace, SpaceError
 from hyperpilot.storage import Storage
 from hyperpilot.trial import Curve, Fidelity, Result, Status, Trial, parse_objective_output, spent
@@ -93,6 +93,8 @@ class Study:
             self._trackers = TrackerSet(trackers, StudyRecord(name, method, direction, self.seed,
                                                               definition))
         self._results: list[Result] = []
+        self._incumbent_cache: tuple[tuple[float, int], Incumbent | None] | None = None
+        """The ``"model"`` rule's last answer, keyed by (highest budget, runs there)."""
         self._pending: dict[int, Trial] = {}
         self._reissue: list[Trial] = []
         self._n_trials = 0
@@ -264,8 +266,24 @@ class Study:
         return None if inc is None else (inc.config, inc.value, inc.budget)
 
     def incumbent(self) -> Incumbent | None:
-        """The incumbent with its seeds, spread and the rule that chose it (None before any run)."""
-        return choose(self._results, self.direction, self.method.incumbent_rule)
+        """The incumbent with its seeds, spread and the rule that chose it (None before any run).
+
+        Under the ``"model"`` rule this fits a surrogate on the results up to the last run at the
+        highest budget, so the answer (kept here) changes only when another run arrives there,
+        as in the bench's traces (``selection.trace``); the other rules are cheap.
+        """
+        rule = self.method.incumbent_rule
+        if rule.statistic != "model":
+            return choose(self._results, self.direction, rule)
+        done = [r.trial.budget for r in self._results if r.status == Status.COMPLETE]
+        top = max(done, default=math.nan)
+        key = (top, sum(r.trial.budget == top and r.status != Status.STOPPED
+                        for r in self._results))
+        if self._incumbent_cache is None or self._incumbent_cache[0] != key:
+            inc = choose(self._results, self.direction, rule,
+                         context=ModelContext(self.space, self.fidelity, self.seed))
+            self._incumbent_cache = (key, inc)
+        return self._incumbent_cache[1]
 
     def posterior_incumbent(self, surrogate: str = DEFAULT_SURROGATE) -> Incumbent | None:
         """The config with the best posterior mean of ``surrogate`` (fitted with the study's
@@ -317,8 +335,9 @@ class Study:
         if not losses:
             return None
         best = -min(losses)
-        if self.method.incumbent_rule.statistic != "best-run":  # racing: beat the mean, not a
-            inc = self.incumbent()                               # lucky seed of it
+        rule = self.method.incumbent_rule.cheap()  # asked before every trial: never a model fit
+        if rule.statistic != "best-run":  # racing: beat the mean, not a lucky seed of it
+            inc = choose(self._results, self.direction, rule)
             if inc is not None and inc.budget >= self.fidelity.max and math.isfinite(inc.value):
                 best = -self._value_loss(inc.value)
         return best

@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from hyperpilot.bench.records import finish_table, rows_from_results
+from hyperpilot.selection import ModelContext
 
 
 class BenchError(ValueError):
@@ -207,7 +208,8 @@ def run_cell(cfg: BenchConfig, cell: Cell) -> dict[str, Any]:
                                                             cfg.data_dir) or None)
         study.run(problem.objective, budget=cfg.budget, batch_size=cfg.batch_size)
         rows = rows_from_results(study.results, direction, study.method.incumbent_rule,
-                                 problem.fidelity.max)
+                                 problem.fidelity.max,
+                                 ModelContext(problem.space, problem.fidelity, cell.seed))
         fallbacks = sum(bool(r["fallback"]) for r in rows)
         study.storage.close()
     df = finish_table(rows, cell.method, cell.benchmark, cell.seed, problem.direction,
@@ -275,7 +277,8 @@ def rebuild_cells(out: Path) -> int:
         results = [r.result for r in sorted(told, key=lambda r: r.tell_seq or 0)]
         problem = bench_problem(cell.benchmark, cfg.data_dir, cell.seed)
         rows = rows_from_results(results, problem.direction, rule_of(study["definition"]),  # type: ignore[arg-type]
-                                 problem.fidelity.max)
+                                 problem.fidelity.max,
+                                 ModelContext.of_definition(study["definition"], study["seed"]))
         df = finish_table(rows, cell.method, cell.benchmark,
                           cell.seed, problem.direction, problem.fidelity.max, problem.optimum)
         write_table(df, path)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hyperpilot.selection import IncumbentRule, trace
+from hyperpilot.selection import IncumbentRule, ModelContext, trace
 from hyperpilot.trial import Result, Status, spent
 
 CELL = ["method", "benchmark", "seed"]
@@ -39,12 +39,14 @@ COLUMNS = [*CELL, "trial_index", "config_id", "config", "budget",
 
 def rows_from_results(results: list[Result], direction: str = "minimize",
                       rule: IncumbentRule | None = None,
-                      max_budget: float | None = None) -> list[dict[str, Any]]:
+                      max_budget: float | None = None,
+                      context: ModelContext | None = None) -> list[dict[str, Any]]:
     """Rows for a ``Study``'s results, in the order they were told.
 
-    With an incumbent ``rule`` other than the best single run (racing), each row also carries
-    the rule's incumbent at ``max_budget`` after it (``incumbent_loss``, ``incumbent_config``);
-    otherwise :func:`finish_table` computes the best run so far.
+    With an incumbent ``rule`` other than the best single run (racing, the posterior mean: that
+    one needs the study's ``context``), each row also carries the rule's incumbent at
+    ``max_budget`` after it (``incumbent_loss``, ``incumbent_config``); otherwise
+    :func:`finish_table` computes the best run so far.
     """
     rows = []
     for i, r in enumerate(results):
@@ -62,7 +64,7 @@ def rows_from_results(results: list[Result], direction: str = "minimize",
         if max_budget is None:
             raise ValueError("an incumbent rule needs max_budget")
         sign = 1.0 if direction == "minimize" else -1.0
-        for row, inc in zip(rows, trace(results, direction, rule, max_budget), strict=True):
+        for row, inc in zip(rows, trace(results, direction, rule, max_budget, context), strict=True):
             row["incumbent_loss"] = math.nan if inc is None else sign * inc.value
             row["incumbent_config"] = None if inc is None else _json(inc.config)
     return rows

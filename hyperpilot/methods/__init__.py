@@ -13,7 +13,8 @@ A method name is ``<method>[@<surrogate>][:<variant>[+<variant>...]]`` (:func:`p
   surrogate (``hyperpilot@gp``, ``gp-bo@ensemble``); the same as
   ``method_options={"surrogate": name}``;
 * ``:<variant>``: an option set of ``VARIANTS`` (``hyperpilot:full``, ``gp-bo@gp-capped:bohb``,
-  ``hyperband:race``: racing at the max budget, ``fidelity.racing``), or several joined by ``+``
+  ``hyperband:race``: racing at the max budget, ``fidelity.racing``; ``random:bymodel``: the
+  incumbent by a GP's posterior mean, ``hyperpilot.selection``), or several joined by ``+``
   (``hyperpilot:race+bnnstop``) when they set different options.
 """
 
@@ -196,6 +197,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "feed": {"feed_curves": True, "data_rule": "bohb"},
     "norandom": {"random_fraction": 0.0},
     "race": {"racing": {}},  # race at the max budget on up to 3 paired seeds (RaceRule)
+    "bymodel": {"incumbent": {"statistic": "model"}},  # incumbent: best posterior mean (Ax)
     "stop": {"stop_rule": {}},  # learning-curve stopping on the parametric curve model
     "bnnstop": {"stop_rule": {"model": "bnn"}},  # ... on the BNN curve model, trained online
     "local": {"local": {}},  # late in a study a share of each batch in a box around the incumbent
@@ -299,7 +301,8 @@ def _unknown(name: str) -> str:
             "incumbent, or none; hyperpilot's and gp-bo's default is local where the study has "
             "related tasks), '<model method>:quick' (25 L-BFGS-B iterations per restart of the "
             "acquisition, not 100), '<name>:race' (race configs at the max budget on up to 3 "
-            "paired seeds), "
+            "paired seeds), '<name>:bymodel' (the incumbent is the config with the best "
+            "posterior mean of a GP fitted on every run, not the best single run), "
             "'<name>:stop' / '<name>:bnnstop' (learning-curve stopping on the parametric / the "
             "online BNN curve model); join variants with '+' (hyperpilot:race+bnnstop)")
 

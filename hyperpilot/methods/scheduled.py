@@ -17,7 +17,7 @@ from fidelity import HyperbandScheduler, Job
 from fidelity.racing import Racer, RaceRule
 from hyperpilot.methods.base import History, Method, Suggestion
 from hyperpilot.methods.proposers import Proposer
-from hyperpilot.selection import IncumbentRule, rule_of
+from hyperpilot.selection import rule_of
 from hyperpilot.space import SearchSpace
 from hyperpilot.stopping import OnlineCurveModel, StopRule
 from hyperpilot.trial import Fidelity, Result, Trial
@@ -47,7 +47,8 @@ class ScheduledMethod(Method):
         racing: options of ``fidelity.racing.RaceRule`` (``{"max_seeds": 3}``) to race configs
             at the max budget on more seeds (None: one seed per config); implies paired seeds.
         incumbent: options of ``hyperpilot.selection.IncumbentRule`` (``{"statistic":
-            "mean-std"}``); None: the best mean over ``max_seeds`` seeds with racing, else the
+            "mean-std"}``, ``{"statistic": "model"}``; with racing ``min_seeds`` defaults to
+            ``max_seeds``); None: the best mean over ``max_seeds`` seeds with racing, else the
             best single run.
     """
 
@@ -61,7 +62,9 @@ class ScheduledMethod(Method):
         self.racer = None if self.race_rule is None else Racer(self.race_rule)
         self.paired_seeds = bool(paired_seeds) or self.racer is not None
         self.incumbent_options = None if incumbent is None else dict(incumbent)
-        self.incumbent_rule = rule_of({"method_options": self._extra_options()})
+        self.incumbent_rule = rule_of({"method_options": {
+            "racing": None if self.race_rule is None else dict(vars(self.race_rule)),
+            "incumbent": self.incumbent_options}})
         self.name = name
         self.proposer = proposer
         self.mode = mode
@@ -153,5 +156,5 @@ class ScheduledMethod(Method):
         if self.race_rule is not None:
             out["racing"] = dict(vars(self.race_rule))
         if self.incumbent_options is not None:
-            out["incumbent"] = dict(vars(IncumbentRule(**self.incumbent_options)))
+            out["incumbent"] = self.incumbent_rule.options()
         return out

@@ -11,6 +11,10 @@ optimum. Settings:
 * ``s<k>b``: the same, rejecting only challengers worse on the shared seeds *and* worse than the
   incumbent's mean over all its seeds (``RaceRule.compare = "both"``);
 * a suffix ``-msd`` / ``-worst`` ranks the incumbent by mean - 1 sd / the worst seed;
+* a suffix ``-model`` takes the config with the best posterior mean of a GP (``gp-capped``)
+  among those with the most seeds (``hyperpilot.selection``'s ``"model"`` rule). Such a study
+  runs the same trials as the setting without the suffix (the rule changes what is returned, not
+  what runs), so where both are asked for, one study gives both rows;
 * a suffix ``-ei`` (model methods) keeps q-LogEI where racing would use qLogNEI.
 
     OMP_NUM_THREADS=1 .venv/bin/python paper/scripts/racing_defaults.py \\
@@ -37,14 +41,14 @@ import pandas as pd
 
 def setting_options(name: str) -> dict[str, Any]:
     """``method_options`` of a setting name (see the module docstring)."""
-    m = re.fullmatch(r"(off|s(\d+)(b?))(?:-(msd|worst))?(-ei)?", name)
+    m = re.fullmatch(r"(off|s(\d+)(b?))(?:-(msd|worst|model))?(-ei)?", name)
     if m is None:
-        raise ValueError(f"unknown setting {name!r}; e.g. off, s3, s3b, s3-msd, s3-ei")
+        raise ValueError(f"unknown setting {name!r}; e.g. off, s3, s3b, s3-msd, s3-model, s3-ei")
     opts: dict[str, Any] = {}
     if m.group(1) != "off":
         opts["racing"] = {"max_seeds": int(m.group(2)), "compare": "both" if m.group(3) else "paired"}
     if m.group(4):
-        stat = {"msd": "mean-std", "worst": "worst"}[m.group(4)]
+        stat = {"msd": "mean-std", "worst": "worst", "model": "model"}[m.group(4)]
         opts["incumbent"] = {"statistic": stat, "min_seeds": opts.get("racing", {}).get("max_seeds", 1)}
     if m.group(5):  # model methods: q-LogEI instead of racing's default qLogNEI
         opts["acqf"] = "qlogei"
@@ -52,9 +56,12 @@ def setting_options(name: str) -> dict[str, Any]:
 
 
 def run_one(benchmark: str, method: str, setting: str, seed: int, budget: float,
-            batch_size: int | None = None) -> dict[str, Any]:
-    from hyperpilot.bench.testscore import test_values
+            batch_size: int | None = None, also_model: bool = False) -> list[dict[str, Any]]:
+    """The row of one study; with ``also_model`` also the row of ``<setting>-model``, whose
+    study would run the same trials: its incumbent is chosen from this study's results by the
+    ``"model"`` rule (``seconds`` is then the time of that choice)."""
     from hyperpilot.benchmarks import get_benchmark
+    from hyperpilot.selection import IncumbentRule, ModelContext, choose
     from hyperpilot.study import Study
     from hyperpilot.trial import spent
 
@@ -63,17 +70,38 @@ def run_one(benchmark: str, method: str, setting: str, seed: int, budget: float,
     study = Study(bench.space, bench.fidelity, method, "minimize", seed,
                   method_options=setting_options(setting))
     study.run(bench, budget=budget, batch_size=batch_size)
-    inc = study.incumbent()
     used = sum(spent(r) for r in study.results)
     extra = sum(spent(r) for r in study.results if r.trial.seed_index > 0)
+    common = {"benchmark": benchmark, "method": method, "seed": seed, "budget": budget,
+              "ffe": used / bench.fidelity.max, "trials": len(study.results),
+              "extra_share": extra / used if used else 0.0}
+    rows = [{**common, "setting": setting, **_scored(benchmark, bench.optimum, study.incumbent()),
+             "seconds": time.perf_counter() - t0}]
+    if also_model:
+        t1 = time.perf_counter()
+        rule = IncumbentRule("model", study.method.incumbent_rule.min_seeds)
+        inc = choose(study.results, "minimize", rule,
+                     context=ModelContext(bench.space, bench.fidelity, seed))
+        rows.append({**common, "setting": f"{setting}-model",
+                     **_scored(benchmark, bench.optimum, inc),
+                     "seconds": time.perf_counter() - t1})
+    return [{k: row[k] for k in COLUMNS} for row in rows]
+
+
+COLUMNS = ["benchmark", "method", "setting", "seed", "budget", "ffe", "trials", "extra_share",
+           "incumbent_seeds", "tuning_value", "test_value", "test_regret", "seconds", "config"]
+"""The columns of ``--out``, in order."""
+
+
+def _scored(benchmark: str, optimum: float, inc: Any) -> dict[str, Any]:
+    """An incumbent's seeds, tuning value and test value and regret on the held-out seeds."""
+    from hyperpilot.bench.testscore import test_values
+
     test = float(test_values(benchmark, [json.dumps(inc.config, sort_keys=True)], None)[0]) \
         if inc is not None else float("nan")
-    return {"benchmark": benchmark, "method": method, "setting": setting, "seed": seed,
-            "budget": budget, "ffe": used / bench.fidelity.max, "trials": len(study.results),
-            "extra_share": extra / used if used else 0.0,
-            "incumbent_seeds": inc.n_seeds if inc else 0,
+    return {"incumbent_seeds": inc.n_seeds if inc else 0,
             "tuning_value": inc.value if inc else float("nan"), "test_value": test,
-            "test_regret": test - bench.optimum, "seconds": time.perf_counter() - t0,
+            "test_regret": test - optimum,
             "config": json.dumps(inc.config if inc else None, sort_keys=True)}
 
 
@@ -116,10 +144,16 @@ def main() -> None:
         for b in a.benchmarks:
             for m in a.methods:
                 for s in a.settings:
-                    if (b, m, s, seed, a.budget) in have:
+                    paired = f"{s}-model" in a.settings  # one study gives both rows
+                    if s.endswith("-model") and s.removesuffix("-model") in a.settings:
+                        continue  # written with its base setting's study
+                    need = [x for x in ([s, f"{s}-model"] if paired else [s])
+                            if (b, m, x, seed, a.budget) not in have]
+                    if not need:
                         continue
-                    row = pd.DataFrame([run_one(b, m, s, seed, a.budget, a.batch_size)])
-                    row.to_csv(a.out, mode="a", header=not a.out.exists(), index=False)
+                    rows = run_one(b, m, s, seed, a.budget, a.batch_size, also_model=paired)
+                    new = pd.DataFrame([r for r in rows if r["setting"] in need])
+                    new.to_csv(a.out, mode="a", header=not a.out.exists(), index=False)
     df = pd.read_csv(a.out)
     df = df[df["budget"] == a.budget]
     table = summary(df[df["setting"].isin(a.settings) & df["method"].isin(a.methods)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 import hyperpilot as hp
 from hyperpilot.posterior_incumbent import posterior_incumbent
-from hyperpilot.selection import IncumbentRule, choose
+from hyperpilot.selection import IncumbentRule, ModelContext, choose, rule_of, trace
 from hyperpilot.trial import Fidelity, Result, Status, Trial
 from tests.hyperpilot.test_cli import _cli
 
@@ -80,3 +81,87 @@ def test_study_and_cli_offer_the_posterior_incumbent(tmp_path: Path) -> None:
         study.tell(trial, value=res.value)  # a study of the same shape, told values by hand
     inc = study.posterior_incumbent("rff-kev")
     assert inc is not None and "rff-kev" in inc.rule
+
+
+CTX = ModelContext(SPACE, FID, 0)
+
+
+def test_the_model_rule_passes_over_the_lucky_run_and_needs_the_studys_space() -> None:
+    h = _history()
+    rule = IncumbentRule("model")
+    inc = choose(h, "minimize", rule, context=CTX)
+    assert inc is not None and abs(inc.config["x"] - 0.3) <= 0.1 + 1e-9
+    assert inc.rule == rule.describe() and "best posterior mean of gp-capped" in inc.rule
+    out = posterior_incumbent(h, SPACE, FID, "minimize", "gp-capped", seed=0)
+    assert out is not None and out[0].config == inc.config  # the same fit, the same choice
+    with pytest.raises(ValueError, match="needs the study's space"):
+        choose(h, "minimize", rule)
+    with pytest.raises(ValueError, match="incumbent surrogate must be one of"):
+        IncumbentRule("model", surrogate="nope")
+
+
+def test_a_failed_seed_disqualifies_a_config_under_the_model_rule() -> None:
+    h = _history()
+    good = choose(h, "minimize", IncumbentRule("model"), context=CTX)
+    assert good is not None
+    t = next(r.trial for r in h if r.trial.config_id == good.config_id and r.trial.budget == 9.0)
+    failed = Result(Trial(999, t.config_id, dict(t.config), 9.0, seed_index=1), Status.FAILED,
+                    None, [])
+    again = choose([*h, failed], "minimize", IncumbentRule("model"), context=CTX)
+    assert again is not None and again.config_id != good.config_id
+
+
+def test_the_model_rule_is_stored_with_its_surrogate_and_races_over_max_seeds() -> None:
+    assert IncumbentRule("mean-std", 3).options() == {"statistic": "mean-std", "min_seeds": 3}
+    assert IncumbentRule("model").options() == {"statistic": "model", "min_seeds": 1,
+                                                "surrogate": "gp-capped"}
+    assert rule_of({"method_options": {"racing": {}, "incumbent": {"statistic": "model"}}}) \
+        == IncumbentRule("model", 3)
+    assert IncumbentRule("model", 3).cheap() == IncumbentRule("mean", 3)
+    assert IncumbentRule("model").cheap() == IncumbentRule()
+    s = hp.Study(SPACE, FID, "hyperband:race+bymodel", "minimize", 0)
+    assert s.method.incumbent_rule == IncumbentRule("model", 3)
+    assert s.method.options()["incumbent"] == {"statistic": "model", "min_seeds": 3,
+                                               "surrogate": "gp-capped"}
+
+
+def _objective(config: dict[str, float], budget: float) -> float:
+    """A noisy bowl whose noise depends on the run (trial id and budget), not on the config."""
+    x = float(config["x"])
+    return (x - 0.3) ** 2 + 0.3 / budget + 0.05 * math.sin(1e3 * x * budget)
+
+
+def _run(method: str, n: int) -> hp.Study:
+    s = hp.Study(SPACE, FID, method, "minimize", 3)
+    while len(s.results) < n:
+        for t in s.ask(2):
+            s.tell(t, value=_objective(t.config, t.budget))
+    return s
+
+
+def test_a_bymodel_study_runs_the_same_trials_and_returns_the_models_choice() -> None:
+    plain, by = _run("hyperband", 60), _run("hyperband:bymodel", 60)
+    assert [(r.trial.config, r.trial.budget, r.value) for r in plain.results] \
+        == [(r.trial.config, r.trial.budget, r.value) for r in by.results]
+    inc = by.incumbent()
+    assert inc is not None and "posterior mean" in inc.rule
+    want = choose(plain.results, "minimize", IncumbentRule("model"), context=CTX._replace(seed=3))
+    assert want is not None and inc.config_id == want.config_id
+    assert by.best == (inc.config, inc.value, inc.budget)
+    # the rule's trace refits when a max-budget run arrives and ends where choose() does
+    incs = trace(by.results, "minimize", IncumbentRule("model"), FID.max, CTX._replace(seed=3))
+    assert incs[-1] is not None and incs[-1].config_id == inc.config_id
+    assert incs[0] is None or incs[0].budget == FID.max
+
+
+def test_show_prints_the_model_rule_of_a_stored_bymodel_study(tmp_path: Path) -> None:
+    db = tmp_path / "m.sqlite"
+    r = _cli("run", "--benchmark", "bandit", "--method", "random:bymodel", "--budget", "3",
+             "--storage", str(db), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "best posterior mean of gp-capped" in r.stdout
+    s = _cli("show", str(db))
+    assert s.returncode == 0, s.stderr
+    assert re.search(r"incumbent rule +best posterior mean of gp-capped", s.stdout)
+    best = re.search(r"best config +(.*)", r.stdout)
+    assert best is not None and best.group(1) in s.stdout  # the run and show agree

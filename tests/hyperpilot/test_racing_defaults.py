@@ -1,0 +1,34 @@
+"""``paper/scripts/racing_defaults.py``: settings, and one study scored by two incumbent rules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "paper" / "scripts"))
+
+import racing_defaults as rd  # noqa: E402
+
+
+def test_setting_names_map_to_method_options() -> None:
+    assert rd.setting_options("off") == {}
+    assert rd.setting_options("s3-model") == {
+        "racing": {"max_seeds": 3, "compare": "paired"},
+        "incumbent": {"statistic": "model", "min_seeds": 3}}
+    assert rd.setting_options("off-model") == {"incumbent": {"statistic": "model", "min_seeds": 1}}
+    with pytest.raises(ValueError, match="unknown setting"):
+        rd.setting_options("s3-median")
+
+
+@pytest.mark.parametrize("setting", ["off", "s2"])
+def test_the_model_row_of_a_shared_study_is_the_model_rules_own_study(setting: str) -> None:
+    """Scoring a study's results by the model rule gives what a study run with that rule
+    returns: the rule changes what is returned, not what runs."""
+    shared = rd.run_one("bandit", "hyperband", setting, 1, 2.0, also_model=True)
+    own = rd.run_one("bandit", "hyperband", f"{setting}-model", 1, 2.0)
+    assert [r["setting"] for r in shared] == [setting, f"{setting}-model"]
+    keep = [c for c in rd.COLUMNS if c not in ("setting", "seconds")]
+    assert {c: shared[1][c] for c in keep} == {c: own[0][c] for c in keep}
+    assert list(shared[0]) == rd.COLUMNS
