@@ -23,7 +23,8 @@ optimum. Settings:
 
 Writes one row per study to ``--out`` (resumable: finished rows are skipped) and prints the
 summary table (mean and median test regret, 95% bootstrap CI of the mean, wins against ``off``
-on the same seed, and the share of the budget spent on extra seeds).
+on the same seed, or for a ``-model`` setting against its setting without the suffix (column
+``vs``), and the share of the budget spent on extra seeds).
 """
 
 from __future__ import annotations
@@ -110,15 +111,16 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
 
     rows = []
     for (b, m, s), g in df.groupby(["benchmark", "method", "setting"], sort=False):
-        off = df[(df["benchmark"] == b) & (df["method"] == m) & (df["setting"] == "off")]
+        base = s.removesuffix("-model") if s.endswith("-model") else "off"  # what s changes
+        off = df[(df["benchmark"] == b) & (df["method"] == m) & (df["setting"] == base)]
         paired = g.merge(off[["seed", "test_regret"]], on="seed", suffixes=("", "_off"))
         lo, hi = bootstrap_ci(g["test_regret"].to_numpy(float), np.random.default_rng(0), "mean",
                               n_resamples=2000)
-        rows.append({"benchmark": b, "method": m, "setting": s, "seeds": len(g),
+        rows.append({"benchmark": b, "method": m, "setting": s, "vs": base, "seeds": len(g),
                      "mean": g["test_regret"].mean(), "ci_low": lo, "ci_high": hi,
                      "median": g["test_regret"].median(),
-                     "wins_vs_off": int((paired["test_regret"] < paired["test_regret_off"] - 1e-12).sum()),
-                     "losses_vs_off": int((paired["test_regret"] > paired["test_regret_off"] + 1e-12).sum()),
+                     "wins": int((paired["test_regret"] < paired["test_regret_off"] - 1e-12).sum()),
+                     "losses": int((paired["test_regret"] > paired["test_regret_off"] + 1e-12).sum()),
                      "extra_share": g["extra_share"].mean(),
                      "tuning_minus_test": (g["tuning_value"] - g["test_value"]).mean()})
     return pd.DataFrame(rows)
@@ -130,6 +132,9 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=["hyperband", "random"])
     ap.add_argument("--settings", nargs="+", default=["off", "s2", "s3", "s5", "s3b"])
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="run seeds first..seeds-1 only (a second process can take the rest; "
+                         "the summary reads every row of --out)")
     ap.add_argument("--budget", type=float, default=30.0)
     ap.add_argument("--batch-size", type=int, help="asks of q trials (model methods: q-EI batches)")
     ap.add_argument("--out", type=Path, default=Path("runs/racing/defaults.csv"))
@@ -140,7 +145,7 @@ def main() -> None:
     done = pd.read_csv(a.out) if a.out.exists() else pd.DataFrame()
     key = ["benchmark", "method", "setting", "seed", "budget"]
     have = set(map(tuple, done[key].itertuples(index=False))) if len(done) else set()
-    for seed in range(a.seeds):
+    for seed in range(a.first_seed, a.seeds):
         for b in a.benchmarks:
             for m in a.methods:
                 for s in a.settings:

@@ -32,3 +32,18 @@ def test_the_model_row_of_a_shared_study_is_the_model_rules_own_study(setting: s
     keep = [c for c in rd.COLUMNS if c not in ("setting", "seconds")]
     assert {c: shared[1][c] for c in keep} == {c: own[0][c] for c in keep}
     assert list(shared[0]) == rd.COLUMNS
+
+
+def test_the_summary_pairs_a_model_setting_with_its_base_and_others_with_off() -> None:
+    import pandas as pd
+
+    rows = []
+    for seed, (off, s3, s3m) in enumerate([(0.3, 0.2, 0.1), (0.3, 0.1, 0.2), (0.3, 0.2, 0.05)]):
+        for setting, regret in (("off", off), ("s3", s3), ("s3-model", s3m)):
+            rows.append({"benchmark": "b", "method": "m", "setting": setting, "seed": seed,
+                         "test_regret": regret, "extra_share": 0.0, "tuning_value": 0.0,
+                         "test_value": regret})
+    table = rd.summary(pd.DataFrame(rows)).set_index("setting")
+    assert table.loc["s3", "vs"] == "off" and table.loc["s3", "wins"] == 3
+    assert table.loc["s3-model", "vs"] == "s3"
+    assert (table.loc["s3-model", "wins"], table.loc["s3-model", "losses"]) == (2, 1)
