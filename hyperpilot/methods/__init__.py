@@ -156,7 +156,10 @@ takes a late local share where the study has related tasks (``methods.local``), 
 the same: on the 100-FFE grid (90 pairs, 2026-12-06) it beats itself without the share
 55 / 17 / 18 (p = 8.1e-06) at 100 FFE, and wins 51 / 39 (p = 0.25) against ``gp-bo`` with the
 share (``transfer:global`` against ``gp-bo:global``: 39 / 48, p = 0.39). Where there are no
-related tasks it is ``rff-kev`` itself.
+related tasks it is ``rff-kev`` itself: on Hartmann-6 and the bandit at 100 FFE (10 pairs,
+2026-12-07) level with the GP pair by pair (4 / 6, 5 / 5, 6 / 4) and within 1.05x of its median
+regret. Over all 12 headline benchmarks at 100 FFE (100 pairs) it ranks first of 12 at 10, 33.3
+and 100 FFE (3.56 / 3.32 / 2.92 against the GP's 4.58 / 4.04 / 3.48).
 Until 2026-12-05 the default was the deep ensemble (today's ``hyperpilot@ensemble``), then the
 linearized-Laplace network
 (``hyperpilot@laplace-warp``), then ``rff``, then ``rff-kev``."""
