@@ -23,11 +23,20 @@ def test_setting_names_map_to_method_options() -> None:
 
 
 @pytest.mark.parametrize("setting", ["off", "s2"])
-def test_the_model_row_of_a_shared_study_is_the_model_rules_own_study(setting: str) -> None:
+def test_the_model_row_of_a_shared_study_is_the_model_rules_own_study(
+        setting: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Scoring a study's results by the model rule gives what a study run with that rule
-    returns: the rule changes what is returned, not what runs."""
-    shared = rd.run_one("bandit", "hyperband", setting, 1, 2.0, also_model=True)
-    own = rd.run_one("bandit", "hyperband", f"{setting}-model", 1, 2.0)
+    returns: the rule changes what is returned, not what runs. (At 8 FFE two configs reach
+    the max budget here, so the model is fitted and decides.)"""
+    import hyperpilot.posterior_incumbent as pi
+
+    fits = []
+    real = pi.posterior_incumbent
+    monkeypatch.setattr(pi, "posterior_incumbent",
+                        lambda *a, **k: fits.append(k["candidates"]) or real(*a, **k))
+    shared = rd.run_one("noisy-brittle", "hyperband", setting, 1, 8.0, also_model=True)
+    own = rd.run_one("noisy-brittle", "hyperband", f"{setting}-model", 1, 8.0)
+    assert len(fits) == 2 and all(len(c) >= 2 for c in fits)  # one fit per way, 2+ candidates
     assert [r["setting"] for r in shared] == [setting, f"{setting}-model"]
     keep = [c for c in rd.COLUMNS if c not in ("setting", "seconds")]
     assert {c: shared[1][c] for c in keep} == {c: own[0][c] for c in keep}
