@@ -137,7 +137,7 @@ def load_study(storage: str | Path, name: str = "default") -> pd.DataFrame:
         df["incumbent_loss"] = [np.nan if inc is None else sign * inc.value for inc in
                                 trace([r.result for r in rows if r.result is not None],
                                       direction, rule, max_budget,
-                                      ModelContext.of_definition(d, info["seed"]))]
+                                      ModelContext.needed(rule, d, info["seed"]))]
     df["direction"] = direction
     params = pd.DataFrame(list(df["config"]), index=df.index)
     return pd.concat([df, params.add_prefix("param_")], axis=1)

@@ -365,7 +365,7 @@ def _show_study(st: Any, s: dict[str, Any], n_rows: int) -> None:
     print(f"study '{s['name']}' (id {s['study_id']}): method {d['method']}, seed {s['seed']}, "
           f"{s['n_trials']} trials, direction {d['direction']}, fidelity {d['fidelity']}")
     rule = rule_of(d)
-    inc = choose(results, d["direction"], rule, context=ModelContext.of_definition(d, s["seed"]))
+    inc = choose(results, d["direction"], rule, context=ModelContext.needed(rule, d, s["seed"]))
     print(format_rows(study_lines(results, d["direction"], used,
                                   None if limit is None else float(limit), d.get("problem"),
                                   opt, rule, inc)))
@@ -471,8 +471,9 @@ def _chosen(results: list[Result], definition: dict[str, Any], seed: int,
     from hyperpilot.selection import ModelContext, choose, rule_of
 
     if by_model is None:
-        return choose(results, definition["direction"], rule_of(definition),
-                      context=ModelContext.of_definition(definition, seed))
+        rule = rule_of(definition)
+        return choose(results, definition["direction"], rule,
+                      context=ModelContext.needed(rule, definition, seed))
     from hyperpilot.posterior_incumbent import posterior_incumbent
     from hyperpilot.space import SearchSpace
     from hyperpilot.trial import Fidelity

@@ -58,6 +58,13 @@ class ModelContext(NamedTuple):
         return cls(SearchSpace.from_dict(definition["space"]),
                    Fidelity(**definition["fidelity"]), int(seed))
 
+    @classmethod
+    def needed(cls, rule: IncumbentRule, definition: dict[str, Any],
+               seed: int) -> ModelContext | None:
+        """The context a stored study's ``rule`` needs: only the ``"model"`` rule reads the
+        space, so other studies never parse it."""
+        return cls.of_definition(definition, seed) if rule.statistic == "model" else None
+
 
 @dataclass(frozen=True)
 class IncumbentRule:

@@ -276,9 +276,10 @@ def rebuild_cells(out: Path) -> int:
             store.close()
         results = [r.result for r in sorted(told, key=lambda r: r.tell_seq or 0)]
         problem = bench_problem(cell.benchmark, cfg.data_dir, cell.seed)
-        rows = rows_from_results(results, problem.direction, rule_of(study["definition"]),  # type: ignore[arg-type]
+        rule = rule_of(study["definition"])
+        rows = rows_from_results(results, problem.direction, rule,  # type: ignore[arg-type]
                                  problem.fidelity.max,
-                                 ModelContext.of_definition(study["definition"], study["seed"]))
+                                 ModelContext.needed(rule, study["definition"], study["seed"]))
         df = finish_table(rows, cell.method, cell.benchmark,
                           cell.seed, problem.direction, problem.fidelity.max, problem.optimum)
         write_table(df, path)
