@@ -17,9 +17,9 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
-from hyperpilot.selection import Incumbent, IncumbentRule, choose
+from hyperpilot.selection import Incumbent, IncumbentRule
 from hyperpilot.trial import Result, Status, spent
 
 OVERSHOOT_NOTE = "trials asked before the limit was reached ran to their end"
@@ -93,7 +93,7 @@ def value_view(problem: dict[str, Any] | None) -> tuple[float, str]:
 def study_lines(results: Sequence[Result], direction: str, used: float, limit: float | None,
                 problem: dict[str, Any] | None = None, optimum: float | None = None,
                 rule: IncumbentRule | None = None,
-                best: Incumbent | None | Literal["choose"] = "choose") -> list[tuple[str, str]]:
+                best: Incumbent | None = None) -> list[tuple[str, str]]:
     """``(label, text)`` rows: trials, configs, budget, fallbacks, failures, incumbent.
 
     Args:
@@ -103,8 +103,8 @@ def study_lines(results: Sequence[Result], direction: str, used: float, limit: f
         problem: the stored problem spec (picks how values are shown, ``value_view``).
         optimum: the objective's optimum, for the regret line.
         rule: the incumbent rule (``Study.method.incumbent_rule``; None: the best single run).
-        best: the incumbent the caller already chose under ``rule`` (``Study.incumbent()``: the
-            ``"model"`` rule needs the study's space to choose), or ``"choose"`` to choose here.
+        best: the incumbent chosen under ``rule`` (``Study.incumbent()``, or
+            ``selection.choose``: the ``"model"`` rule needs the study's space), None if none.
     """
     n_fail = sum(r.status == Status.FAILED for r in results)
     n_stop = sum(r.status == Status.STOPPED for r in results)
@@ -119,8 +119,6 @@ def study_lines(results: Sequence[Result], direction: str, used: float, limit: f
         share = sum(spent(r) for r in extra) / max(sum(spent(r) for r in results), 1e-300)
         rows.append(("extra seeds", f"{len(extra)} race runs, {share:.1%} of the budget used"))
     rule = rule or IncumbentRule()
-    if best == "choose":
-        best = choose(results, direction, rule)
     sign, label = value_view(problem)
     rows.append(("incumbent rule", rule.describe()))
     if best is None:
