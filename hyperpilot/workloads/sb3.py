@@ -11,12 +11,15 @@ Seed ranges: tuning trains on seeds in ``[0, 9_000)`` (an env of index i gets se
 :func:`test_config` retrains on seeds ``>= 10_000`` and evaluation episodes use seeds
 ``>= 1_000_000``.
 
-Resume is exact for envs that pickle (all classic-control ones): a checkpoint keeps the model, the
-replay buffer (off-policy), the training envs mid-episode and the RNG states, and schedules
+Resume is exact for envs that pickle their state (all classic-control ones): a checkpoint keeps the
+model, the replay buffer (off-policy), the training envs mid-episode and the RNG states, and schedules
 (DQN's epsilon, learning-rate schedules) always run over ``max_steps``, so a run trained to n and
 continued to 2n equals a run trained to 2n straight. SB3 draws from torch's and numpy's global
 generators, so each run swaps its own generator states in around training (``_rng_scope``) and
-puts the caller's back afterwards.
+puts the caller's back afterwards. Envs that pickle by their constructor's arguments (gymnasium's
+``EzPickle``: Box2D's LunarLander, MuJoCo) come back un-reset, so their resume starts fresh
+episodes (the run's ``info()`` says ``exact_resume: False``); the model, buffer and RNGs still
+carry over.
 """
 
 from __future__ import annotations
@@ -272,11 +275,13 @@ class _SeedRun:
         self.model.save(d / "model.zip")
         if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
             self.model.save_replay_buffer(d / "replay_buffer.pkl")
-        try:
-            env_blob: bytes | None = pickle.dumps(self.model.get_env())
-        except (pickle.PicklingError, TypeError, AttributeError) as e:
-            log.warning("training env of %s does not pickle (%s): resume resets it", self.s.env_id, e)
-            env_blob = None
+        env_blob: bytes | None = None
+        if pickles_mid_episode(self.model.get_env()):
+            try:
+                env_blob = pickle.dumps(self.model.get_env())
+            except (pickle.PicklingError, TypeError, AttributeError) as e:
+                log.warning("training env of %s does not pickle (%s): resume resets it",
+                            self.s.env_id, e)
         with open(d / "state.pkl", "wb") as f:
             pickle.dump({"rng": self.rng, "env": env_blob}, f)
 
@@ -294,6 +299,18 @@ class _SeedRun:
         if (d / "replay_buffer.pkl").exists():
             self.model.load_replay_buffer(d / "replay_buffer.pkl")
         self.rng = state["rng"]
+
+
+def pickles_mid_episode(venv: Any) -> bool:
+    """Whether pickling the vectorised env ``venv`` keeps its envs mid-episode.
+
+    gymnasium's ``EzPickle`` envs (Box2D, MuJoCo) pickle their constructor's arguments, not their
+    state: unpickled, they have never been reset, and stepping them fails (LunarLander asserts
+    ``self.lander is not None``). Their checkpoints store no env, so a resume resets it.
+    """
+    from gymnasium.utils import EzPickle
+
+    return not any(isinstance(u, EzPickle) for u in venv.get_attr("unwrapped"))
 
 
 class SB3Run(CheckpointableObjective):
@@ -328,6 +345,7 @@ class SB3Run(CheckpointableObjective):
 
     def info(self) -> dict[str, Any]:
         return {"repairs": list(self.notes), "env_steps": self.trained,
+                "exact_resume": pickles_mid_episode(self.runs[0].model.get_env()),
                 "train_seeds": [r.seed for r in self.runs],
                 "last_returns_per_seed": self.returns[-1] if self.returns else []}
 

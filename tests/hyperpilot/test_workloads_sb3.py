@@ -89,6 +89,7 @@ def test_ppo_resume_equals_uninterrupted(tmp_path: Path) -> None:
     c = ctx(PPO, tmp_path)
     second = w.objective(PPO, 512, 256, c)
     assert c.extras["workload_info"]["resumed"] and second[1][0][0] > 256
+    assert c.extras["workload_info"]["exact_resume"]
     assert first[1] + second[1] == straight[1] and second[0] == straight[0]
     assert torch.equal(before, torch.get_rng_state())  # the caller's global RNG is left alone
     from stable_baselines3 import PPO as SB3PPO
@@ -217,6 +218,22 @@ def test_lunar_lander() -> None:
                          eval_every=128, eval_episodes=1)
     value, curve, _ = w.objective(PPO, 128, 0, ctx(PPO))
     assert len(curve) == 1 and math.isfinite(value)
+
+
+@pytest.mark.rl
+def test_lunar_lander_resumes_with_fresh_episodes(tmp_path: Path) -> None:
+    """Box2D envs pickle their constructor's arguments, not their state (gymnasium's EzPickle):
+    a promoted run resumes from its checkpoint with its training envs reset, instead of stepping
+    an env that was never reset (LunarLander's ``assert self.lander is not None``)."""
+    pytest.importorskip("Box2D", reason='box2d is not installed (pip install "hyperpilot[box2d]")')
+    pytest.importorskip("pygame", reason='pygame is not installed (pip install "hyperpilot[box2d]")')
+    w = WORKLOADS["sb3"](algo="ppo", env="LunarLander-v3", min_steps=128, max_steps=256,
+                         eval_every=128, eval_episodes=1)
+    w.objective(PPO, 128, 0, ctx(PPO, tmp_path))
+    c = ctx(PPO, tmp_path)
+    value, curve, _ = w.objective(PPO, 256, 128, c)
+    info = c.extras["workload_info"]
+    assert info["resumed"] and not info["exact_resume"] and curve[0][0] > 128 and math.isfinite(value)
 
 
 @pytest.mark.rl
