@@ -1,23 +1,29 @@
-"""The abstract's findings, generated like every other number: ``tables/findings.tex``.
+"""The paper's findings, generated like every other number: ``tables/findings.tex``.
 
-Each finding is a LaTeX macro holding a sentence built from the compact results:
+Each finding is a LaTeX macro holding a sentence built from the compact results. The abstract
+states ``\\findScale``, the default on the whole long-budget grid (``\\findCurrent``,
+``\\findCurrentGP``, ``\\findCurrentStopping``: ``hyperpilot.paper.current``),
+``\\findTransfer`` and ``\\findRL``; the body states the others.
 
 * ``\\findScale``: what the scale of this build supports (one wording per scale);
-* ``\\findHeadline``: the focus method's mean rank with its 95% interval at 10%, 30% and 100% of
-  the budget, and the best method at the final budget;
-* ``\\findGP``: whether the GP in the same pipeline still leads the focus method;
+* ``\\findHeadline``: the focus method of experiment ``headline`` (the previous default's grid):
+  its mean rank with its 95% interval at 10%, 30% and 100% of the budget, and the best method at
+  the final budget;
+* ``\\findGP``: whether the GP in the same pipeline still leads that focus method;
 * ``\\findStopping``: the share of the asked budget that curve stopping saved, and its false-stop
   rate (stopped configurations re-evaluated at the maximum budget that would have won);
-* ``\\findRL``: the RL result, the focus method's test return against random search's;
+* ``\\findRL``: on how many RL tasks the best HyperPilot method is behind random search, and the
+  two's test returns; ``\\findRLDetail``: every HyperPilot method's;
 * ``\\findTransfer``: the transfer surrogate against the GP on held-out tasks (experiment
   ``transfer_heldout``): mean ranks with their intervals and paired wins with the sign test;
+  ``\\findTransferMTGP``: the same against the multi-task GP given the same related tasks;
 * ``\\findTransferLong``: the same at the headline's budget on the development tasks, ranked
   among the headline's methods (experiment ``headline100_lcbench``);
 * ``\\findSynthLong``: the same on the headline's synthetic families, which have no related
   tasks, so that the default is its single-task network (experiment ``headline100_synth``).
 
 The numbers behind the sentences are macros too (``\\findFocusRankFinal``, ...), so the paper's
-build test can check them against the headline rank table.
+build test can check them against the rank tables.
 """
 
 from __future__ import annotations
@@ -67,8 +73,10 @@ class RankCI:
 
 def rank_intervals(inc: pd.DataFrame, budgets: list[float], seed: int = BOOTSTRAP_SEED
                    ) -> dict[tuple[str, float], RankCI]:
-    """Mean rank per (method, budget) as the rank table computes it, with a percentile-bootstrap
-    95% interval over the (benchmark, seed) pairs.
+    """Mean rank per (method, budget) over the (benchmark, seed) pairs, with a
+    percentile-bootstrap 95% interval over the same pairs (on a grid with as many seeds per
+    benchmark it equals the rank table's mean of per-benchmark means; on one without, the
+    joined long-budget grid, each pair weighs the same, as in the interval).
 
     Args:
         inc: incumbent traces (``compact.load_incumbents``).
@@ -77,12 +85,11 @@ def rank_intervals(inc: pd.DataFrame, budgets: list[float], seed: int = BOOTSTRA
     """
     at = analysis.scores_at(inc, np.asarray(budgets, dtype=float))
     at["rank"] = rank_methods(at, ["benchmark", "seed", "ffe"])
-    table = analysis.final_table(inc, budgets).groupby(["method", "ffe"])["mean_rank"].mean()
     rng = np.random.default_rng(seed)
     out = {}
     for (m, f), g in at.groupby(["method", "ffe"], sort=False):
         lo, hi = bootstrap_ci(g["rank"].to_numpy(float), rng, statistic="mean")
-        out[(m, float(f))] = RankCI(m, float(f), float(table[(m, f)]), lo, hi)
+        out[(m, float(f))] = RankCI(m, float(f), float(g["rank"].mean()), lo, hi)
     return out
 
 
@@ -128,47 +135,68 @@ def headline_findings(src: Path, scale: str) -> dict[str, str]:
         out["findGP"] = (rf"The GP in the same pipeline (\texttt{{{latex.tex(gp)}}}) {verdict}: "
                          f"mean rank {g.text()} against {f.text()} at {latex.num(final)}~FFE.")
         out["findGPRankFinal"] = latex.num(g.mean)
-    out.update(_stopping(src, focus))
-    out["findScale"] = scale_sentence(scale, str(inc["seed"].nunique()), latex.num(budget))
+    out.update(stopping_findings(src, focus))
+    out["findScale"] = scale_sentence(scale)
     return out
 
 
-def _stopping(src: Path, focus: str) -> dict[str, str]:
-    """Share of the asked budget saved by curve stopping and the false-stop rate of ``focus``."""
-    budget, fs = src / "budget.csv", src / "false_stops.csv"
-    if not budget.exists():
-        return {"findStopping": "This build has no budget records to measure curve stopping."}
-    saved = analysis.compute_saved(sums=pd.read_csv(budget)).set_index("method")
+def stopping_findings(srcs: Path | list[Path], focus: str, macro: str = "findStopping"
+              ) -> dict[str, str]:
+    """Share of the asked budget saved by curve stopping and the false-stop rate of ``focus``,
+    pooled over the compact results ``srcs``; the sentence in ``macro``, its numbers in
+    ``<macro>Saved`` and ``<macro>False`` (``findStopping``: ``findStopSaved``,
+    ``findFalseStop``, the names the paper has always used)."""
+    srcs = [srcs] if isinstance(srcs, Path) else srcs
+    saved_key, false_key = (("findStopSaved", "findFalseStop") if macro == "findStopping"
+                            else (f"{macro}Saved", f"{macro}False"))
+    if not all((s / "budget.csv").exists() for s in srcs):
+        return {macro: "This build has no budget records to measure curve stopping."}
+    sums = pd.concat([pd.read_csv(s / "budget.csv") for s in srcs], ignore_index=True)
+    saved = analysis.compute_saved(sums=sums).set_index("method")
     if focus not in saved.index or saved.loc[focus, "stopped"] == 0:
-        return {"findStopping": rf"\texttt{{{latex.tex(focus)}}} stopped no run early in this build."}
+        return {macro: rf"\texttt{{{latex.tex(focus)}}} stopped no run early in this build."}
     share = float(saved.loc[focus, "stop_saved"])
     text = (rf"Curve stopping saved {latex.num(100 * share)}\% of the training budget that "
             rf"\texttt{{{latex.tex(focus)}}} asked for")
-    out = {"findStopSaved": latex.num(100 * share)}
-    if fs.exists():
-        f = pd.read_csv(fs)
+    out = {saved_key: latex.num(100 * share)}
+    fs = [s / "false_stops.csv" for s in srcs if (s / "false_stops.csv").exists()]
+    if fs:
+        f = pd.concat([pd.read_csv(x) for x in fs], ignore_index=True)
         f = f[(f["method"] == focus) & (f["kind"] == "stopped")]
         ev, bad = int(f["evaluated"].sum()), int(f["false"].sum())
         if ev:
-            out["findFalseStop"] = latex.num(100 * bad / ev)
+            out[false_key] = latex.num(100 * bad / ev)
             text += (f", and {bad} of the {ev} stopped configurations re-evaluated at the maximum "
                      "budget (a sample of at most 50 per run) would have beaten the run's final "
                      rf"incumbent (a false-stop rate of "
                      rf"{latex.num(100 * bad / ev)}\%)")
-    out["findStopping"] = text + "."
+    out[macro] = text + "."
     return out
 
 
 def rl_findings(src: Path) -> dict[str, str]:
-    """The RL sentence from the ``rl_tuning`` summary: each HyperPilot method against random."""
+    """The RL sentences from the ``rl_tuning`` summary.
+
+    ``\\findRL`` (the abstract's): on how many tasks the best HyperPilot method's test mean is
+    below random search's (and how many of those with overlapping intervals), and the two, task
+    by task. ``\\findRLDetail`` (the body's): every HyperPilot method against random search,
+    task by task, with the value a task was tuned on where it is not the final return.
+    """
     s = pd.read_csv(src / "summary.csv")
-    parts = []
+    parts, short, behind, overlap = [], [], 0, 0
     for env, g in s.groupby("env", sort=False):
         rows = {r.method: r for r in g.itertuples()}
         ours = [m for m in rows if m.startswith("hyperpilot")]
         if "random" not in rows or not ours:
             continue
         r = rows["random"]
+        top = max(ours, key=lambda m: rows[m].test_mean)
+        best = rows[top]
+        if best.test_mean < r.test_mean:
+            behind += 1
+            overlap += int(best.test_ci_high >= r.test_ci_low)
+        short.append(rf"on {latex.tex(env)}, \texttt{{{latex.tex(top)}}} {_ret(best)} against "
+                     f"{_ret(r)}")
         mine = "; ".join(rf"\texttt{{{latex.tex(m)}}} {_ret(rows[m])}" for m in ours)
         part = rf"on {latex.tex(env)}, {mine}; random search {_ret(r)}"
         if np.isfinite(getattr(r, "test_auc_mean", np.nan)):  # tuned on the area under the curve
@@ -177,9 +205,18 @@ def rl_findings(src: Path) -> dict[str, str]:
                      rf"random search {_ret(r, 'test_auc')})")
         parts.append(part)
     if not parts:
-        return {"findRL": "This build has no RL comparison with random search."}
-    return {"findRL": "Mean test return of the tuned PPO agents on fresh seeds (95\\% interval): "
-                      + "; ".join(parts) + "."}
+        none = "This build has no RL comparison with random search."
+        return {"findRL": none, "findRLDetail": none}
+    n = len(parts)
+    verdict = ("On RL, the best HyperPilot variant's mean test return (95\\% interval) is at "
+               "least random search's on every task" if not behind else
+               "On RL, the best HyperPilot variant's mean test return (95\\% interval) is below "
+               f"random search's on {behind} of {n} task{'s' * (n != 1)}"
+               + (f" ({'all' if overlap == behind else overlap} with overlapping intervals)"
+                  if overlap else ""))
+    return {"findRL": f"{verdict}: {'; '.join(short)}.",
+            "findRLDetail": "Mean test return of the tuned PPO agents on fresh seeds (95\\% "
+                            "interval): " + "; ".join(parts) + "."}
 
 
 TRANSFER = "hyperpilot@transfer"
@@ -228,7 +265,8 @@ def transfer_findings(src: Path, methods: list[str] | None = None, macro: str = 
             (the development tasks at the headline's budget, beside the headline's methods).
         methods: The methods ranked.
         macro: Name of the sentence's macro; ``<macro>RankFinal`` and ``<macro>WinsFinal`` hold
-            its numbers at the whole budget.
+            its numbers at the whole budget, and ``<macro>MTGP`` the sentence on the multi-task
+            GP where it ran.
         heldout: Whether ``src``'s tasks are held out (the wording).
         subject: How the development-task sentence names the method.
         noun: What the development sentence calls a benchmark (``task``, ``benchmark``).
@@ -265,14 +303,16 @@ def transfer_findings(src: Path, methods: list[str] | None = None, macro: str = 
                     rf"{latex.num(budget)}~FFE, on {len(seeds)} seed{'s' * (len(seeds) != 1)} "
                     rf"so far, {subject} {verdict}: ")
     sentence += "; ".join(parts) + "."
+    out: dict[str, str] = {}
     if MTGP in methods:  # the GP given the same related tasks
         pm = analysis.paired(inc, at, TRANSFER, [MTGP]).set_index("ffe")
         vs = latex.listing([f"{int(pm.loc[f]['wins'])}/{int(pm.loc[f]['losses'])} (p = "
                             f"{float(pm.loc[f]['p']):.2g})" for f in at])
-        sentence += (" Given the same related tasks, a multi-task GP (\\texttt{mtgp}) ranks "
-                     + latex.listing([ci[(MTGP, f)].text() for f in at])
-                     + f"; \\texttt{{transfer}}'s wins/losses against it are {vs}.")
-    out = {macro: sentence}
+        out[f"{macro}MTGP"] = (
+            "Given the same related tasks, a multi-task GP (\\texttt{mtgp}) ranks "
+            + latex.listing([ci[(MTGP, f)].text() for f in at])
+            + f"; \\texttt{{transfer}}'s wins/losses against it are {vs}.")
+    out[macro] = sentence
     out[f"{macro}RankFinal"] = latex.num(ci[(TRANSFER, budget)].mean)
     out[f"{macro}WinsFinal"] = str(int(pr.loc[budget]["wins"]))
     return out
@@ -291,11 +331,11 @@ def _ret(r: Any, col: str = "test") -> str:
             f"{latex.num(getattr(r, f'{col}_ci_high'))}]")
 
 
-def scale_sentence(scale: str, seeds: str = "", budget: str = "") -> str:
-    """What the results of a build at ``scale`` support: one wording per scale."""
+def scale_sentence(scale: str) -> str:
+    """What the results of a build at ``scale`` support: one wording per scale (the seeds and
+    budgets of each experiment are in its sentences and tables)."""
     if scale == "full":
-        return (f"All results are at the full scale ({seeds} seeds, {budget} FFE per run in the "
-                "headline experiment).")
+        return "All results are at the full scale."
     if scale == "smoke":
         return ("The results in this build are at the smoke scale: they show that the pipeline "
                 "works end to end, not how the methods compare; that needs the full scale.")
@@ -303,9 +343,11 @@ def scale_sentence(scale: str, seeds: str = "", budget: str = "") -> str:
             "comparisons.")
 
 
-def write(sources: list[Source], scale: str, tabs: Path) -> Path:
-    """``tabs/findings.tex`` from the sources of ``reproduce`` (``checklist.Source``)."""
-    macros: dict[str, str] = {}
+def write(sources: list[Source], scale: str, tabs: Path, extra: dict[str, str] | None = None
+          ) -> Path:
+    """``tabs/findings.tex`` from the sources of ``reproduce`` (``checklist.Source``), with the
+    ``extra`` macros of findings that span experiments (``current.write``)."""
+    macros: dict[str, str] = dict(extra or {})
     by_name = {s.experiment.name: s for s in sources}
     head = by_name.get("headline")
     macros["findScale"] = scale_sentence(scale)
@@ -327,8 +369,10 @@ def write(sources: list[Source], scale: str, tabs: Path) -> Path:
             synth.path, synth.experiment.methods, "findSynthLong", heldout=False,
             subject=r"\texttt{transfer} (here the single-task \texttt{rff-kev}, as no related "
                     r"task exists)", noun="benchmark"))
-    for k in ("findHeadline", "findGP", "findStopping", "findRL", "findTransfer",
-              "findTransferLong", "findSynthLong"):
+    for k in ("findHeadline", "findGP", "findStopping", "findRL", "findRLDetail", "findTransfer",
+              "findTransferMTGP",
+              "findTransferLong", "findSynthLong", "findCurrent", "findCurrentGP",
+              "findCurrentStopping"):
         macros.setdefault(k, "(not in this build)")
     lines = ["% generated by python -m hyperpilot.paper reproduce; do not edit"]
     lines += [rf"\newcommand{{\{k}}}{{{v}}}" for k, v in macros.items()]

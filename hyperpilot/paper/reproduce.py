@@ -9,7 +9,8 @@ For each experiment (``paper/experiments/*.yaml``) at the requested scale:
 Then every figure and table the experiments name is rebuilt from the compact results, together
 with the generated ``results.tex`` (scale macros), ``hardware.tex``, ``search_spaces.tex``,
 ``incumbents.tex``, ``checklist.tex`` and ``findings.tex`` (the abstract's sentences,
-``hyperpilot.paper.findings``).
+``hyperpilot.paper.findings``), and the tables and findings that span two experiments
+(``hyperpilot.paper.current``: the default on every headline benchmark at 100 FFE).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hyperpilot.paper import artifacts, checklist, compact, findings, runs
+from hyperpilot.paper import artifacts, checklist, compact, current, findings, runs
 from hyperpilot.paper.experiments import Experiment, ExperimentError, Scale, load_experiments
 
 log = logging.getLogger("hyperpilot.paper")
@@ -82,7 +83,8 @@ def reproduce(paths: Paths, scale: Scale, only: list[str] | None = None,
         sources.append(src)
     full = {e.name: e for e in load_experiments(paths.experiments, "full", only)}
     checklist.write_all(sources, scale, paths.paper / "tables", data_dir, full)
-    findings.write(list(sources), scale, paths.paper / "tables")
+    joined = current.write(sources, paths.paper / "tables")  # spans two experiments
+    findings.write(list(sources), scale, paths.paper / "tables", joined)
     return sources
 
 

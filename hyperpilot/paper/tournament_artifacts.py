@@ -82,7 +82,20 @@ def _pairs_text(inc: pd.DataFrame) -> str:
 def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
     """Finalists: mean rank (95% CI) and the paired record against the GP at each budget."""
     inc, methods = finalists(src, e)
-    at = budgets(src)
+    lead = e.caption or "Surrogate tournament: every candidate inside the same pipeline"
+    return paired_rank_table(inc, methods, budgets(src), lead,
+                             f"experiment \\texttt{{{latex.tex(e.name)}}}", tabs, name)
+
+
+def paired_rank_table(inc: pd.DataFrame, methods: list[str], at: list[float], lead: str,
+                      origin: str, tabs: Path, name: str) -> Path:
+    """Mean rank (95% CI) of ``methods`` (the baseline first) at the budgets ``at`` (FFE) and
+    each one's wins / losses / ties against the baseline, on the pairs of ``inc``.
+
+    Args:
+        inc: incumbent traces of ``methods`` on the pairs all of them finished.
+        lead: the caption's first words; ``origin``: where the results come from (LaTeX).
+    """
     t, best = _rank_columns(inc, methods, at)
     base = methods[0]
     for f in at:
@@ -91,9 +104,8 @@ def rank_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
         w = tables.wide_paired(analysis.paired(inc, at, m, [base])).set_index("against")
         for f in at:
             t.loc[i, f"vs {base} @{latex.num(f)} FFE"] = str(w.loc[base, f"@{f:g}"])
-    lead = e.caption or "Surrogate tournament"
-    cap = (f"{lead} (experiment \\texttt{{{latex.tex(e.name)}}}, \\resultscale{{}} "
-           f"scale): every candidate inside the same pipeline, on {_pairs_text(inc)}. Mean rank "
+    cap = (f"{lead} ({origin}, \\resultscale{{}} "
+           f"scale), on {_pairs_text(inc)}. Mean rank "
            "among these methods (1 = best) with a 95\\% percentile-bootstrap interval, and each "
            f"candidate's wins / losses / ties against \\texttt{{{latex.tex(base)}}} (lower regret "
            f"wins) with the two-sided sign-test p ({SHORT_NOTE}). Best mean rank in bold.")

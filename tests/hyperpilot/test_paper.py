@@ -75,8 +75,11 @@ def test_every_paper_artifact_has_an_experiment() -> None:
     import re
 
     used = set(re.findall(r"\\generated(?:table|figure)(?:\[[^\]]*\])?\{([^}]+)\}", tex))
+    from hyperpilot.paper import current
+
     generated_by_checklist = {"hardware", "checklist", "search_spaces", "incumbents"}
-    assert used - generated_by_checklist <= made
+    joined = {current.TABLE}  # from two experiments' results (hyperpilot.paper.current)
+    assert used - generated_by_checklist - joined <= made
     assert made <= used, f"artifacts not in the paper: {made - used}"
 
 

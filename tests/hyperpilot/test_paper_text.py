@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -98,13 +99,20 @@ def _macros(tex: str) -> dict[str, str]:
     return dict(re.findall(r"\\newcommand\{\\(\w+)\}\{(.*)\}\n", tex))
 
 
+def _abstract() -> str:
+    return (ROOT / "paper" / "main.tex").read_text().split(r"\begin{abstract}")[1].split(
+        r"\end{abstract}")[0]
+
+
 def test_abstract_findings_exist_and_match_the_headline_rank_table(full_build: Path) -> None:
     m = _macros((full_build / "findings.tex").read_text())
-    abstract = (ROOT / "paper" / "main.tex").read_text().split(r"\begin{abstract}")[1].split(
-        r"\end{abstract}")[0]
-    for k in ("findScale", "findHeadline", "findGP", "findStopping", "findRL"):
-        assert f"\\{k}" in abstract, f"the abstract does not state {k}"
+    abstract, body = _abstract(), (ROOT / "paper" / "main.tex").read_text().split(
+        r"\end{abstract}")[1]
+    for k in ("findScale", "findCurrent", "findCurrentGP", "findCurrentStopping", "findRL"):
+        assert f"\\{k}{{}}" in abstract, f"the abstract does not state {k}"
         assert k in m and m[k] and "not in this build" not in m[k], k
+    for k in ("findHeadline", "findGP", "findStopping"):  # the previous default's grid: the body
+        assert f"\\{k}{{}}" in body and m[k] and "not in this build" not in m[k], k
     assert m["findScale"].startswith("All results are at the full scale")
     # the focus method's row of the rank table holds the abstract's numbers, interval included
     rows = {c.split("&")[0].strip().replace(r"\_", "_"): c
@@ -118,27 +126,59 @@ def test_abstract_findings_exist_and_match_the_headline_rank_table(full_build: P
     assert re.search(r"saved \d+(\.\d+)?\\% of the training budget", m["findStopping"])
 
 
+def test_the_abstract_headline_matches_the_joined_grid_table(full_build: Path) -> None:
+    """The abstract's headline is the default on all 12 benchmarks at 100 FFE (the two
+    headline100 experiments joined): its ranks, the GP's and their paired record are the cells
+    of ``h100all_rank``, and the verdict follows them."""
+    m = _macros((full_build / "findings.tex").read_text())
+    table = (full_build / "h100all_rank.tex").read_text()
+    assert "h100all_rank" in body_tables((ROOT / "paper" / "main.tex").read_text())
+    rows = {c.split("&")[0].strip(): c.replace(r"\textbf{", "") for c in table.splitlines()
+            if "&" in c}
+    assert "On all 12 benchmarks at 100~FFE (100 (benchmark, seed) pairs" in m["findCurrent"]
+    ours, gp = rows["transfer"], rows["gp-bo"]
+    intervals = re.findall(r"\d[\d.]* \[[^]]+\]", m["findCurrent"])
+    assert len(intervals) == 3 and all(i in ours for i in intervals)
+    gp_intervals = re.findall(r"\d[\d.]* \[[^]]+\]", m["findCurrentGP"])
+    assert len(gp_intervals) == 3 and all(i in gp for i in gp_intervals)
+    assert f"{m['findCurrentRankFinal']} [" in ours.split("&")[3]
+    assert f"{m['findCurrentGPRankFinal']} [" in gp.split("&")[3]
+    assert f"{m['findCurrentWinsFinal']}/{m['findCurrentLossesFinal']}/" in ours.split("&")[-1]
+    records = re.findall(r"(\d+)/(\d+)/\d+ \(p = ([\d.e-]+)\)", ours)
+    said = re.findall(r"(\d+)/(\d+) \(p = ([\d.e-]+)\)", m["findCurrentGP"])
+    assert said == records and len(records) == 3
+    # first at every budget <=> the bold cells are all in our row
+    assert ("ranks first at every budget" in m["findCurrent"]) == (
+        table.count(r"\textbf{") == 3 and "textbf" not in table.split("transfer &")[0]
+        .split(r"\midrule")[-1])
+    assert re.search(r"saved \d+(\.\d+)?\\% of the training budget that "
+                     r"\\texttt\{hyperpilot@transfer\}", m["findCurrentStopping"])
+
+
 @pytest.mark.parametrize(("macro", "table"), [("findTransfer", "transfer_rank"),
                                               ("findTransferLong", "h100_rank"),
                                               ("findSynthLong", "h100s_rank")])
 def test_the_transfer_findings_match_their_rank_tables(full_build: Path, macro: str,
                                                        table: str) -> None:
     m = _macros((full_build / "findings.tex").read_text())
-    abstract = (ROOT / "paper" / "main.tex").read_text().split(r"\begin{abstract}")[1]
-    assert f"\\{macro}{{}}" in abstract.split(r"\end{abstract}")[0]
+    where = _abstract() if macro == "findTransfer" else (ROOT / "paper" / "main.tex").read_text()
+    assert f"\\{macro}{{}}" in where
     rows = {c.split("&")[0].strip(): c.replace(r"\textbf{", "")
             for c in (full_build / f"{table}.tex").read_text().splitlines() if "&" in c}
     ours = rows["transfer"]
     assert f"{m[f'{macro}RankFinal']} [" in ours
     # every interval in the sentence is a cell of the table: ours, the GP's and mtgp's
     intervals = re.findall(r"\d[\d.]* \[[^]]+\]", m[macro])
-    cited = [rows[k] for k in ("transfer", "gp-bo", "mtgp") if k in rows]
+    cited = [rows["transfer"], rows["gp-bo"]]
     header = next(c for c in (full_build / f"{table}.tex").read_text().splitlines() if "&" in c)
     n_at = header.count("rank @")  # the table's budgets: 10 and 30 FFE, or 10, 33.3 and 100
     assert n_at == (2 if macro == "findTransfer" else 3)
     assert len(intervals) == n_at * len(cited)
     assert all(any(i in row for row in cited) for i in intervals)
     assert f"{m[f'{macro}WinsFinal']}/" in ours.split("&")[-1]
+    if "mtgp" in rows:  # the multi-task GP's ranks: its own sentence, cells of its row
+        mt = re.findall(r"\d[\d.]* \[[^]]+\]", m[f"{macro}MTGP"])
+        assert len(mt) == n_at and all(i in rows["mtgp"] for i in mt)
     # the verdict follows the table: ahead in mean rank and in wins at every budget
     rank = {k: [float(x) for x in re.findall(r"(\d[\d.]*) \[", rows[k])] for k in ("transfer",
                                                                                   "gp-bo")}
@@ -170,7 +210,7 @@ def test_the_lead_verdict_says_where_the_lead_is() -> None:
     ("full", "All results are at the full scale"),
     ("mixed", "The results in this build mix scales")])
 def test_the_scale_sentence_has_one_wording_per_scale(scale: str, start: str) -> None:
-    text = findings.scale_sentence(scale, "10", "100")
+    text = findings.scale_sentence(scale)
     assert text.startswith(start)
     assert ("needs the full scale" in text) == (scale == "smoke")
 
@@ -179,17 +219,50 @@ def test_the_rl_sentence_adds_the_tuned_value_where_a_preset_has_one(tmp_path: P
     rows = [{"env": "Acrobot-v1", "method": m, "test_mean": v, "test_ci_low": v - 5,
              "test_ci_high": v + 5} for m, v in (("hyperpilot:race", -80.25), ("random", -85.5))]
     pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
-    text = findings.rl_findings(tmp_path)["findRL"]
+    found = findings.rl_findings(tmp_path)
+    text = found["findRLDetail"]
     assert "on Acrobot-v1, \\texttt{hyperpilot:race} -80.2 [-85.2, -75.2]; random search -85.5" in text
     assert "tuned on" not in text
+    assert found["findRL"] == (
+        "On RL, the best HyperPilot variant's mean test return (95\\% interval) is at least random "
+        "search's on every task: on Acrobot-v1, \\texttt{hyperpilot:race} -80.2 [-85.2, -75.2] "
+        "against -85.5 [-90.5, -80.5].")
     rows += [{"env": "CartPole-v1", "method": m, "test_mean": v, "test_ci_low": v - 20,
               "test_ci_high": v + 10, "test_auc_mean": a, "test_auc_ci_low": a - 15,
               "test_auc_ci_high": a + 15}
              for m, v, a in (("hyperpilot:race", 441.0, 439.0), ("random", 487.0, 414.0))]
     pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
-    text = findings.rl_findings(tmp_path)["findRL"]
+    found = findings.rl_findings(tmp_path)
+    text = found["findRLDetail"]
     cartpole = text.split("on CartPole-v1")[1]
     assert "\\texttt{hyperpilot:race} 441 [421, 451]; random search 487 [467, 497]" in cartpole
     assert ("mean return during training: \\texttt{hyperpilot:race} 439 [424, 454]; random "
             "search 414 [399, 429])") in cartpole
     assert "during training" not in text.split("on CartPole-v1")[0]
+    # behind on CartPole (441 < 487); the intervals [421, 451] and [467, 497] do not overlap
+    assert found["findRL"].startswith("On RL, the best HyperPilot variant's mean test return (95\\% "
+                                      "interval) is below random search's on 1 of 2 tasks: on")
+
+
+def test_the_joined_grid_needs_both_parts_at_one_budget(tmp_path: Path) -> None:
+    """Without one of its two experiments a build has no joined grid (the abstract says so);
+    with parts at different budgets the FFE points would not compare, so it refuses."""
+    import shutil
+
+    from hyperpilot.paper import current
+    from hyperpilot.paper.checklist import Source
+    from hyperpilot.paper.experiments import load_experiments
+
+    exps = {e.name: e for e in load_experiments(ROOT / "paper" / "experiments", "full",
+                                                list(current.PARTS))}
+    lc, syn = (Source(exps[n], FULL / n, "reference") for n in current.PARTS)
+    assert current.join([lc]) is None and current.write([lc], tmp_path) == {}
+    j = current.join([syn, lc])
+    assert j is not None and j.methods[:2] == ["gp-bo", "hyperpilot@transfer"]
+    assert j.inc.groupby(["benchmark", "seed"]).ngroups >= 100  # 90 LCBench + 10 synthetic
+    other = tmp_path / "synth"
+    shutil.copytree(FULL / current.PARTS[1], other)
+    cfg = json.loads((other / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**cfg, "budget": 30}))
+    with pytest.raises(ValueError, match="different budgets"):
+        current.join([lc, Source(exps[current.PARTS[1]], other, "reference")])
