@@ -81,9 +81,13 @@ def current_findings(j: Joined) -> dict[str, str]:
     firsts = [f for f in at if min(j.methods, key=lambda m: ci[(m, f)].mean) == DEFAULT]
     n_pairs = j.inc.groupby(["benchmark", "seed"]).ngroups
     n_bench = j.inc["benchmark"].nunique()
-    where = ("ranks first at every budget" if len(firsts) == len(at) else
-             f"ranks {_ordinal(place)} at {latex.num(final)}~FFE (the best there is "
-             rf"\texttt{{{latex.tex(order[0])}}}, {ci[(order[0], final)].text()})")
+    if len(firsts) == len(at):
+        where = "ranks first at every budget"
+    elif place == 1:
+        where = f"ranks first at {latex.num(final)}~FFE, not at every budget"
+    else:
+        where = (f"ranks {_ordinal(place)} at {latex.num(final)}~FFE (the best there is "
+                 rf"\texttt{{{latex.tex(order[0])}}}, {ci[(order[0], final)].text()})")
     ranks = latex.listing([f"{ci[(DEFAULT, f)].text()} at {latex.num(f)}~FFE" for f in at])
     pr = analysis.paired(j.inc, at, DEFAULT, [GP]).set_index("ffe")
     ahead = [f for f in at if ci[(DEFAULT, f)].mean < ci[(GP, f)].mean
