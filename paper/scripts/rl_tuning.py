@@ -103,11 +103,12 @@ def slug(method: str) -> str:
 
 # ----------------------------------------------------------------------------------- running
 def _lane(method: str, p: dict[str, Any], d: Path, seeds: int, test_seeds: int,
-          errors: list[str]) -> None:
-    """Tune then test each seed of ``method`` in turn; a failure ends the lane (logged)."""
+          errors: list[str], first: int = 0) -> None:
+    """Tune then test tuning seeds ``first .. first + seeds - 1`` of ``method`` in turn; a
+    failure ends the lane (logged)."""
     py, env = sys.executable, dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     every = ["--eval-every", str(p["eval_every"])] if p["eval_every"] else []
-    for s in range(seeds):
+    for s in range(first, first + seeds):
         stem = d / f"{slug(method)}-s{s}"
         db = stem.with_suffix(".sqlite")
         if method in PEERS:  # rl-zoo's tuner on its own protocol, the same env steps
@@ -137,10 +138,13 @@ def _lane(method: str, p: dict[str, Any], d: Path, seeds: int, test_seeds: int,
                 done.touch()
 
 
-def run_preset(p: dict[str, Any], d: Path, methods: list[str], seeds: int, test_seeds: int) -> None:
+def run_preset(p: dict[str, Any], d: Path, methods: list[str], seeds: int, test_seeds: int,
+               first: int = 0) -> None:
+    """One lane per method, side by side, over tuning seeds ``first .. first + seeds - 1``."""
     d.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
-    lanes = [threading.Thread(target=_lane, args=(m, p, d, seeds, test_seeds, errors)) for m in methods]
+    lanes = [threading.Thread(target=_lane, args=(m, p, d, seeds, test_seeds, errors, first))
+             for m in methods]
     for t in lanes:
         t.start()
     for t in lanes:
@@ -411,6 +415,9 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+",
                     default=["hyperpilot:race", "hyperpilot", "random", "optuna-tpe-median"])
     ap.add_argument("--seeds", type=int, default=3, help="tuning seeds per method")
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="run tuning seeds FIRST .. FIRST+SEEDS-1 (a seed whose earlier ones ran "
+                         "elsewhere); the report reads every seed in --runs")
     ap.add_argument("--test-seeds", type=int, default=10, help="fresh test seeds per incumbent")
     ap.add_argument("--runs", type=Path, help="study folders (default: next to --out, else runs/rl)")
     ap.add_argument("--out", type=Path, help="write per-test-run rows here (and *_summary.csv)")
@@ -426,8 +433,8 @@ def main() -> None:
         labels = parse_labels(a.label)
     except ValueError as e:
         ap.error(str(e))
-    if a.seeds < 1 or a.test_seeds < 2:
-        ap.error("--seeds must be >= 1 and --test-seeds >= 2")
+    if a.seeds < 1 or a.test_seeds < 2 or a.first_seed < 0:
+        ap.error("--seeds must be >= 1, --test-seeds >= 2 and --first-seed >= 0")
     runs = a.runs or (a.out.parent if a.out else Path("runs/rl"))
     all_tests, all_summary = [], []
     for name in a.presets:
@@ -436,7 +443,7 @@ def main() -> None:
                   if getattr(a, k) is not None})
         d = runs / name
         if not a.no_run:
-            run_preset(p, d, a.methods, a.seeds, a.test_seeds)
+            run_preset(p, d, a.methods, a.seeds, a.test_seeds, a.first_seed)
         studies, tests = collect(d, a.methods, p["threshold"], p.get("value", "last"))
         if studies.empty:
             raise SystemExit(f"no studies under {d}")

@@ -61,3 +61,30 @@ def test_steps_trained_count_each_run_from_where_it_started(monkeypatch) -> None
     monkeypatch.setattr(rl_tuning.A, "load_study", lambda db: df)
     rec = rl_tuning.study_summary(Path("unused.sqlite"), None)
     assert rec["actual_steps"] == 310 + 60 + 260 and rec["study_steps"] == 650
+
+
+def test_a_lane_runs_from_the_first_seed_it_is_given(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """``--first-seed 2 --seeds 1`` tunes and tests seed 2 only (seeds 0-1 ran elsewhere), with
+    the study's master seed and file names of seed 2; finished steps are skipped."""
+    import subprocess
+
+    import rl_tuning
+
+    calls: list[list[str]] = []
+
+    class Done:
+        returncode = 0
+
+    def fake_run(cmd: list[str], **_: object) -> Done:
+        calls.append(cmd)
+        return Done()
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    rl_tuning.run_preset(PRESETS["acrobot"], tmp_path, ["random"], 1, 10, first=2)
+    assert len(calls) == 2  # tune, then test
+    tune, test = calls
+    assert tune[tune.index("--seed") + 1] == "2" and str(tmp_path / "random-s2.sqlite") in tune
+    assert str(tmp_path / "random-s2.sqlite") in test and "--seeds" in test
+    assert (tmp_path / "random-s2.done").exists() and not (tmp_path / "random-s0.done").exists()
+    rl_tuning.run_preset(PRESETS["acrobot"], tmp_path, ["random"], 1, 10, first=2)
+    assert len(calls) == 3  # the study is done: only its test (no .test.json was written) reruns
