@@ -144,11 +144,9 @@ def stopping_findings(srcs: Path | list[Path], focus: str,
                       macro: str = "findStopping") -> dict[str, str]:
     """Share of the asked budget saved by curve stopping and the false-stop rate of ``focus``,
     pooled over the compact results ``srcs``; the sentence in ``macro``, its numbers in
-    ``<macro>Saved`` and ``<macro>False`` (``findStopping``: ``findStopSaved``,
-    ``findFalseStop``, the names the paper has always used)."""
+    ``<macro>Saved`` and ``<macro>False``."""
     srcs = [srcs] if isinstance(srcs, Path) else srcs
-    saved_key, false_key = (("findStopSaved", "findFalseStop") if macro == "findStopping"
-                            else (f"{macro}Saved", f"{macro}False"))
+    saved_key, false_key = f"{macro}Saved", f"{macro}False"
     if not all((s / "budget.csv").exists() for s in srcs):
         return {macro: "This build has no budget records to measure curve stopping."}
     sums = pd.concat([pd.read_csv(s / "budget.csv") for s in srcs], ignore_index=True)
