@@ -202,9 +202,10 @@ def rl_findings(src: Path) -> dict[str, str]:
             part += (rf" (by the value it was tuned on, the mean return during training: {mine}; "
                      rf"random search {_ret(r, 'test_auc')})")
         parts.append(part)
+    scope = rl_scope(s)
     if not parts:
         none = "This build has no RL comparison with random search."
-        return {"findRL": none, "findRLDetail": none}
+        return {"findRL": none, "findRLDetail": none, "findRLScope": scope}
     n = len(parts)
     verdict = ("On RL, the best HyperPilot variant's mean test return (95\\% interval) is at "
                "least random search's on every task" if not behind else
@@ -214,7 +215,36 @@ def rl_findings(src: Path) -> dict[str, str]:
                   if overlap else ""))
     return {"findRL": f"{verdict}: {'; '.join(short)}.",
             "findRLDetail": "Mean test return of the tuned PPO agents on fresh seeds (95\\% "
-                            "interval): " + "; ".join(parts) + "."}
+                            "interval): " + "; ".join(parts) + ".",
+            "findRLScope": scope}
+
+
+RL_TASKS = {"Acrobot-v1": "classic-control", "CartPole-v1": "classic-control",
+            "LunarLander-v3": "Box2D"}
+"""The tasks of ``rl_tuning``'s full grid and their kind (issue 19 asks for one of another kind)."""
+
+
+def rl_scope(s: pd.DataFrame) -> str:
+    """The limitations' clause on what ``rl_tuning`` covers in this build (``\\findRLScope``):
+    its tasks, the most tuning seeds a method has, and the tasks of the full grid it lacks.
+
+    Args:
+        s: the ``rl_tuning`` summary (columns ``env``, ``tuning_seeds_tested``; one row per
+            task x method).
+    """
+    envs = list(dict.fromkeys(s["env"]))
+    seeds = int(s["tuning_seeds_tested"].max()) if "tuning_seeds_tested" in s and len(s) else 0
+    kinds = [RL_TASKS.get(e, "other") for e in envs]
+    what = latex.listing([latex.tex(e) for e in envs])
+    text = (rf"\texttt{{rl\_tuning}} covers {len(envs)} task{'s' * (len(envs) != 1)} ({what}; "
+            f"{latex.listing(list(dict.fromkeys(kinds)))}) with one algorithm and at most {seeds} "
+            "tuning seed" + "s" * (seeds != 1) + " per method (the table's second column), too "
+            "few to rank tuners in general")
+    missing = [e for e in RL_TASKS if e not in envs]
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        text += f"; {latex.listing([latex.tex(e) for e in missing])} {verb} not in this build"
+    return text
 
 
 TRANSFER = "hyperpilot@transfer"
@@ -367,7 +397,8 @@ def write(sources: list[Source], scale: str, tabs: Path, extra: dict[str, str] |
             synth.path, synth.experiment.methods, "findSynthLong", heldout=False,
             subject=r"\texttt{transfer} (here the single-task \texttt{rff-kev}, as no related "
                     r"task exists)", noun="benchmark"))
-    for k in ("findHeadline", "findGP", "findStopping", "findRL", "findRLDetail", "findTransfer",
+    for k in ("findHeadline", "findGP", "findStopping", "findRL", "findRLDetail", "findRLScope",
+              "findTransfer",
               "findTransferMTGP", "findTransferLong", "findSynthLong", "findCurrent",
               "findCurrentGP", "findCurrentStopping"):
         macros.setdefault(k, "(not in this build)")

@@ -166,8 +166,9 @@ def rl_tuning_table(src: Path, e: Experiment, tabs: Path, name: str) -> Path:
            "incumbent then retrained from scratch at the maximum budget on fresh test seeds never "
            "used in tuning (seeds: tuning seeds x test seeds): mean test return over the test "
            "runs of the tuning seeds tested for every method, with a 95\\% bootstrap interval"
-           + (", test runs that failed (the task's worst return) and the share of the study's steps "
-              "spent on extra seeds" if "failed" in t else "")
+           + (", test runs that failed (on Acrobot the worst return, $-500$; on LunarLander a return "
+              "below 0, a crash) and the share of the study's steps spent on extra seeds"
+              if "failed" in t else "")
            + f" ({_ref(e)}).")
     return latex.write(latex.table(t, cap, name), tabs, name)
 

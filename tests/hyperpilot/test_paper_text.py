@@ -266,3 +266,19 @@ def test_the_joined_grid_needs_both_parts_at_one_budget(tmp_path: Path) -> None:
     (other / "config.json").write_text(json.dumps({**cfg, "budget": 30}))
     with pytest.raises(ValueError, match="different budgets"):
         current.join([lc, Source(exps[current.PARTS[1]], other, "reference")])
+
+
+def test_the_rl_scope_names_the_tasks_in_the_build_and_those_missing() -> None:
+    """The limitations' clause follows the summary: its tasks and their kinds, the most tuning
+    seeds any method has, and which task of the full grid the build lacks."""
+    rows = [{"env": e, "method": m, "tuning_seeds_tested": n}
+            for e, n in (("Acrobot-v1", 2), ("CartPole-v1", 3)) for m in ("hyperpilot", "random")]
+    text = findings.rl_scope(pd.DataFrame(rows))
+    assert text == ("\\texttt{rl\\_tuning} covers 2 tasks (Acrobot-v1 and CartPole-v1; "
+                    "classic-control) with one algorithm and at most 3 tuning seeds per method "
+                    "(the table's second column), too few to rank tuners in general; "
+                    "LunarLander-v3 is not in this build")
+    rows += [{"env": "LunarLander-v3", "method": "random", "tuning_seeds_tested": 1}]
+    text = findings.rl_scope(pd.DataFrame(rows))
+    assert "covers 3 tasks (Acrobot-v1, CartPole-v1 and LunarLander-v3; classic-control and Box2D)" in text
+    assert "not in this build" not in text

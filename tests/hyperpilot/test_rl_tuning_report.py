@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -88,3 +89,60 @@ def test_a_lane_runs_from_the_first_seed_it_is_given(tmp_path: Path, monkeypatch
     assert (tmp_path / "random-s2.done").exists() and not (tmp_path / "random-s0.done").exists()
     rl_tuning.run_preset(PRESETS["acrobot"], tmp_path, ["random"], 1, 10, first=2)
     assert len(calls) == 3  # the study is done: only its test (no .test.json was written) reruns
+
+
+def test_merge_adds_a_seed_to_a_reference_whose_stores_are_gone(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A reference collected before its stores were deleted gains one method's tuning seed 2 and a
+    new preset: test columns are recomputed over the seeds tested for every method, study columns
+    come from study rows where they cover every tested seed and are kept otherwise; an unfinished
+    study is not merged; merging twice changes nothing."""
+    import rl_tuning_merge as M
+
+    from hyperpilot.paper import compact
+
+    def rows(preset: str, m: str, seed: int, ret: float) -> list[dict]:
+        return [{"method": m, "tuning_seed": seed, "test_seed": 10000 + j, "test_return": ret + j,
+                 "test_auc": np.nan, "steps_to": np.nan, "tuning_return": ret,
+                 "incumbent": "{}", "incumbent_rule": "best", "incumbent_seeds": 1,
+                 "preset": preset, "env": PRESETS[preset]["env"]} for j in range(10)]
+
+    old = [r for m, base in (("a", -100.0), ("b", -90.0)) for s in (0, 1)
+           for r in rows("acrobot", m, s, base)] + rows("acrobot", "b", 2, -90.0)
+    compact.write_csv(pd.DataFrame(old), tmp_path / "result.csv.gz")
+    old_summary = summarise("acrobot", PRESETS["acrobot"],
+                            _studies(["a", "b"]).assign(extra_seed_share=[0.2, 0.0]),
+                            pd.DataFrame(old))
+    assert list(old_summary["tuning_seeds_tested"]) == [2, 2]  # seed 2 of a is missing
+    compact.write_csv(old_summary, tmp_path / "summary.csv")
+
+    def fake_collect(d: Path, methods: list[str], threshold: object, value: str = "last"):  # noqa: ANN202
+        preset = d.name
+        if preset == "acrobot":  # a's seed 2 is finished and tested, its seed 3 still tuning
+            st = _studies(["a", "a"]).assign(tuning_seed=[2, 3], finished=[True, False],
+                                             extra_seed_share=0.5, trace=None)
+            te = pd.DataFrame(rows("acrobot", "a", 2, -100.0)).drop(columns=["preset", "env"])
+        else:
+            st = _studies(["a", "b"]).assign(extra_seed_share=[0.3, 0.0], trace=None)
+            te = pd.DataFrame(rows("lunarlander", "a", 0, 100.0) + rows("lunarlander", "b", 0, 50.0))
+            te = te.drop(columns=["preset", "env"])
+        return st, te.assign(curve=None)
+
+    monkeypatch.setattr(M, "collect", fake_collect)
+    done = M.merge(tmp_path, ["acrobot", "lunarlander"], tmp_path / "runs", ["a", "b"])
+    assert done["skipped"] == ["acrobot/a-s3"]
+    assert done["kept_study_columns"] == {"acrobot": ["a", "b"], "lunarlander": []}
+    s = pd.read_csv(tmp_path / "summary.csv").set_index(["preset", "method"])
+    assert list(s.index) == [("acrobot", "a"), ("acrobot", "b"), ("lunarlander", "a"), ("lunarlander", "b")]
+    assert s.loc[("acrobot", "a"), "tuning_seeds_tested"] == 3
+    assert s.loc[("acrobot", "a"), "test_runs"] == 30
+    assert s.loc[("acrobot", "a"), "test_mean"] == -100 + 4.5
+    assert s.loc[("acrobot", "a"), "extra_seed_share"] == 0.2  # kept: seeds 0-1 have no study rows
+    assert s.loc[("lunarlander", "a"), "extra_seed_share"] == 0.3  # from the new study rows
+    assert s.loc[("lunarlander", "b"), "test_mean"] == 50 + 4.5
+    studies = pd.read_csv(tmp_path / "studies.csv.gz")
+    assert sorted(zip(studies["preset"], studies["method"], studies["tuning_seed"], strict=True)) == [
+        ("acrobot", "a", 2), ("lunarlander", "a", 0), ("lunarlander", "b", 0)]
+    before = {f: (tmp_path / f).read_bytes() for f in ("result.csv.gz", "summary.csv", "studies.csv.gz")}
+    M.merge(tmp_path, ["acrobot", "lunarlander"], tmp_path / "runs", ["a", "b"])
+    assert {f: (tmp_path / f).read_bytes() for f in before} == before
+    assert len(json.loads((tmp_path / "meta.json").read_text())["runs"]) == 2
