@@ -11,8 +11,10 @@ from fidelity.curves import (
     BNNCurveModel,
     CurveModel,
     CurveStopper,
+    GainCurveModel,
     ParametricCurveModel,
     prob_better,
 )
 
-__all__ += ["BNNCurveModel", "CurveModel", "CurveStopper", "ParametricCurveModel", "prob_better"]
+__all__ += ["BNNCurveModel", "CurveModel", "CurveStopper", "GainCurveModel", "ParametricCurveModel",
+            "prob_better"]

@@ -10,9 +10,11 @@ budget it would have used. Stopped trials are recorded with status ``stopped`` a
 promoted.
 
 The curve model is ``ParametricCurveModel`` (``StopRule(model="parametric")``, the default, as
-every stored study used it) or ``BNNCurveModel`` (``model="bnn"``): a deep ensemble conditioned on
+every stored study used it), ``BNNCurveModel`` (``model="bnn"``): a deep ensemble conditioned on
 the config's encoding, trained online on the study's own curves by :class:`OnlineCurveModel` in
-the driver and shipped to the worker inside the state. ``bounds`` keeps a bounded metric's
+the driver and shipped to the worker inside the state, or ``GainCurveModel`` (``model="gain"``):
+the remaining gains of the study's most similar finished runs, also kept by
+:class:`OnlineCurveModel`. ``bounds`` keeps a bounded metric's
 predictions inside its range (``prob_better`` on the truncated Gaussian).
 """
 
@@ -37,9 +39,11 @@ class StopRule:
         min_points: never stop with fewer curve points.
         patience: consecutive low-probability checks needed.
         growth: check again only once the budget grew by this factor (caps the model's cost).
-        model: ``"parametric"`` (``ParametricCurveModel``, fitted to the run's own prefix) or
+        model: ``"parametric"`` (``ParametricCurveModel``, fitted to the run's own prefix),
             ``"bnn"`` (``BNNCurveModel`` on the config and the prefix, trained on the study's
-            curves; the parametric model until it has ``min_curves`` of them).
+            curves; the parametric model until it has ``min_curves`` of them) or ``"gain"``
+            (``GainCurveModel``: the last value plus the remaining gains of the study's most
+            similar finished runs, counted; the parametric model until 5 runs finished).
         bounds: ``[lo, hi]`` the objective's value cannot leave (in the study's values, e.g.
             ``[0, 1]`` for an accuracy, ``[-500, 0]`` for Acrobot's return), or None.
     """
@@ -49,7 +53,7 @@ class StopRule:
     min_points: int = 3
     patience: int = 2
     growth: float = 1.2
-    model: Literal["parametric", "bnn"] = "parametric"
+    model: Literal["parametric", "bnn", "gain"] = "parametric"
     bounds: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
@@ -57,8 +61,9 @@ class StopRule:
             raise ValueError("threshold and min_fraction must be in [0, 1]")
         if self.growth < 1 or self.patience < 1 or self.min_points < 1:
             raise ValueError("growth must be >= 1, patience and min_points >= 1")
-        if self.model not in ("parametric", "bnn"):
-            raise ValueError(f"stop_rule model must be 'parametric' or 'bnn', got {self.model!r}")
+        if self.model not in ("parametric", "bnn", "gain"):
+            raise ValueError(f"stop_rule model must be 'parametric', 'bnn' or 'gain', got "
+                             f"{self.model!r}")
         if self.bounds is not None:
             lo, hi = (float(b) for b in self.bounds)
             if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
@@ -196,7 +201,8 @@ class StoppableObjective:
 
 
 class OnlineCurveModel:
-    """The study's ``BNNCurveModel``, refitted on its own curves as they come in.
+    """The study's ``BNNCurveModel`` (or ``GainCurveModel``), refitted on its own curves as they
+    come in.
 
     A curve is one run (a config on one seed), merged over its promotions, with at least two
     points; its input is the config's encoding. The model is refitted when the number of told
@@ -209,15 +215,29 @@ class OnlineCurveModel:
         seed: seeds each fit (with its size).
         min_curves: runs needed before the first fit (the parametric model until then).
         growth: refit when the data grew by this fraction.
-        options: keyword options of ``BNNCurveModel`` (e.g. smaller ``max_steps`` in tests).
+        options: keyword options of the model (e.g. smaller ``max_steps`` in tests).
+        kind: ``"bnn"`` or ``"gain"`` (nothing to train: :meth:`for_rule` refits it at every
+            new run).
     """
 
     def __init__(self, space: Any, seed: int, min_curves: int = 8, growth: float = 0.25,
-                 options: dict[str, Any] | None = None) -> None:
+                 options: dict[str, Any] | None = None, kind: str = "bnn") -> None:
+        if kind not in ("bnn", "gain"):
+            raise ValueError(f"kind must be 'bnn' or 'gain', got {kind!r}")
+        self.kind = kind
         self.space, self.seed, self.min_curves, self.growth = space, seed, min_curves, growth
         self.options = dict(options or {})
         self.cache: tuple[int, Any] | None = None
         self.fits = 0
+
+    @classmethod
+    def for_rule(cls, rule: StopRule | None, space: Any, seed: int) -> OnlineCurveModel | None:
+        """The online model a rule needs (None for the parametric model, fitted per run)."""
+        if rule is None or rule.model == "parametric":
+            return None
+        if rule.model == "gain":
+            return cls(space, seed, min_curves=5, growth=0.0, kind="gain")
+        return cls(space, seed)
 
     def model(self, results: list[Any], sign: float) -> Any:
         """The fitted model for these results (told order), or None with too few curves."""
@@ -232,7 +252,7 @@ class OnlineCurveModel:
         return self.cache[1]
 
     def _fit(self, results: list[Any], sign: float, m: int) -> Any:
-        from fidelity import BNNCurveModel
+        from fidelity import BNNCurveModel, GainCurveModel
 
         runs: dict[tuple[int, int], dict[float, float]] = {}
         configs = {}
@@ -250,6 +270,8 @@ class OnlineCurveModel:
                   for k, x in zip(keys, xs, strict=True)]
         seed = int(np.random.SeedSequence([self.seed, 31, m]).generate_state(1)[0] % (2**31 - 1))
         self.fits += 1
+        if self.kind == "gain":
+            return GainCurveModel(seed=seed, **self.options).fit(curves)
         return BNNCurveModel(seed=seed, min_curves=self.min_curves, **self.options).fit(curves)
 
     def encode(self, config: dict[str, Any]) -> list[float]:

@@ -2,9 +2,10 @@
 
 from fidelity.curves.base import Curve, CurveModel
 from fidelity.curves.bnn import BNNCurveModel
+from fidelity.curves.gain import GainCurveModel
 from fidelity.curves.mixture import Mixture
 from fidelity.curves.parametric import ParametricCurveModel
 from fidelity.curves.stopping import CurveStopper, prob_better
 
-__all__ = ["BNNCurveModel", "Curve", "CurveModel", "CurveStopper", "Mixture",
+__all__ = ["BNNCurveModel", "Curve", "CurveModel", "CurveStopper", "GainCurveModel", "Mixture",
            "ParametricCurveModel", "prob_better"]

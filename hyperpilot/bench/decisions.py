@@ -15,17 +15,19 @@ from hyperpilot.bench.analysis import CELL
 
 def decisions_table(out: Path, df: pd.DataFrame, n_reasons: int = 1) -> pd.DataFrame:
     """Per method, benchmark, decider and action: how many decisions over the seeds of ``df``'s
-    cells, and the latest reason given (the first ``n_reasons``, newest first).
+    cells, how many of them an empirical curve model left to its parametric fallback, and the
+    latest reason given (the first ``n_reasons``, newest first).
 
     Args:
         out: the bench folder.
         df: the report's trials (its ``method``, ``benchmark``, ``seed`` cells are read).
 
     Returns:
-        Columns method, benchmark, by, action, n, cells, reason; empty when no cell has a store
-        with decisions.
+        Columns method, benchmark, by, action, n, fallback, cells, reason; empty when no cell
+        has a store with decisions.
     """
     from hyperpilot.bench.grid import Cell
+    from hyperpilot.pruners.curve import FALLBACK_NOTE
     from hyperpilot.storage import Storage
 
     rows = []
@@ -46,7 +48,9 @@ def decisions_table(out: Path, df: pd.DataFrame, n_reasons: int = 1) -> pd.DataF
         return pd.DataFrame()
     d = pd.DataFrame(rows)
     g = d.groupby(["method", "benchmark", "by", "action"], sort=True)
-    return pd.DataFrame({"n": g.size(), "cells": g["seed"].nunique(),
+    return pd.DataFrame({"n": g.size(),
+                         "fallback": g["reason"].agg(lambda r: int(r.str.endswith(FALLBACK_NOTE).sum())),
+                         "cells": g["seed"].nunique(),
                          "reason": g["reason"].agg(lambda r: " | ".join(
                              list(r)[::-1][:n_reasons]))}).reset_index()
 

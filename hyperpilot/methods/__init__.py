@@ -203,6 +203,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "bymodel": {"incumbent": {"statistic": "model"}},  # incumbent: best posterior mean (Ax)
     "stop": {"stop_rule": {}},  # learning-curve stopping on the parametric curve model
     "bnnstop": {"stop_rule": {"model": "bnn"}},  # ... on the BNN curve model, trained online
+    "gainstop": {"stop_rule": {"model": "gain"}},  # ... on the study's finished runs' gains
     "local": {"local": {}},  # late in a study a share of each batch in a box around the incumbent
     "global": {"local": None},  # every slot global: hyperpilot before its local share
     "quick": {"maxiter": 25},  # a quarter of the acquisition's L-BFGS-B iterations (cost)
@@ -306,8 +307,9 @@ def _unknown(name: str) -> str:
             "acquisition, not 100), '<name>:race' (race configs at the max budget on up to 3 "
             "paired seeds), '<name>:bymodel' (the incumbent is the config with the best "
             "posterior mean of a GP fitted on every run, not the best single run), "
-            "'<name>:stop' / '<name>:bnnstop' (learning-curve stopping on the parametric / the "
-            "online BNN curve model); join variants with '+' (hyperpilot:race+bnnstop)")
+            "'<name>:stop' / '<name>:bnnstop' / '<name>:gainstop' (learning-curve stopping on "
+            "the parametric / the online BNN curve model / the remaining gains of the study's "
+            "most similar finished runs); join variants with '+' (hyperpilot:race+bnnstop)")
 
 
 def make_method(name: str, space: SearchSpace, fidelity: Fidelity, seed: int,

@@ -54,7 +54,7 @@ class Method(ABC):
     stop_rule: Any = None
     """A ``hyperpilot.stopping.StopRule`` to stop runs early from their curves, or None."""
     stop_curves: Any = None
-    """The ``hyperpilot.stopping.OnlineCurveModel`` behind a ``model="bnn"`` rule, or None."""
+    """The ``hyperpilot.stopping.OnlineCurveModel`` behind a ``"bnn"`` or ``"gain"`` rule, or None."""
     proposer: Any = None
     """The ``hyperpilot.methods.Proposer`` that picks new configs, for methods built on one
     (``ScheduledMethod``); ``hyperpilot.integrations.optuna.HyperPilotSampler`` samples with it."""

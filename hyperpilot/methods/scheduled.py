@@ -72,8 +72,7 @@ class ScheduledMethod(Method):
         lo = fidelity.max if self.full_fidelity else fidelity.min
         self.scheduler = HyperbandScheduler(lo, fidelity.max, fidelity.eta, mode)
         self.stop_rule = None if stop_rule is None else StopRule(**stop_rule)
-        self.stop_curves = (OnlineCurveModel(space, seed) if self.stop_rule is not None
-                            and self.stop_rule.model == "bnn" else None)
+        self.stop_curves = OnlineCurveModel.for_rule(self.stop_rule, space, seed)
 
     def rng(self, ask_index: int, purpose: int = 0) -> np.random.Generator:
         """A generator that depends only on (seed, ask_index, purpose): replay-safe."""

@@ -13,6 +13,9 @@ from typing import Any
 
 from hyperpilot.pruners.base import CurveView, Decision, Pruner
 
+FALLBACK_NOTE = " (parametric fallback: too few runs reached the target)"
+"""Ends the reason of a decision the gain model left to the parametric model (countable)."""
+
 
 @dataclass
 class _RunState:
@@ -58,24 +61,36 @@ class CurveRule(Pruner):
         prob = self._prob(view)
         st.low = st.low + 1 if prob < r.threshold else 0
         inc = f"{view.incumbent:.6g}"
+        # an empirical model that had too few finished runs says so in every reason it gives
+        note = FALLBACK_NOTE if self._fell_back(view) else ""
         if st.low >= r.patience:
             return Decision("stop", f"P(final beats the incumbent {inc}) = {prob:.3g} < "
-                            f"{r.threshold:g} at {st.low} checks in a row", self.name, b, prob)
+                            f"{r.threshold:g} at {st.low} checks in a row{note}", self.name, b, prob)
         why = (f"P(final beats the incumbent {inc}) = {prob:.3g}" +
                (f" < {r.threshold:g} ({st.low} of {r.patience} checks)" if st.low else
-                f" >= {r.threshold:g}"))
+                f" >= {r.threshold:g}") + note)
         return Decision("continue", why, self.name, b, prob)
+
+    def _model(self, view: CurveView) -> Any:
+        return view.model if view.model is not None else self.model
+
+    def _fell_back(self, view: CurveView) -> bool:
+        return getattr(self._model(view), "last_source", "") == "parametric"
 
     def _prob(self, view: CurveView) -> float:
         from fidelity import ParametricCurveModel
         from fidelity.curves.stopping import prob_better
 
-        model = view.model if view.model is not None else self.model
+        model = self._model(view)
         if model is None:
             model = self.model = ParametricCurveModel(seed=0)
         s = view.sign
         t = [p[0] for p in view.curve]
         y = [s * p[1] for p in view.curve]
-        mean, std = model.predict(t, y, view.t_target, None if view.x is None else list(view.x))
+        x = None if view.x is None else list(view.x)
         assert view.incumbent is not None
+        if hasattr(model, "prob_better"):  # an empirical model counts its own outcomes
+            return float(model.prob_better(t, y, view.t_target, s * view.incumbent, x,
+                                           self.rule.y_bounds(s)))
+        mean, std = model.predict(t, y, view.t_target, x)
         return prob_better(mean, std, s * view.incumbent, self.rule.y_bounds(s))

@@ -107,3 +107,25 @@ def test_online_curve_model_refits_on_a_schedule_of_told_results() -> None:
     b = fresh.model(res[:10], -1.0)  # a resumed study refits the same model
     t, y = [2.0, 4.0, 6.0], [-1.5, -1.2, -1.1]
     assert a.predict(t, y, 50.0, [0.3]) == b.predict(t, y, 50.0, [0.3])
+
+
+def test_the_gain_rule_stops_on_the_studys_finished_runs_and_names_its_fallbacks() -> None:
+    """``model="gain"``: refitted at every run (nothing to train), it stops hopeless runs; before
+    five runs reached the max budget the parametric model answers, and those decisions say so."""
+    from hyperpilot.pruners.curve import FALLBACK_NOTE
+
+    opts = {"stop_rule": {"threshold": 0.2, "model": "gain"}}
+    s = minimize(saturating, SPACE, fidelity=hp.Fidelity(2, 50, 3), method="hyperband:gainstop",
+                 budget=20, seed=0, method_options=opts)
+    online = s.method.stop_curves
+    assert online is not None and online.kind == "gain" and online.growth == 0.0
+    assert any(r.status == hp.Status.STOPPED for r in s.results)
+    decisions = s.storage.load_decisions(s.study_id)
+    fell_back = [d for d in decisions if d["reason"].endswith(FALLBACK_NOTE)]
+    assert decisions and 0 < len(fell_back) < len(decisions)  # a warm-up, then the gains
+    state = s.trial_extras(s.results[-1].trial)["stopper"]
+    assert state.model is online.cache[1] and hasattr(state.model, "prob_better")
+    again = minimize(saturating, SPACE, fidelity=hp.Fidelity(2, 50, 3),
+                     method="hyperband:gainstop", budget=20, seed=0, method_options=opts)
+    assert [(r.trial.config_id, r.status, r.value) for r in s.results] == \
+        [(r.trial.config_id, r.status, r.value) for r in again.results]
