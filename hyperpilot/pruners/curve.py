@@ -13,8 +13,9 @@ from typing import Any
 
 from hyperpilot.pruners.base import CurveView, Decision, Pruner
 
-FALLBACK_NOTE = " (parametric fallback: too few runs reached the target)"
-"""Ends the reason of a decision the gain model left to the parametric model (countable)."""
+FALLBACK_NOTE = " (parametric fallback: too few runs for the study's curve model)"
+"""Ends the reason of a decision that a rule on a study-trained curve model (``"bnn"``,
+``"gain"``) left to the parametric model, so the bench can count them."""
 
 
 @dataclass
@@ -61,7 +62,7 @@ class CurveRule(Pruner):
         prob = self._prob(view)
         st.low = st.low + 1 if prob < r.threshold else 0
         inc = f"{view.incumbent:.6g}"
-        # an empirical model that had too few finished runs says so in every reason it gives
+        # a study-trained model that had too few curves says so in every reason it gives
         note = FALLBACK_NOTE if self._fell_back(view) else ""
         if st.low >= r.patience:
             return Decision("stop", f"P(final beats the incumbent {inc}) = {prob:.3g} < "
@@ -75,7 +76,16 @@ class CurveRule(Pruner):
         return view.model if view.model is not None else self.model
 
     def _fell_back(self, view: CurveView) -> bool:
-        return getattr(self._model(view), "last_source", "") == "parametric"
+        """A rule on a study-trained model (``"bnn"``, ``"gain"``) answered by the parametric
+        model: before the study's model exists (warm-up) or when it had too few curves."""
+        from fidelity import ParametricCurveModel
+
+        if self.rule.model == "parametric":
+            return False
+        m = self._model(view)
+        return (m is None or isinstance(m, ParametricCurveModel)
+                or getattr(m, "last_source", "") == "parametric"
+                or bool(getattr(m, "last_info", {}).get("fallback", False)))
 
     def _prob(self, view: CurveView) -> float:
         from fidelity import ParametricCurveModel

@@ -27,6 +27,10 @@ SETTINGS = {
     "gain50p1": {"model": "gain", "threshold": 0.5, "patience": 1},
     "gain30p1mf05": {"model": "gain", "threshold": 0.3, "patience": 1, "min_fraction": 0.05},
     "gain50p1mf05": {"model": "gain", "threshold": 0.5, "patience": 1, "min_fraction": 0.05},
+    "gain40p1mf05": {"model": "gain", "threshold": 0.4, "patience": 1, "min_fraction": 0.05},
+    "stop30p1mf05": {"threshold": 0.3, "patience": 1, "min_fraction": 0.05},
+    "stop40p1mf05": {"threshold": 0.4, "patience": 1, "min_fraction": 0.05},
+    "stop50p1mf05": {"threshold": 0.5, "patience": 1, "min_fraction": 0.05},
 }
 """Variant name -> ``StopRule`` options (the rest at their defaults)."""
 

@@ -155,3 +155,14 @@ def test_fit_server_returns_results_errors_and_survives_them() -> None:
         assert not server.alive and not server.busy
     finally:
         server.close()
+
+
+@pytest.mark.parametrize(("variant", "rule"), [
+    ("stop", {"threshold": 0.05, "patience": 2, "min_fraction": 0.1, "model": "parametric"}),
+    ("faststop", {"threshold": 0.4, "patience": 1, "min_fraction": 0.05, "model": "parametric"}),
+    ("gainstop", {"threshold": 0.05, "patience": 2, "min_fraction": 0.1, "model": "gain"}),
+    ("bnnstop", {"threshold": 0.05, "patience": 2, "min_fraction": 0.1, "model": "bnn"})])
+def test_stopping_variants_set_the_rule_they_name(variant: str, rule: dict[str, Any]) -> None:
+    m = make_method(f"hyperband:{variant}", SPACE, FID, 0)
+    assert {k: getattr(m.stop_rule, k) for k in rule} == rule
+    assert (m.stop_curves is None) == (rule["model"] == "parametric")

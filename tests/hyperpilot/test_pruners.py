@@ -193,3 +193,30 @@ def test_make_pruner_refuses_what_it_cannot_build() -> None:
         make_pruner("oracle")
     with pytest.raises(ValueError, match="storage"):
         make_pruner("human")
+
+
+def test_a_rule_on_a_study_trained_model_names_each_parametric_answer() -> None:
+    """``"gain"`` and ``"bnn"`` rules say when the parametric model answered (no study model
+    yet, or too few curves in it); the parametric rule never does."""
+    import numpy as np
+
+    from fidelity import GainCurveModel
+    from hyperpilot.pruners import CurveView
+    from hyperpilot.pruners.curve import FALLBACK_NOTE, CurveRule
+    from hyperpilot.stopping import StopRule
+
+    t = np.arange(1.0, 11.0)
+    curve = tuple((float(b), 0.1) for b in t[:5])
+    finished = [(t, a + 0.1 * (1 - 1 / t)) for a in np.linspace(0, 1, 30)]
+
+    def reason(rule: StopRule, model: object) -> str:
+        view = CurveView("r", curve, 10.0, "maximize", 0.9, model=model)
+        d = CurveRule(rule).decide(view)
+        assert d is not None
+        return d.reason
+
+    gain = StopRule(model="gain", min_fraction=0.0, growth=1.0)
+    assert reason(gain, None).endswith(FALLBACK_NOTE)  # warm-up: no study model yet
+    assert reason(gain, GainCurveModel().fit(finished[:3])).endswith(FALLBACK_NOTE)
+    assert not reason(gain, GainCurveModel().fit(finished)).endswith(FALLBACK_NOTE)
+    assert not reason(StopRule(min_fraction=0.0, growth=1.0), None).endswith(FALLBACK_NOTE)
