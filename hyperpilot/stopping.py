@@ -43,7 +43,7 @@ class StopRule:
             ``"bnn"`` (``BNNCurveModel`` on the config and the prefix, trained on the study's
             curves; the parametric model until it has ``min_curves`` of them) or ``"gain"``
             (``GainCurveModel``: the last value plus the remaining gains of the study's most
-            similar finished runs, counted; the parametric model until 5 runs finished).
+            similar runs at the max budget, counted; the parametric model until 5 are there).
         bounds: ``[lo, hi]`` the objective's value cannot leave (in the study's values, e.g.
             ``[0, 1]`` for an accuracy, ``[-500, 0]`` for Acrobot's return), or None.
     """
