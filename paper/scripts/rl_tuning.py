@@ -180,6 +180,11 @@ def study_summary(db: Path, threshold: float | None) -> dict[str, Any]:
     ``threshold`` (inf if none did): how fast the tuner finds a good config.
     """
     df = A.load_study(db)
+    if df.empty:  # a study just created: no trial has finished yet
+        return {"trials": 0, "stopped": 0, "study_steps": 0.0, "optimizer_s": 0.0,
+                "actual_steps": 0.0, "extra_seed_share": 0.0, "race_runs": 0, "trial_wall_h": 0.0,
+                "tuning_return": np.nan, "trace": pd.DataFrame({"steps": [], "best": []}),
+                "tuner_steps_to": np.nan}
     # curves are indexed by the steps the agent really trained (PPO finishes whole rollouts, so a
     # trial can pass its budget): the furthest point of each run (config, seed) less where it
     # started is what it cost (a PBT interval is a config of its own that starts at its parent's

@@ -146,3 +146,14 @@ def test_merge_adds_a_seed_to_a_reference_whose_stores_are_gone(tmp_path: Path, 
     M.merge(tmp_path, ["acrobot", "lunarlander"], tmp_path / "runs", ["a", "b"])
     assert {f: (tmp_path / f).read_bytes() for f in before} == before
     assert len(json.loads((tmp_path / "meta.json").read_text())["runs"]) == 2
+
+
+def test_a_study_with_no_finished_trial_is_summarised_as_empty(monkeypatch) -> None:  # noqa: ANN001
+    """A lane that just started its next seed has a store without trials: the report of the
+    seeds before it must still run."""
+    import rl_tuning
+
+    monkeypatch.setattr(rl_tuning.A, "load_study", lambda db: pd.DataFrame())
+    rec = rl_tuning.study_summary(Path("unused.sqlite"), 475.0)
+    assert rec["trials"] == 0 and rec["study_steps"] == 0 and np.isnan(rec["tuning_return"])
+    assert rec["trace"].empty
