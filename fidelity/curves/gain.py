@@ -5,8 +5,8 @@ remaining gains ``g_i = y_i(T) - y_i(t)`` of the study's runs that reached the t
 ``T``, among the ``k`` whose value at ``t`` was closest to ``y`` (values between two points of a
 curve are interpolated linearly in ``log t``). Nothing is fitted: it is as good as the study's own
 curves, and it is right about their tails, where a Gaussian summary of a parametric fit is
-overconfident (``../shared/FACTS.md``: last value plus the median remaining gain of training
-curves beat the parametric model on LCDB's held-out curves).
+overconfident (``../shared/FACTS.md``: on LCDB's held-out curves, last value plus the median
+remaining gain of training curves reached 0.83x last-value MAE, the parametric model 0.85x).
 
 :meth:`GainCurveModel.prob_better` is the stopping rule's question, counted on the neighbours with
 a Laplace correction, ``(hits + 1) / (k + 2)``, so no probability is ever 0 or 1 and a study
