@@ -193,7 +193,8 @@ def rl_findings(src: Path) -> dict[str, str]:
         if best.test_mean < r.test_mean:
             behind += 1
             overlap += int(best.test_ci_high >= r.test_ci_low)
-        short.append(rf"on {latex.tex(env)}, \texttt{{{latex.tex(top)}}} {_ret(best)} against "
+        few = _fewer_seeds(s, g)
+        short.append(rf"on {latex.tex(env)}{few}, \texttt{{{latex.tex(top)}}} {_ret(best)} against "
                      f"{_ret(r)}")
         mine = "; ".join(rf"\texttt{{{latex.tex(m)}}} {_ret(rows[m])}" for m in ours)
         part = rf"on {latex.tex(env)}, {mine}; random search {_ret(r)}"
@@ -217,6 +218,14 @@ def rl_findings(src: Path) -> dict[str, str]:
             "findRLDetail": "Mean test return of the tuned PPO agents on fresh seeds (95\\% "
                             "interval): " + "; ".join(parts) + ".",
             "findRLScope": scope}
+
+
+def _fewer_seeds(s: pd.DataFrame, g: pd.DataFrame) -> str:
+    """`` (1 tuning seed)`` for a task with fewer tuning seeds than the summary's most, else ``""``."""
+    if "tuning_seeds_tested" not in s or not len(g):
+        return ""
+    n, most = int(g["tuning_seeds_tested"].min()), int(s["tuning_seeds_tested"].max())
+    return f" ({n} tuning seed{'s' * (n != 1)})" if n < most else ""
 
 
 RL_TASKS = {"Acrobot-v1": "classic-control", "CartPole-v1": "classic-control",

@@ -282,3 +282,14 @@ def test_the_rl_scope_names_the_tasks_in_the_build_and_those_missing() -> None:
     text = findings.rl_scope(pd.DataFrame(rows))
     assert "covers 3 tasks (Acrobot-v1, CartPole-v1 and LunarLander-v3; classic-control and Box2D)" in text
     assert "not in this build" not in text
+
+
+def test_the_rl_verdict_names_a_task_with_fewer_tuning_seeds(tmp_path: Path) -> None:
+    rows = [{"env": e, "method": m, "test_mean": v, "test_ci_low": v - 5, "test_ci_high": v + 5,
+             "tuning_seeds_tested": n}
+            for e, n in (("Acrobot-v1", 3), ("LunarLander-v3", 1))
+            for m, v in (("hyperpilot:race", 100.0), ("random", 50.0))]
+    pd.DataFrame(rows).to_csv(tmp_path / "summary.csv", index=False)
+    text = findings.rl_findings(tmp_path)["findRL"]
+    assert "on LunarLander-v3 (1 tuning seed), \\texttt{hyperpilot:race}" in text
+    assert "on Acrobot-v1, \\texttt{hyperpilot:race}" in text
