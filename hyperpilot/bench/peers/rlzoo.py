@@ -16,7 +16,10 @@ rl-baselines3-zoo tunes an agent with Optuna (``rl_zoo3/exp_manager.py``, ``--op
 trial length ``max_steps`` and a budget in full-fidelity equivalents (``budget * max_steps`` env
 steps, counted as our studies count them, so a pruned trial costs the steps it trained), and
 records every trial in a HyperPilot store (method ``optuna-tpe-median``; pruned trials as
-``stopped``). A run that was killed starts again from scratch (Optuna's state is not stored).
+``stopped``). A run that was killed resumes: the Optuna study is rebuilt from the store (each
+stored trial is told again with its parameters, reports and outcome), the trial that was running
+is asked again and rerun from its start, and since the sampler is seeded per trial
+(:func:`sampler_seed`) the resumed run proposes what the unbroken one would have.
 
     python -m hyperpilot.bench.peers.rlzoo --algo ppo --env Acrobot-v1 --max-steps 100000 \\
         --budget 15 --seed 0 --storage runs/rl/acrobot/optuna-tpe-median-s0.sqlite
@@ -30,6 +33,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from hyperpilot.seeds import config_seed
+from hyperpilot.trial import Context, Result, Status, Trial, parse_objective_output, spent
 
 NAME = "optuna-tpe-median"
 
@@ -63,39 +71,80 @@ def run_rlzoo(algo: str, env: str, max_steps: int, budget: float, seed: int, sto
             "eval_every": p["eval_every"], "eval_episodes": eval_episodes, "last_k": 1}
     problem = resolve_problem(workload="sb3", workload_options=opts)
     spec = {"benchmark": None, "workload": "sb3", "workload_options": opts}
-    for f in (storage, storage.with_name(storage.name + "-wal"),
-              storage.with_name(storage.name + "-shm")):
-        f.unlink(missing_ok=True)  # a killed run starts again: Optuna's state is not stored
     store = Storage(storage)
     definition = {"space": problem.space.to_dict(), "fidelity": problem.fidelity.to_dict(),
                   "method": NAME, "method_options": {"protocol": "rl-zoo", **p},
                   "direction": "minimize", "problem": spec}
-    sid = store.open_study("default", definition, seed)
+    sid = store.open_study("default", definition, seed)  # refuses another protocol or seed
     store.set_meta("budget:default", repr(float(budget)))
     optuna.logging.set_verbosity(logging.WARNING)
     study = optuna.create_study(
         direction="minimize",
-        sampler=optuna.samplers.TPESampler(n_startup_trials=n_startup, seed=seed, multivariate=True),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=n_startup,
                                            n_warmup_steps=p["n_warmup_steps"]),
         study_name=f"rlzoo-{seed}")
-    used, seq, n = 0.0, 0, 0
+    rows = store.load_trials(sid)
+    done = [r.result for r in rows if r.result is not None]
+    if any(r.result is None for r in rows[:len(done)]) or len(rows) > len(done) + 1:
+        raise ValueError(f"{storage}: more than one unfinished trial, or one before a finished "
+                         f"trial; it was not written by this protocol")
+    used = 0.0
+    for result in done:  # a resumed run: Optuna's study is rebuilt from the store
+        _replay(study, problem.space, result)
+        used += spent(result) / max_steps
+    n, seq = len(done), store.max_seq(sid) + 1
+    pending = rows[n].trial if len(rows) > n else None  # asked, then killed before its tell
     while used < budget - 1e-12:
-        seq, spent = _trial(study, problem, store, sid, seed, n, seq, n_startup)
-        used += spent / max_steps
+        study.sampler = optuna.samplers.TPESampler(
+            n_startup_trials=n_startup, seed=sampler_seed(seed, n), multivariate=True)
+        seq, steps = _trial(study, problem, store, sid, seed, n, seq, n_startup, pending)
+        pending = None
+        used += steps / max_steps
         n += 1
     store.close()
     return {"trials": n, "ffe": used}
 
 
-def _trial(study: Any, problem: Any, store: Any, sid: int, seed: int, n: int, seq: int,
-           n_startup: int) -> tuple[int, float]:
-    """Run trial ``n`` (ask, train with pruning, tell) and store it; returns ``(seq, steps spent)``."""
+def sampler_seed(master: int, n: int) -> int:
+    """The seed of the TPE sampler that proposes trial ``n``.
+
+    rl-zoo seeds one sampler for the whole run. Here the sampler is seeded afresh for each trial,
+    from the master seed and the trial's number, so that a run rebuilt from its store after a kill
+    proposes exactly what the unbroken run would have.
+    """
+    return int(np.random.SeedSequence([master, 31337, n]).generate_state(1)[0] % (2**31 - 1))
+
+
+def _replay(study: Any, space: Any, result: Result) -> None:
+    """Tell ``study`` a stored trial again: the same parameters, reports and outcome."""
     import optuna
 
     from hyperpilot.bench.peers.spaces import suggest_optuna
-    from hyperpilot.seeds import config_seed
-    from hyperpilot.trial import Context, Result, Status, Trial, parse_objective_output, spent
+
+    study.sampler = optuna.samplers.RandomSampler(seed=0)  # its draws are overridden below
+    study.enqueue_trial(result.trial.config)
+    ot = study.ask()
+    config = suggest_optuna(ot, space)
+    if config != result.trial.config:
+        raise ValueError(f"stored trial {result.trial.trial_id} does not replay: the search space "
+                         f"changed since it ran")
+    for i, (_, v) in enumerate(result.curve, start=1):
+        ot.report(v, i)
+    if result.status == Status.COMPLETE:
+        study.tell(ot, result.value)
+    else:
+        study.tell(ot, state=optuna.trial.TrialState.PRUNED)
+
+
+def _trial(study: Any, problem: Any, store: Any, sid: int, seed: int, n: int, seq: int,
+           n_startup: int, pending: Trial | None = None) -> tuple[int, float]:
+    """Run trial ``n`` (ask, train with pruning, tell) and store it; returns ``(seq, steps spent)``.
+
+    ``pending``: trial ``n`` as stored before a kill; its config must be the one asked again.
+    """
+    import optuna
+
+    from hyperpilot.bench.peers.spaces import suggest_optuna
 
     t0 = time.perf_counter()
     ot = study.ask()
@@ -103,11 +152,16 @@ def _trial(study: Any, problem: Any, store: Any, sid: int, seed: int, n: int, se
     source = "random" if n < n_startup else "model"
     trial = Trial(n, n, config, problem.fidelity.max, 0.0, None, None, config_seed(seed, n),
                   {"source": source})
-    store.add_trials(sid, [trial], seq, time.perf_counter() - t0)
-    reports: list[float] = []
+    if pending is None:
+        store.add_trials(sid, [trial], seq, time.perf_counter() - t0)
+        seq += 1
+    elif pending.config != config or pending.trial_id != n:
+        raise ValueError(f"trial {n} asked again after a kill is not the stored one; the store "
+                         f"was written by other code")
+    reports: list[tuple[float, float]] = []
 
     def report(budget: float, value: float) -> bool:
-        reports.append(value)
+        reports.append((budget, value))
         ot.report(value, len(reports))
         return bool(ot.should_prune())
 
@@ -118,8 +172,9 @@ def _trial(study: Any, problem: Any, store: Any, sid: int, seed: int, n: int, se
             value, curve, _ = parse_objective_output(
                 problem.objective(config, trial.budget, 0.0, ctx))
         except Exception as e:  # noqa: BLE001 - rl-zoo prunes a trial that raises; recorded
-            result = Result(trial, Status.FAILED, None, [], f"{type(e).__name__}: {e}", None,
-                            time.perf_counter() - t1)
+            # the evaluations it reported stay in its curve, so that a resumed run replays them
+            result = Result(trial, Status.FAILED, None, list(reports), f"{type(e).__name__}: {e}",
+                            None, time.perf_counter() - t1)
             study.tell(ot, state=optuna.trial.TrialState.PRUNED)
         else:
             pruned = bool((ctx.extras.get("workload_info") or {}).get("stopped_early"))
@@ -129,8 +184,8 @@ def _trial(study: Any, problem: Any, store: Any, sid: int, seed: int, n: int, se
                 study.tell(ot, state=optuna.trial.TrialState.PRUNED)
             else:
                 study.tell(ot, value)
-    store.finish_trial(sid, result, seq + 1)
-    return seq + 2, spent(result)
+    store.finish_trial(sid, result, seq)
+    return seq + 1, spent(result)
 
 
 def main(argv: list[str] | None = None) -> None:
