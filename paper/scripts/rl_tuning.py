@@ -37,6 +37,8 @@ retrained from scratch at the max budget on fresh test seeds (10000, 10001, ...)
 ``hyperpilot test-incumbent``. One lane per method runs side by side, seed by seed (tune, then
 test), so a stopped run leaves both methods with the same number of finished seeds. Everything
 goes through the public CLI, and the run resumes: finished studies and tests are skipped.
+While it runs it prints where each lane stands every ``--status-every`` seconds (10 minutes);
+``--status`` prints the same lines for a job running elsewhere (e.g. ``nohup``) and exits.
 
 Layout: ``RUNS/<preset>/<method>-s<seed>.sqlite`` (study), ``.done``, ``.log``, ``.test.json``;
 ``RUNS/<preset>/report.md`` and ``rl.png``/``.pdf``. With ``--out F.csv`` (the paper's
@@ -58,6 +60,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -139,18 +142,54 @@ def _lane(method: str, p: dict[str, Any], d: Path, seeds: int, test_seeds: int,
 
 
 def run_preset(p: dict[str, Any], d: Path, methods: list[str], seeds: int, test_seeds: int,
-               first: int = 0) -> None:
-    """One lane per method, side by side, over tuning seeds ``first .. first + seeds - 1``."""
+               first: int = 0, status_every: float = 0.0) -> None:
+    """One lane per method, side by side, over tuning seeds ``first .. first + seeds - 1``;
+    with ``status_every > 0``, :func:`status_lines` are printed every that many seconds."""
     d.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     lanes = [threading.Thread(target=_lane, args=(m, p, d, seeds, test_seeds, errors, first))
              for m in methods]
     for t in lanes:
         t.start()
+    finished = threading.Event()
+    if status_every > 0:
+        def tick() -> None:
+            while not finished.wait(status_every):
+                print("\n".join(status_lines(p, d, methods, range(first, first + seeds),
+                                              test_seeds)), flush=True)
+        threading.Thread(target=tick, daemon=True).start()
     for t in lanes:
         t.join()
+    finished.set()
     if errors:
         raise SystemExit("\n".join(errors))
+
+
+# ----------------------------------------------------------------------------------- progress
+def lane_status(p: dict[str, Any], d: Path, method: str, seed: int, test_seeds: int) -> str:
+    """Where tuning seed ``seed`` of ``method`` stands: waiting, tuning (env steps of the
+    study's), testing (test seeds finished) or tested. Reads the files the lane writes."""
+    stem = d / f"{slug(method)}-s{seed}"
+    if stem.with_suffix(".test.json").exists():
+        return "tested"
+    if stem.with_suffix(".done").exists():
+        partial = stem.with_suffix(".test.json.partial")  # one JSON line per finished test seed
+        lines = partial.read_text().splitlines() if partial.exists() else []
+        n = sum(1 for x in lines if x.endswith("}"))  # a torn last line is not a seed
+        return f"testing, {n} of {test_seeds} test seeds done"
+    db = stem.with_suffix(".sqlite")
+    if not db.exists():
+        return "waiting"
+    steps = study_summary(db, None)["study_steps"]
+    return f"tuning, {steps / 1e6:.2f}M of {p['budget'] * p['max_steps'] / 1e6:.2f}M env steps"
+
+
+def status_lines(p: dict[str, Any], d: Path, methods: list[str], seeds: range,
+                 test_seeds: int) -> list[str]:
+    """One line per lane and tuning seed, stamped with the time: ``--status`` and the run's log."""
+    now = time.strftime("%H:%M:%S")
+    return [f"{now} {d.name} {m} seed {s}: {lane_status(p, d, m, s, test_seeds)}"
+            for m in methods for s in seeds]
 
 
 # ----------------------------------------------------------------------------------- summaries
@@ -427,6 +466,11 @@ def main() -> None:
     ap.add_argument("--runs", type=Path, help="study folders (default: next to --out, else runs/rl)")
     ap.add_argument("--out", type=Path, help="write per-test-run rows here (and *_summary.csv)")
     ap.add_argument("--no-run", action="store_true", help="only summarise what exists")
+    ap.add_argument("--status", action="store_true",
+                    help="print where each lane and tuning seed stands (tuning: env steps; "
+                         "testing: test seeds done) and exit; safe beside a running job")
+    ap.add_argument("--status-every", type=float, default=600.0, metavar="SECONDS",
+                    help="while running, print the --status lines this often (0: never)")
     for k in ("min_steps", "max_steps", "eval_every"):
         ap.add_argument(f"--{k.replace('_', '-')}", type=int, dest=k, help="override every preset's")
     ap.add_argument("--budget", type=float, help="override every preset's (full-fidelity equivalents)")
@@ -438,8 +482,9 @@ def main() -> None:
         labels = parse_labels(a.label)
     except ValueError as e:
         ap.error(str(e))
-    if a.seeds < 1 or a.test_seeds < 2 or a.first_seed < 0:
-        ap.error("--seeds must be >= 1, --test-seeds >= 2 and --first-seed >= 0")
+    if a.seeds < 1 or a.test_seeds < 2 or a.first_seed < 0 or a.status_every < 0:
+        ap.error("--seeds must be >= 1, --test-seeds >= 2, --first-seed >= 0 and "
+                 "--status-every >= 0")
     runs = a.runs or (a.out.parent if a.out else Path("runs/rl"))
     all_tests, all_summary = [], []
     for name in a.presets:
@@ -447,8 +492,12 @@ def main() -> None:
         p.update({k: getattr(a, k) for k in ("min_steps", "max_steps", "eval_every", "budget")
                   if getattr(a, k) is not None})
         d = runs / name
+        if a.status:
+            print("\n".join(status_lines(p, d, a.methods, range(a.first_seed, a.first_seed + a.seeds),
+                                          a.test_seeds)))
+            continue
         if not a.no_run:
-            run_preset(p, d, a.methods, a.seeds, a.test_seeds, a.first_seed)
+            run_preset(p, d, a.methods, a.seeds, a.test_seeds, a.first_seed, a.status_every)
         studies, tests = collect(d, a.methods, p["threshold"], p.get("value", "last"))
         if studies.empty:
             raise SystemExit(f"no studies under {d}")
@@ -463,7 +512,7 @@ def main() -> None:
         print(text)
         all_tests.append(tests.assign(preset=name, env=p["env"]))
         all_summary.append(summary)
-    if a.out:
+    if a.out and not a.status:
         t = pd.concat(all_tests, ignore_index=True).drop(columns=["curve"], errors="ignore")
         t.to_csv(a.out, index=False)
         pd.concat(all_summary, ignore_index=True).to_csv(a.out.with_name(a.out.stem + "_summary.csv"),

@@ -157,3 +157,22 @@ def test_a_study_with_no_finished_trial_is_summarised_as_empty(monkeypatch) -> N
     rec = rl_tuning.study_summary(Path("unused.sqlite"), 475.0)
     assert rec["trials"] == 0 and rec["study_steps"] == 0 and np.isnan(rec["tuning_return"])
     assert rec["trace"].empty
+
+
+def test_status_says_where_each_lane_stands(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Waiting (no store), tuning (env steps of the study's), testing (finished test seeds, a torn
+    last line not counted), tested."""
+    import rl_tuning
+
+    p = PRESETS["lunarlander"]  # 10 x 200k steps per study
+    (tmp_path / "random-s1.sqlite").touch()
+    monkeypatch.setattr(rl_tuning, "study_summary", lambda db, threshold: {"study_steps": 1.5e6})
+    for f in ("random-s0.done", "hyperpilot_race-s0.done", "hyperpilot_race-s0.test.json"):
+        (tmp_path / f).touch()
+    (tmp_path / "random-s0.test.json.partial").write_text('{"seed": 10000}\n{"seed": 10001}\n{"se')
+    lines = rl_tuning.status_lines(p, tmp_path, ["hyperpilot:race", "random"], range(3), 10)
+    states = [x.split(": ", 1)[1] for x in lines]
+    assert states == ["tested", "waiting", "waiting",
+                      "testing, 2 of 10 test seeds done", "tuning, 1.50M of 2.00M env steps",
+                      "waiting"]
+    assert lines[3].split()[1:5] == [tmp_path.name, "random", "seed", "0:"]
