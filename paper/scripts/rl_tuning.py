@@ -41,7 +41,8 @@ While it runs it prints where each lane stands every ``--status-every`` seconds 
 ``--status`` prints the same lines for a job running elsewhere (e.g. ``nohup``) and exits.
 
 Layout: ``RUNS/<preset>/<method>-s<seed>.sqlite`` (study), ``.done``, ``.log``, ``.test.json``;
-``RUNS/<preset>/report.md`` and ``rl.png``/``.pdf``. With ``--out F.csv`` (the paper's
+``RUNS/<preset>/report.md`` and ``rl.png``/``.pdf``; where an incumbent holds schedules (the
+population methods), ``schedules.csv`` and ``schedules.png``/``.pdf``. With ``--out F.csv`` (the paper's
 ``rl_tuning`` experiment) it also writes one row per test run to ``F.csv`` and one row per preset
 x method to ``F_summary.csv``. Confidence intervals are 95% percentile bootstraps
 (``scipy.stats.bootstrap``) over a method's pooled test runs.
@@ -411,6 +412,22 @@ def report(name: str, p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFr
     return "\n".join(lines) + "\n"
 
 
+def incumbent_schedules(p: dict[str, Any], tests: pd.DataFrame) -> pd.DataFrame:
+    """The tested incumbents' schedules (population methods: ``pbt``, ``pb2``, ``pb2-bnn``), one
+    row per segment: ``hyperpilot.bench.incumbent_schedules``'s columns with the env as the
+    benchmark and the tuning seed as the seed. Static incumbents have no rows."""
+    from hyperpilot.bench.incumbent_schedules import COLUMNS
+    from hyperpilot.bench.incumbent_schedules import incumbent_schedules as table
+
+    if tests.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    first = tests.drop_duplicates(["method", "tuning_seed"])
+    df = pd.DataFrame({"method": first["method"], "benchmark": p["env"], "seed": first["tuning_seed"],
+                       "incumbent_config": first["incumbent"], "trial_index": 0,
+                       "budget": float(p["max_steps"])})
+    return table(df, {p["env"]: float(p["max_steps"])})
+
+
 def plot(p: dict[str, Any], studies: pd.DataFrame, tests: pd.DataFrame, path: Path,
          ref: tuple[float, float, str] | None) -> None:
     import matplotlib
@@ -507,8 +524,16 @@ def main() -> None:
         summary = summarise(name, p, studies, tests)
         ref = rl_zoo_reference(p["env"])
         text = report(name, p, studies, tests, summary, ref)
-        (d / "report.md").write_text(text)
         plot(p, studies, tests, d / "rl", ref)
+        sched = incumbent_schedules(p, tests)
+        if len(sched):  # population methods: what the tested incumbent changed during training
+            from hyperpilot.bench.incumbent_schedules import schedule_figure
+
+            sched.to_csv(d / "schedules.csv", index=False)
+            schedule_figure(sched, d / "schedules.png", COLOURS)
+            text += ("\nThe tested incumbents' schedules (hyperparameter against env steps, one "
+                     "line per tuning seed): `schedules.png`, per segment in `schedules.csv`.\n")
+        (d / "report.md").write_text(text)
         print(text)
         all_tests.append(tests.assign(preset=name, env=p["env"]))
         all_summary.append(summary)

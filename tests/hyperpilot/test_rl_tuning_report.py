@@ -176,3 +176,28 @@ def test_status_says_where_each_lane_stands(tmp_path: Path, monkeypatch) -> None
                       "testing, 2 of 10 test seeds done", "tuning, 1.50M of 2.00M env steps",
                       "waiting"]
     assert lines[3].split()[1:5] == [tmp_path.name, "random", "seed", "0:"]
+
+
+def test_the_tested_incumbents_schedules_make_a_table_and_a_figure(tmp_path: Path) -> None:
+    """A PBT incumbent's learning-rate schedule gives one row per segment, the last ending at the
+    preset's max steps; a static incumbent gives none."""
+    import rl_tuning
+
+    from hyperpilot.bench.incumbent_schedules import schedule_figure
+
+    p = PRESETS["cartpole-pop"]
+    pbt = {"learning_rate": {"schedule": [[0, 3e-4], [12500, 6e-4], [31250, 4.8e-4]]},
+           "n_epochs": 5}
+    tests = pd.DataFrame([{"method": m, "tuning_seed": s, "test_seed": 10000 + j,
+                           "incumbent": json.dumps(c, sort_keys=True)}
+                          for m, c in (("pbt", pbt), ("random", {"learning_rate": 1e-3}))
+                          for s in (0, 1) for j in range(2)])
+    table = rl_tuning.incumbent_schedules(p, tests)
+    assert set(table["method"]) == {"pbt"} and sorted(set(table["seed"])) == [0, 1]
+    seed0 = table[table["seed"] == 0]
+    assert list(zip(seed0["start"], seed0["end"], seed0["value"], strict=True)) == [
+        (0.0, 12500.0, 3e-4), (12500.0, 31250.0, 6e-4), (31250.0, 50000.0, 4.8e-4)]
+    assert set(table["param"]) == {"learning_rate"} and set(table["benchmark"]) == {"CartPole-v1"}
+    assert schedule_figure(table, tmp_path / "s.png", rl_tuning.COLOURS) == tmp_path / "s.png"
+    assert (tmp_path / "s.png").stat().st_size > 0
+    assert rl_tuning.incumbent_schedules(p, tests[tests["method"] == "random"]).empty
