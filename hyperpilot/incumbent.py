@@ -44,7 +44,8 @@ def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: d
 
         opts = problem_spec.get("workload_options") or {}
         out = test_config(opts["algo"], opts["env"], config, int(problem.fidelity.max), seeds,
-                          eval_every=eval_every, progress=progress)
+                          eval_every=eval_every, progress=progress,
+                          normalize=opts.get("normalize", "off"))
         vals = [out["per_seed"][s] for s in seeds]
         res = {"seeds": seeds, "values": vals, **_summary(vals), "unit": "mean return"}
         if "curves" in out:

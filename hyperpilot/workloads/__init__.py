@@ -25,14 +25,16 @@ from hyperpilot.workloads.base import (
 def _sb3(algo: str, env: str, min_steps: int, max_steps: int, eta: float = 3, n_seeds: int = 1,
          eval_every: int | None = None, eval_episodes: int = 10, last_k: int = 3,
          value: str = "last", repair: bool = True, tensorboard_dir: str | None = None,
-         final_eval_episodes: int | None = None, max_rollout: int | None = None) -> Workload:
+         final_eval_episodes: int | None = None, max_rollout: int | None = None,
+         normalize: str = "off") -> Workload:
     """``sb3_workload`` under the YAML/CLI key names (``env`` for the Gymnasium id)."""
     from hyperpilot.workloads.sb3 import sb3_workload
 
     return sb3_workload(algo, env, min_steps, max_steps, eta=eta, n_seeds=n_seeds,
                         eval_every=eval_every, eval_episodes=eval_episodes, last_k=last_k,
                         value=value, repair=repair, tensorboard_dir=tensorboard_dir,
-                        final_eval_episodes=final_eval_episodes, max_rollout=max_rollout)
+                        final_eval_episodes=final_eval_episodes, max_rollout=max_rollout,
+                        normalize=normalize)
 
 
 def _supervised(dataset: str) -> Callable[..., Workload]:

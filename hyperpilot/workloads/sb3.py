@@ -46,7 +46,7 @@ from hyperpilot.schedule import (
     refuse_unscheduled,
 )
 from hyperpilot.seeds import TEST_SEED_START
-from hyperpilot.space import Config
+from hyperpilot.space import Config, SearchSpace
 from hyperpilot.trial import Context, Fidelity
 from hyperpilot.workloads import sb3_spaces
 from hyperpilot.workloads.base import (
@@ -84,6 +84,9 @@ class SB3Settings:
         final_eval_episodes: episodes of each of the last ``last_k`` evaluations before a
             trial's budget (the ones its value averages), to cut the noise of that value; None
             uses ``eval_episodes`` there too.
+        normalize: observation and reward normalisation (SB3's ``VecNormalize``, rl-zoo's
+            ``normalize: true``): ``"off"``, ``"on"`` for every config, or ``"tune"`` (the
+            space gains a ``normalize`` parameter, :data:`NORMALIZE`).
     """
 
     algo: str
@@ -97,6 +100,11 @@ class SB3Settings:
     repair: bool = True
     tensorboard_dir: str | None = None
     final_eval_episodes: int | None = None
+    normalize: str = "off"
+
+
+NORMALIZE = ("off", "on", "tune")
+"""``SB3Settings.normalize``: never, always, or a hyperparameter of the search space."""
 
 
 @contextmanager
@@ -138,9 +146,14 @@ def build_model(s: SB3Settings, config: Config, seed: int, tb_name: str | None =
     """A fresh SB3 model for ``config`` on ``s.env_id`` (call inside an RNG scope)."""
     import stable_baselines3 as sb3
     from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
 
-    kwargs, n_envs, notes = sb3_spaces.to_sb3_kwargs(s.algo, config, s.max_steps, s.repair)
+    cfg = dict(config)
+    normalize = bool(cfg.pop(sb3_spaces.NORMALIZE_PARAM, False)) or s.normalize == "on"
+    kwargs, n_envs, notes = sb3_spaces.to_sb3_kwargs(s.algo, cfg, s.max_steps, s.repair)
     env = make_vec_env(s.env_id, n_envs=n_envs, seed=seed)
+    if normalize:  # rl-zoo's default VecNormalize, its discount the agent's
+        env = VecNormalize(env, gamma=float(kwargs["gamma"]))
     if s.algo == "td3":
         from stable_baselines3.common.noise import NormalActionNoise
 
@@ -159,8 +172,29 @@ def build_model(s: SB3Settings, config: Config, seed: int, tb_name: str | None =
     return model, notes
 
 
+class NormalisedPolicy:
+    """A model trained on ``VecNormalize``d observations, acting on raw ones: ``predict``
+    normalises them first with the training statistics as they stand (never updating them)."""
+
+    def __init__(self, model: Any, norm: Any) -> None:
+        self.model, self.norm = model, norm
+
+    def predict(self, obs: Any, deterministic: bool = True) -> Any:
+        return self.model.predict(self.norm.normalize_obs(obs), deterministic=deterministic)
+
+
+def acting(model: Any) -> Any:
+    """What acts in a raw evaluation env: ``model``, or :class:`NormalisedPolicy` when it trains
+    on a ``VecNormalize``d env."""
+    from stable_baselines3.common.vec_env import unwrap_vec_normalize
+
+    norm = unwrap_vec_normalize(model.get_env())
+    return model if norm is None else NormalisedPolicy(model, norm)
+
+
 def evaluate(model: Any, env: Any, seeds: list[int]) -> list[float]:
-    """Undiscounted returns of the deterministic policy, one episode per seed."""
+    """Undiscounted returns of the deterministic policy, one episode per seed (``model`` acts on
+    raw observations: see :func:`acting`)."""
     out = []
     for sd in seeds:
         obs, _ = env.reset(seed=sd)
@@ -268,22 +302,30 @@ class _SeedRun:
         """Mean return over the first ``episodes`` evaluation seeds (default ``eval_episodes``)."""
         seeds = self.eval_seeds[: episodes or self.s.eval_episodes]
         with _rng_scope(self.rng):
-            return float(np.mean(evaluate(self.model, self.eval_env, seeds)))
+            return float(np.mean(evaluate(acting(self.model), self.eval_env, seeds)))
 
     def save(self, d: Path) -> None:
         d.mkdir(parents=True, exist_ok=True)
         self.model.save(d / "model.zip")
         if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
             self.model.save_replay_buffer(d / "replay_buffer.pkl")
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        venv = self.model.get_env()
+        norm = venv if isinstance(venv, VecNormalize) else None
+        inner = venv.venv if norm is not None else venv
         env_blob: bytes | None = None
-        if pickles_mid_episode(self.model.get_env()):
+        if pickles_mid_episode(inner):
             try:
-                env_blob = pickle.dumps(self.model.get_env())
+                env_blob = pickle.dumps(inner)
             except (pickle.PicklingError, TypeError, AttributeError) as e:
                 log.warning("training env of %s does not pickle (%s): resume resets it",
                             self.s.env_id, e)
+        # VecNormalize pickles its statistics without its env and its running returns
+        norm_state = None if norm is None else {"norm": pickle.dumps(norm),
+                                                "returns": norm.returns.copy()}
         with open(d / "state.pkl", "wb") as f:
-            pickle.dump({"rng": self.rng, "env": env_blob}, f)
+            pickle.dump({"rng": self.rng, "env": env_blob, "normalize": norm_state}, f)
 
     def load(self, d: Path) -> None:
         for name in ("model.zip", "state.pkl"):
@@ -291,7 +333,14 @@ class _SeedRun:
                 raise FileNotFoundError(d / name)
         with open(d / "state.pkl", "rb") as f:
             state = pickle.load(f)  # our own file, written by save()
-        env = pickle.loads(state["env"]) if state["env"] is not None else self.model.get_env()
+        fresh = self.model.get_env()
+        norm_state = state.get("normalize")
+        if norm_state is None:
+            env = pickle.loads(state["env"]) if state["env"] is not None else fresh
+        else:
+            env = pickle.loads(norm_state["norm"])
+            env.set_venv(pickle.loads(state["env"]) if state["env"] is not None else fresh.venv)
+            env.returns = norm_state["returns"]  # set_venv zeroes them
         cls = type(self.model)
         with _rng_scope({}):  # load() reseeds the global generators; keep the caller's
             self.model = cls.load(d / "model.zip", env=env, device="cpu",
@@ -393,7 +442,7 @@ def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: fl
                  last_k: int = 3, value: str = "last", repair: bool = True,
                  tensorboard_dir: str | None = None,
                  final_eval_episodes: int | None = None,
-                 max_rollout: int | None = None) -> Workload:
+                 max_rollout: int | None = None, normalize: str = "off") -> Workload:
     """A workload tuning ``algo`` on ``env_id`` between ``min_steps`` and ``max_steps`` env steps.
 
     Args:
@@ -404,10 +453,11 @@ def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: fl
             n_steps``) is longer than this many steps (``sb3_spaces.cap_rollout``): a run asked
             to stop at a budget passes it by at most one rollout, and PBT's ready interval must
             be at least the longest one. None keeps the full space.
+        normalize: ``"off"``, ``"on"`` or ``"tune"`` (``SB3Settings.normalize``).
 
     Raises:
-        ValueError: for an unknown algo or env, an algo that cannot act in the env, or a
-            ``max_rollout`` that leaves no ``n_steps`` value.
+        ValueError: for an unknown algo or env, an algo that cannot act in the env, a
+            ``max_rollout`` that leaves no ``n_steps`` value, or an unknown ``normalize``.
     """
     algo = algo.lower()
     _check(algo, env_id)
@@ -417,8 +467,8 @@ def sb3_workload(algo: str, env_id: str, min_steps: int, max_steps: int, eta: fl
     if final_eval_episodes is not None and not 1 <= final_eval_episodes <= 1000:
         raise ValueError(f"final_eval_episodes must be in [1, 1000], got {final_eval_episodes}")
     s = SB3Settings(algo, env_id, int(max_steps), int(every), eval_episodes, last_k, value,
-                    n_seeds, repair, tensorboard_dir, final_eval_episodes)
-    space = sb3_spaces.SPACES[algo]()
+                    n_seeds, repair, tensorboard_dir, final_eval_episodes, _normalize(normalize))
+    space = sb3_space(algo, normalize)
     if max_rollout is not None:
         if isinstance(max_rollout, bool) or not isinstance(max_rollout, int) or max_rollout < 1:
             raise ValueError(f"max_rollout must be a positive integer, got {max_rollout!r}")
@@ -457,9 +507,21 @@ def _recorded_seeds(progress: Path, key: str) -> dict[int, tuple[float, list[tup
     return out
 
 
+def _normalize(normalize: str) -> str:
+    if normalize not in NORMALIZE:
+        raise ValueError(f"unknown normalize {normalize!r}; choose one of {', '.join(NORMALIZE)}")
+    return normalize
+
+
+def sb3_space(algo: str, normalize: str = "off") -> SearchSpace:
+    """The search space of ``algo``, with the ``normalize`` parameter when it is tuned."""
+    space = sb3_spaces.SPACES[algo]()
+    return sb3_spaces.with_normalize(space) if _normalize(normalize) == "tune" else space
+
+
 def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: list[int] | None = None,
                 n_episodes: int = 10, eval_every: int | None = None,
-                progress: Path | None = None) -> dict[str, Any]:
+                progress: Path | None = None, normalize: str = "off") -> dict[str, Any]:
     """Retrain ``config`` from scratch on fresh seeds and report evaluation returns (not negated).
 
     Args:
@@ -472,6 +534,7 @@ def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: lis
             produced it); a rerun after a kill reads the seeds recorded under the same settings
             and trains only the others. Each seed's run is independent of the others, so the
             result is the same as one uninterrupted run. None: nothing is recorded.
+        normalize: the study's ``normalize`` setting (``SB3Settings.normalize``).
 
     Returns:
         ``{"mean": ..., "std": ..., "per_seed": {seed: mean return at steps}}`` over seeds, plus
@@ -485,13 +548,15 @@ def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: lis
     seeds = list(range(TEST_SEED_START, TEST_SEED_START + 10)) if test_seeds is None else test_seeds
     if any(sd < TEST_SEED_START for sd in seeds):
         raise ValueError(f"test seeds must be >= {TEST_SEED_START} (tuning uses [0, {TRAIN_SEED_SPAN}))")
-    s = SB3Settings(algo, env, int(steps), int(steps), n_episodes)
-    cfg = sb3_spaces.SPACES[algo]().validate(config)
+    s = SB3Settings(algo, env, int(steps), int(steps), n_episodes, normalize=_normalize(normalize))
+    cfg = sb3_space(algo, normalize).validate(config)
     if eval_every is not None and eval_every < 1:
         raise ValueError(f"eval_every must be >= 1 env step, got {eval_every}")
     marks = list(range(eval_every, int(steps), eval_every)) if eval_every else []
     key = json.dumps({"algo": algo, "env": env, "config": cfg, "steps": int(steps),
-                      "n_episodes": n_episodes, "eval_every": eval_every}, sort_keys=True, default=str)
+                      "n_episodes": n_episodes, "eval_every": eval_every,
+                      **({"normalize": normalize} if normalize != "off" else {})},
+                     sort_keys=True, default=str)  # "off" keeps the key of older records
     done = _recorded_seeds(progress, key) if progress is not None else {}
     per_seed, curves = {}, {}
     for sd in seeds:

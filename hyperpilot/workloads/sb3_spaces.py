@@ -156,6 +156,20 @@ def cap_rollout(space: SearchSpace, max_rollout: int) -> SearchSpace:
                        space.conditions)
 
 
+NORMALIZE_PARAM = "normalize"
+"""The parameter :func:`with_normalize` adds: train on ``VecNormalize``d observations and rewards."""
+
+
+def with_normalize(space: SearchSpace) -> SearchSpace:
+    """``space`` plus ``normalize`` in {False, True}: whether the agent trains on observations and
+    rewards normalised by running statistics (SB3's ``VecNormalize``; rl-zoo sets it per task,
+    e.g. for Acrobot, and it is not part of its samplers)."""
+    if NORMALIZE_PARAM in space.params:
+        raise ValueError(f"the space already has a {NORMALIZE_PARAM!r} parameter")
+    return SearchSpace({**space.params, NORMALIZE_PARAM: Categorical([False, True])},
+                       space.conditions)
+
+
 def _top(space: SearchSpace, name: str, default: int) -> int:
     """The largest value of the integer parameter ``name`` (``default`` when absent)."""
     p = space.params.get(name)

@@ -63,16 +63,6 @@ def sb3_kwargs(hp: dict[str, Any]) -> tuple[dict[str, Any], int, bool]:
     return kw, int(hp.get("n_envs", 1)), bool(hp.get("normalize", False))
 
 
-class _Normalised:
-    """A trained model whose ``predict`` first normalises observations with frozen statistics."""
-
-    def __init__(self, model: Any, venv: Any) -> None:
-        self.model, self.venv = model, venv
-
-    def predict(self, obs: Any, deterministic: bool = True) -> Any:
-        return self.model.predict(self.venv.normalize_obs(obs), deterministic=deterministic)
-
-
 def run_seed(algo: str, env: str, hp: dict[str, Any], steps: int, seed: int, normalize: bool,
              episodes: int = 10) -> float:
     """Train rl-zoo's config on training seed ``seed`` for ``steps`` steps; mean return over
@@ -82,7 +72,7 @@ def run_seed(algo: str, env: str, hp: dict[str, Any], steps: int, seed: int, nor
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecNormalize
 
-    from hyperpilot.workloads.sb3 import EVAL_SEED_START, evaluate
+    from hyperpilot.workloads.sb3 import EVAL_SEED_START, acting, evaluate
 
     kw, n_envs, _ = sb3_kwargs(hp)
     venv = make_vec_env(env, n_envs=n_envs, seed=seed)
@@ -90,12 +80,8 @@ def run_seed(algo: str, env: str, hp: dict[str, Any], steps: int, seed: int, nor
         venv = VecNormalize(venv, gamma=float(hp.get("gamma", 0.99)))
     model = getattr(sb3, algo.upper())("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **kw)
     model.learn(steps)
-    policy: Any = model
-    if normalize:
-        venv.training = False
-        policy = _Normalised(model, venv)
     seeds = [EVAL_SEED_START + 1000 * seed + j for j in range(episodes)]
-    return float(np.mean(evaluate(policy, gym.make(env), seeds)))
+    return float(np.mean(evaluate(acting(model), gym.make(env), seeds)))
 
 
 def main() -> None:

@@ -318,3 +318,62 @@ def test_max_rollout_is_the_objectives_overshoot_and_pbt_checks_it() -> None:
     check_handover(make_method("random", full.space, full.fidelity, seed=0), full.objective)
     with pytest.raises(ValueError, match="positive integer"):
         WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=10, max_steps=100, max_rollout=0)
+
+
+@pytest.mark.rl
+def test_normalize_is_off_by_default_on_for_all_or_a_tuned_parameter() -> None:
+    """``normalize``: "off" leaves the space (and so every stored study's definition) as it was,
+    "tune" adds a boolean ``normalize`` parameter, "on" wraps every config's envs."""
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    from hyperpilot.workloads.sb3 import NormalisedPolicy, SB3Settings, acting, build_model
+
+    kw = {"algo": "ppo", "env": "CartPole-v1", "min_steps": 256, "max_steps": 512}
+    off, tune = WORKLOADS["sb3"](**kw), WORKLOADS["sb3"](**kw, normalize="tune")
+    assert off.space.to_dict() == SPACES["ppo"]().to_dict()
+    assert set(tune.space.params) - set(off.space.params) == {"normalize"}
+    with pytest.raises(ValueError, match="unknown normalize 'yes'; choose one of off, on, tune"):
+        WORKLOADS["sb3"](**kw, normalize="yes")
+    s = SB3Settings("ppo", "CartPole-v1", 512, 256)
+    for settings, cfg, wrapped in ((s, PPO, False), (SB3Settings(**{**s.__dict__, "normalize": "on"}), PPO, True),
+                                   (SB3Settings(**{**s.__dict__, "normalize": "tune"}), dict(PPO, normalize=True), True),
+                                   (SB3Settings(**{**s.__dict__, "normalize": "tune"}), dict(PPO, normalize=False), False)):
+        model, _ = build_model(settings, cfg, 0)
+        assert isinstance(model.get_env(), VecNormalize) == wrapped
+        assert isinstance(acting(model), NormalisedPolicy) == wrapped
+
+
+@pytest.mark.rl
+def test_normalized_ppo_resume_equals_uninterrupted(tmp_path: Path) -> None:
+    """The running statistics and returns of ``VecNormalize`` are checkpointed with the envs
+    they wrap: a resumed normalised run equals the straight one."""
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    w = WORKLOADS["sb3"](algo="ppo", env="CartPole-v1", min_steps=256, max_steps=512,
+                         eval_every=256, eval_episodes=2, normalize="tune")
+    cfg = dict(PPO, normalize=True)
+    straight = w.objective(cfg, 512, 0, ctx(cfg))
+    first = w.objective(cfg, 256, 0, ctx(cfg, tmp_path))
+    c = ctx(cfg, tmp_path)
+    second = w.objective(cfg, 512, 256, c)
+    assert c.extras["workload_info"]["resumed"] and c.extras["workload_info"]["exact_resume"]
+    assert first[1] + second[1] == straight[1] and second[0] == straight[0]
+    import pickle
+
+    with open(tmp_path / "run" / "seed0" / "state.pkl", "rb") as f:
+        state = pickle.load(f)
+    norm = pickle.loads(state["normalize"]["norm"])
+    assert isinstance(norm, VecNormalize) and norm.obs_rms.count > 512  # statistics of 512 steps
+
+
+@pytest.mark.rl
+def test_test_config_trains_normalised_when_the_study_did() -> None:
+    from hyperpilot.workloads.sb3 import test_config
+
+    cfg = dict(PPO, normalize=True)
+    with pytest.raises(ValueError, match="normalize"):
+        test_config("ppo", "CartPole-v1", cfg, 256, [10_000, 10_001], n_episodes=1)  # off: unknown
+    out = test_config("ppo", "CartPole-v1", cfg, 256, [10_000, 10_001], n_episodes=1,
+                      normalize="tune")
+    assert set(out["per_seed"]) == {10_000, 10_001}
+    assert all(math.isfinite(v) for v in out["per_seed"].values())
