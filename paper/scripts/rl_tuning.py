@@ -82,7 +82,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "fail_below": -499.0},
     "acrobot-norm": {"env": "Acrobot-v1", "algo": "ppo", "min_steps": 10_000, "max_steps": 100_000,
                      "budget": 15.0, "eval_every": None, "threshold": None, "fail_below": -499.0,
-                     "run": ["--workload-options", '{"normalize": "tune"}']},
+                     "normalize": "tune", "run": ["--workload-options", '{"normalize": "tune"}']},
     "cartpole": {"env": "CartPole-v1", "algo": "ppo", "min_steps": 5_000, "max_steps": 50_000,
                  "budget": 10.0, "eval_every": 2_500, "threshold": 475.0, "fail_below": None,
                  "value": "auc",
@@ -124,7 +124,8 @@ def _lane(method: str, p: dict[str, Any], d: Path, seeds: int, test_seeds: int,
         if method in PEERS:  # rl-zoo's tuner on its own protocol, the same env steps
             tune = [py, "-m", "hyperpilot.bench.peers.rlzoo", "--algo", p["algo"], "--env",
                     p["env"], "--max-steps", str(p["max_steps"]), "--budget", str(p["budget"]),
-                    "--seed", str(s), "--storage", str(db)]
+                    "--seed", str(s), "--storage", str(db),
+                    *(["--normalize", p["normalize"]] if p.get("normalize") else [])]
         else:
             tune = [py, "-m", "hyperpilot", "run", "--workload", "sb3", "--algo", p["algo"],
                     "--env", p["env"], "--min-steps", str(p["min_steps"]), "--max-steps",

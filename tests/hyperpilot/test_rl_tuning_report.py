@@ -201,3 +201,29 @@ def test_the_tested_incumbents_schedules_make_a_table_and_a_figure(tmp_path: Pat
     assert schedule_figure(table, tmp_path / "s.png", rl_tuning.COLOURS) == tmp_path / "s.png"
     assert (tmp_path / "s.png").stat().st_size > 0
     assert rl_tuning.incumbent_schedules(p, tests[tests["method"] == "random"]).empty
+
+
+def test_acrobot_norm_gives_every_tuner_the_normalize_parameter(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Our methods get the workload option, rl-zoo's tuner its ``--normalize`` flag; the plain
+    preset passes neither."""
+    import subprocess
+
+    import rl_tuning
+
+    calls: list[list[str]] = []
+
+    class Done:
+        returncode = 0
+
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **_: calls.append(cmd) or Done())
+    for preset in ("acrobot-norm", "acrobot"):
+        calls.clear()
+        d = tmp_path / preset
+        rl_tuning.run_preset(PRESETS[preset], d, ["random", "optuna-tpe-median"], 1, 10)
+        tunes = {c[2]: c for c in calls if "test-incumbent" not in c}
+        ours, peer = tunes["hyperpilot"], tunes["hyperpilot.bench.peers.rlzoo"]
+        if preset == "acrobot-norm":
+            opts = json.loads(ours[ours.index("--workload-options") + 1])
+            assert opts == {"normalize": "tune"} and peer[peer.index("--normalize") + 1] == "tune"
+        else:
+            assert "--workload-options" not in ours and "--normalize" not in peer

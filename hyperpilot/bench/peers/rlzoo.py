@@ -55,8 +55,10 @@ def protocol(max_steps: int, n_evaluations: int | None = None, eval_episodes: in
 
 def run_rlzoo(algo: str, env: str, max_steps: int, budget: float, seed: int, storage: Path,
               n_evaluations: int | None = None, eval_episodes: int = 5,
-              n_startup: int = 10) -> dict[str, Any]:
+              n_startup: int = 10, normalize: str = "off") -> dict[str, Any]:
     """Tune ``algo`` on ``env`` the rl-zoo way until ``budget`` FFE are spent; returns a summary.
+
+    ``normalize``: the SB3 workload's option (``"tune"`` searches it like any parameter).
 
     Raises:
         ValueError: for settings the protocol cannot run, or an existing, finished store.
@@ -68,7 +70,8 @@ def run_rlzoo(algo: str, env: str, max_steps: int, budget: float, seed: int, sto
 
     p = protocol(max_steps, n_evaluations, eval_episodes, n_startup)
     opts = {"algo": algo, "env": env, "min_steps": p["eval_every"], "max_steps": max_steps,
-            "eval_every": p["eval_every"], "eval_episodes": eval_episodes, "last_k": 1}
+            "eval_every": p["eval_every"], "eval_episodes": eval_episodes, "last_k": 1,
+            **({"normalize": normalize} if normalize != "off" else {})}  # older stores' options
     problem = resolve_problem(workload="sb3", workload_options=opts)
     spec = {"benchmark": None, "workload": "sb3", "workload_options": opts}
     store = Storage(storage)
@@ -198,12 +201,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--storage", type=Path, required=True)
     ap.add_argument("--n-evaluations", type=int, help="default: max(1, max_steps // 100000)")
     ap.add_argument("--eval-episodes", type=int, default=5)
+    ap.add_argument("--normalize", choices=["off", "on", "tune"], default="off",
+                    help="the SB3 workload's VecNormalize option")
     a = ap.parse_args(argv)
     import torch
 
     torch.set_num_threads(1)
     out = run_rlzoo(a.algo, a.env, a.max_steps, a.budget, a.seed, a.storage, a.n_evaluations,
-                    a.eval_episodes)
+                    a.eval_episodes, normalize=a.normalize)
     print(f"{NAME}: {out['trials']} trials, {out['ffe']:.2f} FFE -> {a.storage}")
 
 

@@ -85,3 +85,19 @@ def test_the_sampler_seed_depends_on_the_master_seed_and_the_trial() -> None:
     seeds = {sampler_seed(m, n) for m in range(3) for n in range(50)}
     assert len(seeds) == 150 and all(0 <= s < 2**31 - 1 for s in seeds)
     assert sampler_seed(0, 7) == sampler_seed(0, 7)
+
+
+@pytest.mark.rl
+def test_normalize_is_searched_when_tuned_and_absent_otherwise(tmp_path: Path) -> None:
+    from hyperpilot.storage import Storage
+
+    kw = {"n_evaluations": 1, "eval_episodes": 1, "n_startup": 1}
+    for normalize in ("tune", "off"):
+        db = tmp_path / f"{normalize}.sqlite"
+        run_rlzoo("ppo", "CartPole-v1", 600, 2.0, 0, db, normalize=normalize, **kw)
+        store = Storage(db)
+        opts = store.studies()[0]["definition"]["problem"]["workload_options"]
+        configs = [r.trial.config for r in store.load_trials(1)]
+        store.close()
+        assert ("normalize" in opts) == (normalize == "tune")
+        assert all(("normalize" in c) == (normalize == "tune") for c in configs)
