@@ -43,8 +43,12 @@ def incumbent_schedules(df: pd.DataFrame, max_budget: dict[str, float]) -> pd.Da
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def schedule_figure(table: pd.DataFrame, path: Path, palette: dict[str, str]) -> Path | None:
+def schedule_figure(table: pd.DataFrame, path: Path, palette: dict[str, str],
+                    columns: int = 4) -> Path | None:
     """Step plots: one panel per (benchmark, parameter), one line per method and seed.
+
+    Panels fill rows of ``columns`` (a PPO space schedules seven parameters; one row of seven
+    panels is too wide to read).
 
     Returns:
         The PNG written (a PDF beside it), or None for an empty table.
@@ -57,8 +61,13 @@ def schedule_figure(table: pd.DataFrame, path: Path, palette: dict[str, str]) ->
     import matplotlib.pyplot as plt
 
     panels = list(table.groupby(["benchmark", "param"]).groups)
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
-    for ax, (bench, param) in zip(axes[0], panels, strict=True):
+    ncol = max(1, min(columns, len(panels)))
+    nrow = -(-len(panels) // ncol)
+    fig, grid = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+    axes = list(grid.flat)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    for ax, (bench, param) in zip(axes, panels, strict=False):
         sub = table[(table["benchmark"] == bench) & (table["param"] == param)]
         for (method, seed), g in sub.groupby(["method", "seed"]):
             xs = [*g["start"], g["end"].iloc[-1]]
@@ -69,7 +78,7 @@ def schedule_figure(table: pd.DataFrame, path: Path, palette: dict[str, str]) ->
             ax.set_yscale("log")
         ax.set_title(f"{bench}: {param}", fontsize=9)
         ax.set_xlabel("budget")
-    axes[0][0].legend(fontsize=7)
+    axes[0].legend(fontsize=7)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)

@@ -203,6 +203,22 @@ def test_the_tested_incumbents_schedules_make_a_table_and_a_figure(tmp_path: Pat
     assert rl_tuning.incumbent_schedules(p, tests[tests["method"] == "random"]).empty
 
 
+def test_a_schedule_figure_of_seven_parameters_wraps_into_rows(tmp_path: Path) -> None:
+    """Seven scheduled parameters fill two rows of four panels, not one row of seven."""
+    import matplotlib.image
+
+    from hyperpilot.bench.incumbent_schedules import COLUMNS, schedule_figure
+
+    table = pd.DataFrame([("pbt", "CartPole-v1", 0, f"p{i}", s, e, 1.0 + i + s / 1e5)
+                          for i in range(7) for s, e in ((0.0, 25000.0), (25000.0, 50000.0))],
+                         columns=COLUMNS)
+    h, w = matplotlib.image.imread(schedule_figure(table, tmp_path / "s.png", {}) or "").shape[:2]
+    assert 4 * 4.2 / (2 * 3.2) - 0.05 < w / h < 4 * 4.2 / (2 * 3.2) + 0.05
+    h1, w1 = matplotlib.image.imread(schedule_figure(table[table["param"] == "p0"],
+                                                     tmp_path / "one.png", {}) or "").shape[:2]
+    assert 4.2 / 3.2 - 0.05 < w1 / h1 < 4.2 / 3.2 + 0.05
+
+
 def test_acrobot_norm_gives_every_tuner_the_normalize_parameter(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     """Our methods get the workload option, rl-zoo's tuner its ``--normalize`` flag; the plain
     preset passes neither."""
