@@ -93,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     ti.add_argument("--eval-every", type=int, dest="eval_every",
                     help="SB3: also evaluate every N env steps and keep each seed's curve")
     ti.add_argument("--out", type=Path, help="also write the result as JSON to this file")
+    ti.add_argument("--workers", type=int, default=1,
+                    help="SB3: train this many test seeds at once, one process each (same result)")
     ti.add_argument("--by-model", dest="by_model", nargs="?", const=DEFAULT_SURROGATE,
                     metavar="SURROGATE",
                     help=f"test the config with the best posterior mean of SURROGATE (default "
@@ -443,11 +445,15 @@ def cmd_test_incumbent(args: argparse.Namespace) -> int:
         raise UsageError(f"--eval-every must be >= 1, got {args.eval_every}")
     if args.eval_every is not None and spec.get("workload") != "sb3":
         raise UsageError("--eval-every records test learning curves of an SB3 workload only")
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    if args.workers > 1 and spec.get("workload") != "sb3":
+        raise UsageError("--workers trains test seeds in parallel for an SB3 workload only")
     partial = None if args.out is None else args.out.with_name(args.out.name + ".partial")
     if partial is not None:  # finished test seeds, so that a killed test resumes
         partial.parent.mkdir(parents=True, exist_ok=True)
     out = evaluate_incumbent(problem, best.config, spec, args.seeds, eval_every=args.eval_every,
-                             progress=partial)
+                             progress=partial, workers=args.workers)
     print(f"  test {out['unit']}: mean {out['mean']:.6g}, std {out['std']:.4g} over seeds "
           f"{out['seeds'][0]}..{out['seeds'][-1]}")
     if "test_mean" in out:

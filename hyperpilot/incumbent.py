@@ -18,7 +18,7 @@ from hyperpilot.trial import Context, Trial, parse_objective_output
 
 def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: dict[str, Any],
                    n_seeds: int = 10, eval_every: int | None = None,
-                   progress: Path | None = None) -> dict[str, Any]:
+                   progress: Path | None = None, workers: int = 1) -> dict[str, Any]:
     """Retrain ``config`` at the max budget on ``n_seeds`` fresh seeds and summarise.
 
     For SB3 workloads the agent is retrained from scratch on each test seed and evaluated on
@@ -30,13 +30,14 @@ def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: d
             many env steps (``"curves"``: one list of ``[steps, return]`` per seed).
         progress: SB3 only: record each finished test seed there, and skip the seeds it holds
             (``workloads.sb3.test_config``), so a killed test resumes at a seed boundary.
+        workers: SB3 only: test seeds trained at once, one process each (same result).
 
     Returns:
         ``{"seeds": [...], "values": [...], "mean": ..., "std": ..., "test_values": [...]?,
         "curves": [...]?}``.
 
     Raises:
-        ValueError: ``eval_every`` for a problem that is not an SB3 workload.
+        ValueError: ``eval_every`` or ``workers != 1`` for a problem that is not an SB3 workload.
     """
     seeds = list(range(TEST_SEED_START, TEST_SEED_START + n_seeds))
     if problem_spec.get("workload") == "sb3":
@@ -45,7 +46,7 @@ def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: d
         opts = problem_spec.get("workload_options") or {}
         out = test_config(opts["algo"], opts["env"], config, int(problem.fidelity.max), seeds,
                           eval_every=eval_every, progress=progress,
-                          normalize=opts.get("normalize", "off"))
+                          normalize=opts.get("normalize", "off"), workers=workers)
         vals = [out["per_seed"][s] for s in seeds]
         res = {"seeds": seeds, "values": vals, **_summary(vals), "unit": "mean return"}
         if "curves" in out:
@@ -53,6 +54,8 @@ def evaluate_incumbent(problem: Problem, config: dict[str, Any], problem_spec: d
         return res
     if eval_every is not None:
         raise ValueError("eval_every (test learning curves) needs an SB3 workload")
+    if workers != 1:
+        raise ValueError(f"workers={workers}: parallel test seeds need an SB3 workload")
     values, tests = [], []
     for s in seeds:
         trial = Trial(-1, -1, config, problem.fidelity.max, 0.0, seed=s)

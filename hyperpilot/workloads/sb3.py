@@ -519,9 +519,35 @@ def sb3_space(algo: str, normalize: str = "off") -> SearchSpace:
     return sb3_spaces.with_normalize(space) if _normalize(normalize) == "tune" else space
 
 
+def _test_seed(s: SB3Settings, cfg: Config, seed: int, marks: list[int],
+               steps: int) -> tuple[float, list[tuple[int, float]]]:
+    """Train ``cfg`` from scratch on test seed ``seed`` to ``steps`` env steps, evaluating at each
+    of ``marks`` and at the end: ``(final mean return, [(env steps, mean return), ...])``.
+
+    Module-level, so that a process pool can run it; one torch thread per process.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    run = _SeedRun(s, cfg, seed, None)
+    curve = []
+    for m in marks:
+        run.learn_to(m)
+        curve.append((run.steps, run.evaluate()))
+    run.learn_to(int(steps))
+    final = run.evaluate()
+    return final, curve + [(run.steps, final)]
+
+
+def _one_thread() -> None:
+    """Process-pool initializer: one BLAS/OpenMP thread per test worker (FACTS.md)."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
 def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: list[int] | None = None,
                 n_episodes: int = 10, eval_every: int | None = None,
-                progress: Path | None = None, normalize: str = "off") -> dict[str, Any]:
+                progress: Path | None = None, normalize: str = "off",
+                workers: int = 1) -> dict[str, Any]:
     """Retrain ``config`` from scratch on fresh seeds and report evaluation returns (not negated).
 
     Args:
@@ -535,6 +561,9 @@ def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: lis
             and trains only the others. Each seed's run is independent of the others, so the
             result is the same as one uninterrupted run. None: nothing is recorded.
         normalize: the study's ``normalize`` setting (``SB3Settings.normalize``).
+        workers: train this many test seeds at once, each in its own process (``spawn``, one
+            thread). Seeds are independent, so the result is the same for any ``workers``;
+            ``progress`` is written by this process as each seed finishes.
 
     Returns:
         ``{"mean": ..., "std": ..., "per_seed": {seed: mean return at steps}}`` over seeds, plus
@@ -557,26 +586,36 @@ def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: lis
                       "n_episodes": n_episodes, "eval_every": eval_every,
                       **({"normalize": normalize} if normalize != "off" else {})},
                      sort_keys=True, default=str)  # "off" keeps the key of older records
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     done = _recorded_seeds(progress, key) if progress is not None else {}
-    per_seed, curves = {}, {}
-    for sd in seeds:
-        if sd in done:
-            per_seed[sd], curves[sd] = done[sd]
-            continue
-        run = _SeedRun(s, cfg, sd, None)
-        curve = []
-        for m in marks:
-            run.learn_to(m)
-            curve.append((run.steps, run.evaluate()))
-        run.learn_to(int(steps))
-        per_seed[sd] = run.evaluate()
-        curves[sd] = curve + [(run.steps, per_seed[sd])]
+    found: dict[int, tuple[float, list[tuple[int, float]]]] = {}
+
+    def record(sd: int, result: tuple[float, list[tuple[int, float]]]) -> None:
+        found[sd] = result
         if progress is not None:
             with open(progress, "a") as f:
-                f.write(json.dumps({"key": key, "seed": sd, "return": per_seed[sd],
-                                    "curve": curves[sd]}) + "\n")
+                f.write(json.dumps({"key": key, "seed": sd, "return": result[0],
+                                    "curve": result[1]}) + "\n")
                 f.flush()
                 os.fsync(f.fileno())
+
+    todo = [sd for sd in seeds if sd not in done]
+    if workers > 1 and len(todo) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(min(workers, len(todo)), mp_context=mp.get_context("spawn"),
+                                 initializer=_one_thread) as pool:
+            futures = {pool.submit(_test_seed, s, cfg, sd, marks, int(steps)): sd for sd in todo}
+            for fut in as_completed(futures):
+                record(futures[fut], fut.result())
+    else:
+        for sd in todo:
+            record(sd, _test_seed(s, cfg, sd, marks, int(steps)))
+    per_seed, curves = {}, {}
+    for sd in seeds:  # in seed order, whichever finished first
+        per_seed[sd], curves[sd] = done[sd] if sd in done else found[sd]
     vals = np.array(list(per_seed.values()))
     out = {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
            "per_seed": per_seed}

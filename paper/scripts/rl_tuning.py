@@ -113,9 +113,9 @@ def slug(method: str) -> str:
 
 # ----------------------------------------------------------------------------------- running
 def _lane(method: str, p: dict[str, Any], d: Path, seeds: int, test_seeds: int,
-          errors: list[str], first: int = 0) -> None:
+          errors: list[str], first: int = 0, test_workers: int = 1) -> None:
     """Tune then test tuning seeds ``first .. first + seeds - 1`` of ``method`` in turn; a
-    failure ends the lane (logged)."""
+    failure ends the lane (logged). ``test_workers``: test seeds trained at once per test."""
     py, env = sys.executable, dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     every = ["--eval-every", str(p["eval_every"])] if p["eval_every"] else []
     for s in range(first, first + seeds):
@@ -135,7 +135,8 @@ def _lane(method: str, p: dict[str, Any], d: Path, seeds: int, test_seeds: int,
         steps = [(stem.with_suffix(".done"), tune, stem.with_suffix(".log")),
                  (stem.with_suffix(".test.json"),
                   [py, "-m", "hyperpilot", "test-incumbent", str(db), "--seeds", str(test_seeds),
-                   *every, "--out", str(stem.with_suffix(".test.json"))],
+                   *every, "--workers", str(test_workers),
+                   "--out", str(stem.with_suffix(".test.json"))],
                   stem.with_suffix(".test.log"))]
         for done, cmd, log in steps:
             if done.exists():
@@ -150,12 +151,14 @@ def _lane(method: str, p: dict[str, Any], d: Path, seeds: int, test_seeds: int,
 
 
 def run_preset(p: dict[str, Any], d: Path, methods: list[str], seeds: int, test_seeds: int,
-               first: int = 0, status_every: float = 0.0) -> None:
+               first: int = 0, status_every: float = 0.0, test_workers: int = 1) -> None:
     """One lane per method, side by side, over tuning seeds ``first .. first + seeds - 1``;
-    with ``status_every > 0``, :func:`status_lines` are printed every that many seconds."""
+    with ``status_every > 0``, :func:`status_lines` are printed every that many seconds;
+    ``test_workers`` test seeds of an incumbent train at once (``test-incumbent --workers``)."""
     d.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
-    lanes = [threading.Thread(target=_lane, args=(m, p, d, seeds, test_seeds, errors, first))
+    lanes = [threading.Thread(target=_lane,
+                              args=(m, p, d, seeds, test_seeds, errors, first, test_workers))
              for m in methods]
     for t in lanes:
         t.start()
@@ -488,6 +491,9 @@ def main() -> None:
                     help="run tuning seeds FIRST .. FIRST+SEEDS-1 (a seed whose earlier ones ran "
                          "elsewhere); the report reads every seed in --runs")
     ap.add_argument("--test-seeds", type=int, default=10, help="fresh test seeds per incumbent")
+    ap.add_argument("--test-workers", type=int, default=1,
+                    help="test seeds of an incumbent trained at once, one process each (the same "
+                         "result; for a lane that tests while the others are done)")
     ap.add_argument("--runs", type=Path, help="study folders (default: next to --out, else runs/rl)")
     ap.add_argument("--out", type=Path, help="write per-test-run rows here (and *_summary.csv)")
     ap.add_argument("--no-run", action="store_true", help="only summarise what exists")
@@ -507,9 +513,10 @@ def main() -> None:
         labels = parse_labels(a.label)
     except ValueError as e:
         ap.error(str(e))
-    if a.seeds < 1 or a.test_seeds < 2 or a.first_seed < 0 or a.status_every < 0:
-        ap.error("--seeds must be >= 1, --test-seeds >= 2, --first-seed >= 0 and "
-                 "--status-every >= 0")
+    if (a.seeds < 1 or a.test_seeds < 2 or a.first_seed < 0 or a.status_every < 0
+            or a.test_workers < 1):
+        ap.error("--seeds must be >= 1, --test-seeds >= 2, --first-seed >= 0, "
+                 "--status-every >= 0 and --test-workers >= 1")
     runs = a.runs or (a.out.parent if a.out else Path("runs/rl"))
     all_tests, all_summary = [], []
     for name in a.presets:
@@ -522,7 +529,8 @@ def main() -> None:
                                           a.test_seeds)))
             continue
         if not a.no_run:
-            run_preset(p, d, a.methods, a.seeds, a.test_seeds, a.first_seed, a.status_every)
+            run_preset(p, d, a.methods, a.seeds, a.test_seeds, a.first_seed, a.status_every,
+                       a.test_workers)
         studies, tests = collect(d, a.methods, p["threshold"], p.get("value", "last"))
         if studies.empty:
             raise SystemExit(f"no studies under {d}")

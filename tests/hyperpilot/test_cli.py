@@ -137,6 +137,9 @@ def test_test_incumbent_uses_fresh_seeds(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "no study 'nope'" in bad.stderr
     curves = _cli("test-incumbent", str(db), "--eval-every", "100")
     assert curves.returncode == 2 and "SB3 workload only" in curves.stderr
+    for workers, needle in (("0", "--workers must be >= 1"), ("2", "SB3 workload only")):
+        w = _cli("test-incumbent", str(db), "--workers", workers)
+        assert w.returncode == 2 and needle in w.stderr
 
 
 def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -87,8 +87,9 @@ def test_a_lane_runs_from_the_first_seed_it_is_given(tmp_path: Path, monkeypatch
     assert tune[tune.index("--seed") + 1] == "2" and str(tmp_path / "random-s2.sqlite") in tune
     assert str(tmp_path / "random-s2.sqlite") in test and "--seeds" in test
     assert (tmp_path / "random-s2.done").exists() and not (tmp_path / "random-s0.done").exists()
-    rl_tuning.run_preset(PRESETS["acrobot"], tmp_path, ["random"], 1, 10, first=2)
+    rl_tuning.run_preset(PRESETS["acrobot"], tmp_path, ["random"], 1, 10, first=2, test_workers=2)
     assert len(calls) == 3  # the study is done: only its test (no .test.json was written) reruns
+    assert test[test.index("--workers") + 1] == "1" and calls[2][calls[2].index("--workers") + 1] == "2"
 
 
 def test_merge_adds_a_seed_to_a_reference_whose_stores_are_gone(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -194,6 +195,26 @@ def test_test_config_resumes_at_a_seed_boundary(tmp_path: Path, monkeypatch: pyt
     trained.clear()
     sb3.test_config("ppo", "CartPole-v1", PPO, 128, seeds[:1], n_episodes=2, progress=log)
     assert trained == seeds[:1]
+
+
+@pytest.mark.rl
+def test_test_config_in_parallel_workers_gives_the_same_result(tmp_path: Path) -> None:
+    """Test seeds trained two at a time (spawned processes) give exactly the serial result, skip
+    a seed the progress file already holds, and record the others there."""
+    from hyperpilot.workloads import sb3
+
+    seeds = [10_000, 10_001, 10_002]
+    serial = sb3.test_config("ppo", "CartPole-v1", PPO, 128, seeds, n_episodes=1, eval_every=64)
+    log = tmp_path / "t.partial"
+    sb3.test_config("ppo", "CartPole-v1", PPO, 128, seeds[:1], n_episodes=1, eval_every=64,
+                    progress=log)
+    parallel = sb3.test_config("ppo", "CartPole-v1", PPO, 128, seeds, n_episodes=1, eval_every=64,
+                               progress=log, workers=2)
+    assert parallel == serial and list(parallel["per_seed"]) == seeds
+    recorded = [json.loads(line)["seed"] for line in log.read_text().splitlines()]
+    assert recorded[0] == seeds[0] and sorted(recorded) == seeds
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        sb3.test_config("ppo", "CartPole-v1", PPO, 128, seeds, workers=0)
 
 
 @pytest.mark.rl
