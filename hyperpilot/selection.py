@@ -243,7 +243,12 @@ def _by_seeds(top: list[Result], sign: float, rule: IncumbentRule) -> Incumbent:
     eligible = list(ok)
     best = min(eligible, key=lambda c: (_score([_loss(r, sign) for r in ok[c]], rule),
                                         -len(ok[c]), min(r.trial.trial_id for r in ok[c])))
-    return _record(ok[best], sign, rule)
+    inc = _record(ok[best], sign, rule)
+    n = min(len(rs) for rs in ok.values())
+    if n < rule.min_seeds:  # say so: the rule fell back to the configs with the most seeds
+        inc = replace(inc, rule=f"{inc.rule}; no config has {rule.min_seeds} yet, so among "
+                                f"those with {n}")
+    return inc
 
 
 def _loss(r: Result, sign: float) -> float:

@@ -57,7 +57,10 @@ def test_min_seeds_and_the_fallback_to_the_most_seeded() -> None:
     few = [r for r in h if r.trial.seed_index == 0]  # nobody has 3 seeds: those with the most
     assert choose(few, "maximize", IncumbentRule("mean", 3)).config == {"name": "brittle"}  # type: ignore[union-attr]
     two = [r for r in h if r.trial.seed_index < 2]  # two seeds at most: "once" is out
-    assert choose(two, "maximize", IncumbentRule("mean", 3)).config == {"name": "steady"}  # type: ignore[union-attr]
+    inc = choose(two, "maximize", IncumbentRule("mean", 3))
+    assert inc is not None and inc.config == {"name": "steady"}
+    assert inc.rule.endswith("no config has 3 yet, so among those with 2")  # the fallback is said
+    assert "yet" not in choose(h, "maximize", IncumbentRule("mean", 3)).rule  # type: ignore[union-attr]
 
 
 def test_a_failed_seed_is_the_worst_value() -> None:
