@@ -524,11 +524,9 @@ def _test_seed(s: SB3Settings, cfg: Config, seed: int, marks: list[int],
     """Train ``cfg`` from scratch on test seed ``seed`` to ``steps`` env steps, evaluating at each
     of ``marks`` and at the end: ``(final mean return, [(env steps, mean return), ...])``.
 
-    Module-level, so that a process pool can run it; one torch thread per process.
+    Module-level, so that a process pool can run it (threads: ``test_config`` limits its own,
+    ``_test_worker`` a pool worker's).
     """
-    import torch
-
-    torch.set_num_threads(1)
     run = _SeedRun(s, cfg, seed, None)
     curve = []
     for m in marks:
@@ -539,9 +537,13 @@ def _test_seed(s: SB3Settings, cfg: Config, seed: int, marks: list[int],
     return final, curve + [(run.steps, final)]
 
 
-def _one_thread() -> None:
-    """Process-pool initializer: one BLAS/OpenMP thread per test worker (FACTS.md)."""
-    os.environ["OMP_NUM_THREADS"] = "1"
+def _test_worker(parent: int) -> None:
+    """Process-pool initializer of a test worker: one thread (FACTS.md), and it exits when the
+    test process ``parent`` dies, so a killed test leaves no orphan training on the cores."""
+    from hyperpilot.executor import exit_with_parent, limit_threads
+
+    limit_threads()
+    exit_with_parent(parent)
 
 
 def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: list[int] | None = None,
@@ -562,8 +564,8 @@ def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: lis
             result is the same as one uninterrupted run. None: nothing is recorded.
         normalize: the study's ``normalize`` setting (``SB3Settings.normalize``).
         workers: train this many test seeds at once, each in its own process (``spawn``, one
-            thread). Seeds are independent, so the result is the same for any ``workers``;
-            ``progress`` is written by this process as each seed finishes.
+            thread, gone with this process). Seeds are independent, so the result is the same
+            for any ``workers``; ``progress`` is written by this process as each seed finishes.
 
     Returns:
         ``{"mean": ..., "std": ..., "per_seed": {seed: mean return at steps}}`` over seeds, plus
@@ -606,7 +608,7 @@ def test_config(algo: str, env: str, config: Config, steps: int, test_seeds: lis
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         with ProcessPoolExecutor(min(workers, len(todo)), mp_context=mp.get_context("spawn"),
-                                 initializer=_one_thread) as pool:
+                                 initializer=_test_worker, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(_test_seed, s, cfg, sd, marks, int(steps)): sd for sd in todo}
             for fut in as_completed(futures):
                 record(futures[fut], fut.result())
